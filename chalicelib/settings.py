@@ -6,19 +6,19 @@ sets them before it loads the app. Nothing else in the code reads `os.environ`.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 HOUR = 3600
 DAY = 24 * HOUR
 
 
-class Windows(BaseSettings):
+class Windows(BaseModel):
     """Every waiting window of the flow, in seconds (PRODUCT.md: 'Every window is configuration')."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     offer_seconds: int = Field(48 * HOUR, ge=1, validation_alias="OFFER_WINDOW_SECONDS")
     nda_seconds: int = Field(48 * HOUR, ge=1, validation_alias="NDA_WINDOW_SECONDS")
@@ -34,8 +34,10 @@ class Windows(BaseSettings):
     work_seconds: int = Field(0, ge=0, validation_alias="WORK_WINDOW_SECONDS")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+class Settings(BaseModel):
+    """Validated from the environment (plain pydantic: pydantic-settings costs ~100 ms of cold start)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     stage: str = Field("dev", validation_alias="STAGE")
     region: str = Field("us-east-1", validation_alias="AWS_REGION")
@@ -63,10 +65,10 @@ class Settings(BaseSettings):
     finance_auto_approve_cents: int = Field(0, ge=0, validation_alias="FINANCE_AUTO_APPROVE_CENTS")
     platform_fee_bps: int = Field(1000, ge=0, le=10_000, validation_alias="PLATFORM_FEE_BPS")
     local_twin: bool = Field(False, validation_alias="MICROINTERN_LOCAL")
-    windows: Windows = Field(default_factory=Windows)
+    windows: Windows = Field(default_factory=lambda: Windows.model_validate(dict(os.environ)))
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Load once per process (per Lambda container)."""
-    return Settings()
+    return Settings.model_validate(dict(os.environ))

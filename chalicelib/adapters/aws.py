@@ -1,0 +1,43 @@
+"""Lazy, cached boto3 clients.
+
+Created on first use, never at import: a cold start pays only for the clients a request needs.
+Endpoints come from boto3's own configuration (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`),
+so the same code reaches AWS when deployed and the local twin when run locally.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+_lock = threading.Lock()
+
+
+@cache
+def _session() -> Any:
+    import boto3  # deferred: boto3 is the heaviest import of the app
+
+    return boto3.session.Session()
+
+
+def client(service: str) -> Any:
+    """Return the process-wide client for `service` (thread-safe, created once)."""
+    with _lock:
+        return _client(service)
+
+
+@cache
+def _client(service: str) -> Any:
+    from botocore.config import Config
+
+    from chalicelib.settings import get_settings
+
+    config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=30)
+    return _session().client(service, region_name=get_settings().region, config=config)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints between runs)."""
+    _client.cache_clear()
+    _session.cache_clear()

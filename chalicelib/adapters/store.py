@@ -1,0 +1,241 @@
+"""DynamoDB single-table store (see docs/data-model.md for every key and access path).
+
+Every state change is a conditional write; the timeline event of a change is written in the
+same transaction, so an engagement never changes state without its audit record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.clock import iso
+
+
+class Conflict(Exception):
+    """The item was not in the state the write expected: nothing changed."""
+
+
+class NotFound(Exception):
+    pass
+
+
+def brief_key(brief_id: str) -> dict[str, str]:
+    return {"pk": f"BRIEF#{brief_id}", "sk": "BRIEF"}
+
+
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    ser = _serializer()
+    return {k: ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    de = TypeDeserializer()
+    return {k: _plain(de.deserialize(v)) for k, v in item.items()}
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+class Store:
+    def __init__(self, table_name: str) -> None:
+        self.table = table_name
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+    # -- generic -------------------------------------------------------------------------
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        resp = self._db.get_item(
+            TableName=self.table, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
+        item = resp.get("Item")
+        return from_item(item) if item else None
+
+    def query(self, pk: str, prefix: str = "", *, index: str | None = None) -> list[dict[str, Any]]:
+        key_pk, key_sk = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
+        expr = f"{key_pk} = :pk"
+        values: dict[str, Any] = {":pk": pk}
+        if prefix:
+            expr += f" AND begins_with({key_sk}, :prefix)"
+            values[":prefix"] = prefix
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": expr,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        if index:
+            kwargs["IndexName"] = index
+        items: list[dict[str, Any]] = []
+        while True:
+            resp = self._db.query(**kwargs)
+            items.extend(from_item(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def put_new(self, item: Mapping[str, Any]) -> None:
+        """Create an item that must not exist yet."""
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"{item['pk']}/{item['sk']} exists") from exc
+            raise
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        self._db.put_item(TableName=self.table, Item=to_item(item))
+
+    def transact(self, operations: list[dict[str, Any]]) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=operations)
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(str(exc)) from exc
+            raise
+
+    def put_op(self, item: Mapping[str, Any], *, must_be_new: bool = True) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.table, "Item": to_item(item)}
+        if must_be_new:
+            op["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": op}
+
+    # -- briefs and their timeline ---------------------------------------------------------
+    def get_brief(self, brief_id: str) -> dict[str, Any] | None:
+        key = brief_key(brief_id)
+        return self.get(key["pk"], key["sk"])
+
+    @staticmethod
+    def event_item(
+        brief_id: str, *, status_from: str | None, status_to: str, actor: str, detail: str
+    ) -> dict[str, Any]:
+        at = iso()
+        return {
+            "pk": f"BRIEF#{brief_id}",
+            "sk": f"EVENT#{at}#{uuid.uuid4().hex[:8]}",
+            "type": "event",
+            "at": at,
+            "from": status_from,
+            "status": status_to,
+            "actor": actor,
+            "detail": detail,
+        }
+
+    def transition(
+        self,
+        brief_id: str,
+        *,
+        expected: Iterable[str],
+        to: str,
+        actor: str,
+        detail: str,
+        updates: Mapping[str, Any] | None = None,
+        extra: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Move a brief from one of `expected` statuses to `to`, appending its timeline event.
+
+        Raises Conflict (and changes nothing) when the brief is in another state.
+        """
+        expected = list(expected)
+        names = {"#status": "status", "#version": "version", "#updated": "updated_at"}
+        values: dict[str, Any] = {":to": to, ":one": 1, ":now": iso()}
+        sets = ["#status = :to", "#updated = :now"]
+        for i, (field, value) in enumerate((updates or {}).items()):
+            names[f"#u{i}"] = field
+            values[f":u{i}"] = value
+            sets.append(f"#u{i} = :u{i}")
+        placeholders = []
+        for i, status in enumerate(expected):
+            values[f":e{i}"] = status
+            placeholders.append(f":e{i}")
+        update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item(brief_key(brief_id)),
+                "UpdateExpression": "SET " + ", ".join(sets) + " ADD #version :one",
+                "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+        event = self.event_item(
+            brief_id, status_from="|".join(expected), status_to=to, actor=actor, detail=detail
+        )
+        self.transact([update, self.put_op(event), *extra])
+
+    def timeline(self, brief_id: str) -> list[dict[str, Any]]:
+        return self.query(f"BRIEF#{brief_id}", "EVENT#")
+
+    # -- task tokens (kept beside the engagement, under their own key prefix) ---------------
+    def save_task_token(self, brief_id: str, kind: str, token: str, execution: str) -> None:
+        self.put(
+            {
+                "pk": f"BRIEF#{brief_id}",
+                "sk": f"TASKTOKEN#{kind}",
+                "type": "task_token",
+                "token": token,
+                "execution": execution,
+                "consumed": False,
+                "created_at": iso(),
+            }
+        )
+
+    def consume_task_token(self, brief_id: str, kind: str) -> str:
+        """Mark the waiting token consumed and return it; Conflict when none is waiting."""
+        try:
+            resp = self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
+                UpdateExpression="SET consumed = :yes, consumed_at = :now",
+                ConditionExpression="attribute_exists(pk) AND consumed = :no",
+                ExpressionAttributeValues=to_item({":yes": True, ":no": False, ":now": iso()}),
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"nothing is waiting for {kind}") from exc
+            raise
+        return str(from_item(resp["Attributes"])["token"])
+
+
+_store: Store | None = None
+
+
+def get_store() -> Store:
+    global _store
+    from chalicelib.settings import get_settings
+
+    table = get_settings().table_name
+    if _store is None or _store.table != table:
+        _store = Store(table)
+    return _store

@@ -1,0 +1,55 @@
+"""Local-only routes of the twin (never deployed): the outbox and the finance inbox."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.twin import Twin
+
+JSON = "application/json"
+
+
+def handle(
+    twin: Twin, method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, str, bytes]:
+    route = path.split("?", 1)[0]
+    if method == "GET" and route == "/_local/outbox.json":
+        return 200, JSON, json.dumps(twin.outbox()).encode()
+    if method == "GET" and route == "/_local/outbox":
+        return 200, "text/html; charset=utf-8", outbox_page(twin.outbox()).encode()
+    if method == "GET" and route == "/_local/finance-inbox.json":
+        return 200, JSON, json.dumps(twin.finance_inbox).encode()
+    if method == "POST" and route == "/_local/finance-webhook":
+        try:
+            payload: Any = json.loads(body or b"null")
+        except ValueError:
+            payload = body.decode(errors="replace")
+        twin.finance_inbox.append(
+            {"headers": {k.lower(): v for k, v in headers.items()
+                         if k.lower().startswith("webhook-")},
+             "body": payload}
+        )
+        return 204, JSON, b""
+    return 404, JSON, json.dumps({"errors": [{"field": None, "message": "Not found"}]}).encode()
+
+
+def outbox_page(messages: list[dict[str, Any]]) -> str:
+    rows = []
+    for i, message in enumerate(reversed(messages)):
+        rows.append(
+            f"<details{' open' if i == 0 else ''}><summary><b>{html.escape(message['subject'])}</b>"
+            f" → {html.escape(', '.join(message['to']))} <small>{html.escape(message['sent_at'])}"
+            f"</small></summary><iframe sandbox srcdoc=\"{html.escape(message['html'] or '')}\" "
+            f"style='width:100%;height:22rem;border:1px solid #ddd'></iframe>"
+            f"<pre>{html.escape(message['text'])}</pre></details>"
+        )
+    empty = "<p>No email sent yet.</p>" if not messages else ""
+    return (
+        "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        "<title>Outbox · microintern twin</title>"
+        "<body style='font-family:system-ui;max-width:52rem;margin:1rem auto;padding:0 1rem'>"
+        f"<h1>Outbox <small>({len(messages)})</small></h1>{empty}{''.join(rows)}</body>"
+    )

@@ -1,0 +1,395 @@
+"""The local twin: microintern on one laptop, no cloud account, no network.
+
+One process tree, in the foreground:
+- moto's server (the AWS twin) with Step Functions execution on; the table, bucket, SES identity
+  and state machine are provisioned from `infrastructure/resources.json` and
+  `statemachines/*.asl.json` (DefinitionSubstitutions applied here, as CloudFormation would);
+- Lambda task states handed in-process to the app's own `@app.lambda_function` steps — moto's
+  docker-less Lambda `invoke` is the one seam patched — with Lambda's event and context shape;
+- the Chalice app, reaching the twin only through the standard `AWS_ENDPOINT_URL` setting;
+- `/_local/outbox(.json)` (every email sent) and `/_local/finance-inbox.json`.
+
+    python -m local.twin [--port 8000] [--aws-port 5000] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import requests
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STAGE = "local"
+
+DEFAULT_SECRETS = {
+    "STRIPE_API_KEY": "sk_test_local_twin",
+    "STRIPE_WEBHOOK_SECRET": "whsec_local_twin_stripe",
+    "FINANCE_WEBHOOK_SECRET": "whsec_bG9jYWwtdHdpbi1maW5hbmNlLXNlY3JldA==",
+    "CSRF_SECRET": "local-twin-csrf-secret",
+}
+
+
+@dataclass
+class Twin:
+    port: int = 8000
+    aws_port: int = 5000
+    stripe_port: int = 12111
+    host: str = "127.0.0.1"
+    env: dict[str, str] = field(default_factory=dict)
+    finance_inbox: list[dict[str, Any]] = field(default_factory=list)
+    _servers: list[Any] = field(default_factory=list)
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- environment ---------------------------------------------------------------------
+    def configure_environment(self) -> None:
+        """The settings a deployed stage gets from its template, pointed at the twin."""
+        for name, value in DEFAULT_SECRETS.items():
+            os.environ.setdefault(name, value)
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.aws_url,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "MOTO_PORT": str(self.aws_port),  # where moto's ASL interpreter calls Lambda
+                "STAGE": STAGE,
+                "BASE_URL": self.app_url,
+                "MICROINTERN_LOCAL": "1",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                "STRIPE_API_BASE": f"http://{self.host}:{self.stripe_port}",
+                "FINANCE_WEBHOOK_URL": os.environ.get(
+                    "FINANCE_WEBHOOK_URL", f"{self.app_url}/_local/finance-webhook"
+                ),
+            }
+        )
+        os.environ.update(self.env)
+
+    # -- AWS twin ------------------------------------------------------------------------
+    def start_moto(self) -> None:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+        server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        server.start()
+        self._servers.append(server)
+        requests.post(
+            f"{self.aws_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            timeout=10,
+        ).raise_for_status()
+        _patch_lambda_invoke()
+
+    def provision(self) -> dict[str, str]:
+        """Create every resource of infrastructure/resources.json in the twin."""
+        import boto3
+
+        from infrastructure.template import (
+            Resolver,
+            definition_of,
+            load_template,
+            state_machines,
+            substitute,
+        )
+
+        session = boto3.session.Session(region_name=REGION)
+        template = load_template()
+        attrs: dict[str, str] = {}
+        resolver = Resolver(template, {"Stage": STAGE, "AWS::Region": REGION,
+                                       "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}, attrs)
+        resources = template["Resources"]
+
+        # Lambda functions: one per chalice @app.lambda_function, named by its logical id.
+        from chalice.utils import to_cfn_resource_name
+
+        import app as app_module
+
+        lam = session.client("lambda")
+        role = _ensure_role(session, "microintern-local-steps", "lambda.amazonaws.com")
+        sfn_role = _ensure_role(session, "microintern-local-sfn", "states.amazonaws.com")
+        for function in app_module.app.pure_lambda_functions:
+            logical = to_cfn_resource_name(function.name)
+            name = f"microintern-{STAGE}-{function.name}"
+            _HANDLERS[name] = getattr(app_module, function.handler_string.split(".", 1)[1])
+            try:
+                arn = lam.create_function(
+                    FunctionName=name, Runtime="python3.11", Role=role,
+                    Handler=function.handler_string, Code={"ZipFile": _stub_zip()},
+                    Timeout=30, MemorySize=512,
+                )["FunctionArn"]
+            except lam.exceptions.ResourceConflictException:
+                arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+            attrs[f"{logical}.Arn"] = arn
+
+        for logical, res in resources.items():
+            props = res.get("Properties", {})
+            if res["Type"] == "AWS::DynamoDB::Table":
+                spec = resolver({k: v for k, v in props.items() if k in _TABLE_API_KEYS})
+                ddb = session.client("dynamodb")
+                try:
+                    ddb.create_table(**spec)
+                except ddb.exceptions.ResourceInUseException:
+                    pass
+                if "TimeToLiveSpecification" in props:
+                    ddb.update_time_to_live(TableName=spec["TableName"],
+                                            TimeToLiveSpecification=props["TimeToLiveSpecification"])
+                attrs[logical] = spec["TableName"]
+            elif res["Type"] == "AWS::S3::Bucket":
+                name = resolver(props["BucketName"])
+                s3 = session.client("s3")
+                s3.create_bucket(Bucket=name)
+                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props[
+                    "PublicAccessBlockConfiguration"])
+                attrs[logical] = name
+            elif res["Type"] == "AWS::SES::EmailIdentity":
+                identity = resolver(props["EmailIdentity"])
+                session.client("ses").verify_domain_identity(Domain=identity)
+                attrs[logical] = identity
+
+        sfn = session.client("stepfunctions")
+        for logical, res in state_machines(template).items():
+            props = res["Properties"]
+            values = {k: str(resolver(v)) for k, v in props["DefinitionSubstitutions"].items()}
+            definition = substitute(json.dumps(definition_of(res)), values)
+            name = resolver(props["StateMachineName"])
+            arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+            try:
+                sfn.describe_state_machine(stateMachineArn=arn)
+                sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+            except sfn.exceptions.StateMachineDoesNotExist:
+                arn = sfn.create_state_machine(
+                    name=name, definition=definition, type=props.get("StateMachineType", "STANDARD"),
+                    roleArn=sfn_role,
+                )["stateMachineArn"]
+            attrs[logical] = arn
+
+        # The same variables the template's Globals give every deployed function.
+        env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
+        os.environ.update({k: str(v) for k, v in env.items()})
+        return {str(k): str(v) for k, v in env.items()}
+
+    # -- the app -------------------------------------------------------------------------
+    def start_app(self) -> None:
+        from chalice.config import Config
+        from chalice.local import LocalDevServer
+
+        import app as app_module
+
+        config = Config.create(chalice_stage="dev", lambda_timeout=30, lambda_memory_size=512)
+        handler = _local_handler(self)
+        server = LocalDevServer(app_module.app, config, self.host, self.port, handler_cls=handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True, name="chalice-local")
+        thread.start()
+        self._servers.append(server)
+
+    def seed(self, count: int) -> int:
+        if count <= 0:
+            return 0
+        from local.seed_loader import load_demo_interns
+
+        return load_demo_interns(count)
+
+    def start(self, seed: int = 0) -> dict[str, str]:
+        self.configure_environment()
+        self.start_moto()
+        env = self.provision()
+        self.start_app()
+        self.seed(seed)
+        return env
+
+    def stop(self) -> None:
+        for server in reversed(self._servers):
+            try:
+                if hasattr(server, "server"):  # chalice LocalDevServer
+                    server.shutdown()
+                    server.server.server_close()
+                else:
+                    server.stop()
+            except Exception:  # noqa: BLE001 - best effort on shutdown
+                traceback.print_exc()
+        self._servers.clear()
+
+    # -- local-only views ----------------------------------------------------------------
+    def outbox(self) -> list[dict[str, Any]]:
+        from moto.ses.models import ses_backends
+
+        messages = []
+        for message in list(ses_backends[ACCOUNT][REGION].sent_messages):
+            raw = getattr(message, "raw_data", None)
+            if raw is None:
+                messages.append({"to": message.destinations.get("ToAddresses", []),
+                                 "subject": message.subject, "text": message.body, "html": "",
+                                 "sent_at": ""})
+                continue
+            parsed = email.message_from_string(raw, policy=email.policy.default)
+            text = parsed.get_body(preferencelist=("plain",))
+            html = parsed.get_body(preferencelist=("html",))
+            messages.append({
+                "to": [a.strip() for a in str(parsed.get("To", "")).split(",") if a.strip()],
+                "subject": str(parsed.get("Subject", "")),
+                "text": text.get_content() if text else "",
+                "html": html.get_content() if html else "",
+                "sent_at": str(parsed.get("Date", "")),
+            })
+        return messages
+
+
+_HANDLERS: dict[str, Any] = {}
+_TABLE_API_KEYS = {"TableName", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+                   "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput", "StreamSpecification"}
+
+
+def _ensure_role(session: Any, name: str, service: str) -> str:
+    iam = session.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    try:
+        return str(iam.create_role(RoleName=name,
+                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+
+
+def _stub_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# the twin runs the real app in-process\n")
+    return buffer.getvalue()
+
+
+def _patch_lambda_invoke() -> None:
+    """Hand Lambda invocations to the app's own step functions, in this process."""
+    from chalice.local import LambdaContext
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any,
+               request_headers: Any, response_headers: Any) -> bytes:
+        function = self.get_function(function_name, qualifier)
+        handler = _HANDLERS[function.function_name]
+        event = json.loads(body) if body else {}
+        context = LambdaContext(function.function_name, memory_size=512, max_runtime_ms=30_000)
+        context.invoked_function_arn = function.function_arn
+        context.log_group_name = f"/aws/lambda/{function.function_name}"
+        try:
+            result = handler(event, context)
+            return json.dumps(result).encode()
+        except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
+            response_headers["x-amz-function-error"] = "Unhandled"
+            error = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            return json.dumps(error).encode()
+
+    LambdaSimpleBackend.invoke = invoke
+
+
+def _local_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
+    from chalice.local import ChaliceRequestHandler
+
+    from local import pages
+
+    class Handler(ChaliceRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            if os.environ.get("TWIN_ACCESS_LOG"):
+                super().log_message(format, *args)
+
+        def _local(self) -> bool:
+            if not self.path.startswith("/_local/"):
+                return False
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, content_type, payload = pages.handle(twin, self.command, self.path,
+                                                         dict(self.headers), body)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return True
+
+        def do_GET(self) -> None:
+            if not self._local():
+                super().do_GET()
+
+        def do_POST(self) -> None:
+            if not self._local():
+                super().do_POST()
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run microintern locally on its embedded twin.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_TWIN_PORT", "5000")))
+    parser.add_argument("--stripe-port", type=int,
+                        default=int(os.environ.get("STRIPE_SANDBOX_PORT", "12111")))
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0") or 0))
+    args = parser.parse_args(argv)
+    twin = Twin(port=args.port, aws_port=args.aws_port, stripe_port=args.stripe_port)
+    started = time.perf_counter()
+    env = twin.start(seed=args.seed)
+    print(
+        f"""
+microintern is running on its local twin (ready in {time.perf_counter() - started:.1f} s)
+
+  app               {twin.app_url}/
+  post a brief      {twin.app_url}/briefs/new
+  outbox            {twin.app_url}/_local/outbox   (JSON: /_local/outbox.json)
+  finance inbox     {twin.app_url}/_local/finance-inbox.json
+  AWS twin (moto)   {twin.aws_url}   table {env["TABLE_NAME"]}, bucket {env["DELIVERABLES_BUCKET"]}
+  state machine     {env["STATE_MACHINE_ARN"]}
+  Stripe sandbox    {os.environ["STRIPE_API_BASE"]}
+
+  secrets in use    STRIPE_API_KEY={os.environ["STRIPE_API_KEY"]}
+                    STRIPE_WEBHOOK_SECRET={os.environ["STRIPE_WEBHOOK_SECRET"]}
+                    FINANCE_WEBHOOK_SECRET={os.environ["FINANCE_WEBHOOK_SECRET"]}
+  demo interns      {args.seed}
+
+Press Ctrl-C to stop (all servers stop and the ports are freed).
+""",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("stopping…", flush=True)
+    twin.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

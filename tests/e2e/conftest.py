@@ -1,0 +1,77 @@
+"""The local twin, started the way `make run` starts it, for tests over HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from tests.helpers import eventually, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Windows shrunk to seconds: the flow's timers run for real, just short.
+FAST_WINDOWS = {
+    "OFFER_WINDOW_SECONDS": "2",
+    "NDA_WINDOW_SECONDS": "2",
+    "FUNDING_WINDOW_SECONDS": "3",
+    "DEADLINE_DECISION_WINDOW_SECONDS": "3",
+    "REVIEW_WINDOW_SECONDS": "3",
+    "PAYOUT_REMINDER_SECONDS": "3",
+    "WORK_WINDOW_SECONDS": "30",
+}
+
+
+@dataclass
+class RunningTwin:
+    url: str
+    aws_url: str
+    process: subprocess.Popen[str]
+    log: Path
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service, endpoint_url=self.aws_url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(requests.get(f"{self.url}/_local/outbox.json", timeout=10).json())
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+    port, aws_port, stripe_port = free_port(), free_port(), free_port()
+    log = tmp_path_factory.mktemp("twin") / "twin.log"
+    env = {**os.environ, **FAST_WINDOWS, "PORT": str(port)}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.twin", "--port", str(port), "--aws-port", str(aws_port),
+             "--stripe-port", str(stripe_port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"twin exited:\n{log.read_text()}")
+        try:
+            return requests.get(f"{url}/health", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    eventually(ready, timeout=60, every=0.2)
+    yield RunningTwin(url=url, aws_url=f"http://127.0.0.1:{aws_port}", process=process, log=log)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
