@@ -1,0 +1,509 @@
+"""The matching engine: rank intern profiles for a brief. Pure — no boto3, no I/O.
+
+Every factor is a number in 0..1; the total is the weighted sum with the weights in
+``WEIGHTS`` (the one place they live):
+
+- ``required_skills`` — share of the brief's required skills the intern lists (aliases
+  folded: "js" = "javascript"). Zero coverage → not shortlisted at all.
+- ``nice_to_have`` — share of the nice-to-have skills listed (1.0 when the brief has none).
+- ``text_relevance`` — BM25 of the intern's bio and skills against the brief's title,
+  description, deliverables and skills, over normalised tokens (stop words removed, light
+  stemming, abbreviations such as "ML" expanded). IDF is computed over the candidate pool
+  being scored; the score is divided by the best in the pool.
+- ``availability`` — hours/week × weeks until the deadline against the estimated hours:
+  1.0 when the intern has the time; otherwise the share of the hours they can give, squared
+  (``AVAILABILITY_EXPONENT``) — half the time needed is far worse than half as good.
+- ``track_record`` — Bayesian mean rating (prior ``PRIOR_MEAN`` worth ``PRIOR_WEIGHT``
+  ratings) blended with a saturating count of completed engagements, so a newcomer starts
+  from a fair prior instead of zero.
+
+The scorer is blind to identity: ``name``, ``email``, ``school`` and ``photo_url`` are never
+read — ``prepare`` copies only the fields above into the index.
+
+Speed: ``prepare`` does the per-profile work once (normalised skills, token counts, length
+normalisation, track record) and builds an inverted index skill → profiles; ``rank`` only
+looks at the profiles that share a required skill with the brief.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import chain
+from types import MappingProxyType
+
+from chalicelib.domain.skills import normalise_skills, skill_aliases
+
+__all__ = [
+    "AVAILABILITY_EXPONENT",
+    "BM25_B",
+    "BM25_K1",
+    "PRIOR_MEAN",
+    "PRIOR_WEIGHT",
+    "WEIGHTS",
+    "BriefProfile",
+    "Candidate",
+    "InternProfile",
+    "MatchIndex",
+    "PreparedProfile",
+    "availability_score",
+    "prepare",
+    "rank",
+    "skill_overlap_baseline",
+    "tokenize",
+    "track_record_score",
+]
+
+# ---------------------------------------------------------------------------------------
+# The knobs — all of them, in one place.
+# ---------------------------------------------------------------------------------------
+WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "required_skills": 0.35,
+        "text_relevance": 0.25,
+        "availability": 0.20,
+        "nice_to_have": 0.10,
+        "track_record": 0.10,
+    }
+)
+BM25_K1 = 1.2
+BM25_B = 0.75
+PRIOR_MEAN = 4.0  # mean rating assumed for someone with no ratings (1–5 scale)
+PRIOR_WEIGHT = 3  # … worth this many ratings
+EXPERIENCE_HALF = 3  # completed engagements at which the experience part reaches 0.5
+EXPERIENCE_SHARE = 0.2  # share of track record due to experience (the rest is rating)
+AVAILABILITY_EXPONENT = 2  # short of time: (share of the needed hours) ** this
+REASON_PHRASES = 2  # bio phrases quoted in a reason
+
+_STOP_TEXT = """a about above after again all also am an and any are as at be been being below
+    between both but by can could did do does doing done down during each etc few for from
+    further had has have having he her here hers him his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours out
+    over own per same she should so some such than that the their them then there these
+    they this those through to too under until up us very via was we well were what when
+    where which while who whom why will with would you your yours"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
+_WORD = re.compile(r"[^\W_][\w+#]*")
+_DOUBLE_OK = frozenset("sz")
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs and outputs
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class InternProfile:
+    intern_id: str
+    skills: tuple[str, ...]
+    bio: str
+    hours_per_week: int
+    timezone: str
+    completed: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    # Identity: present so the tests can prove the scorer never looks at them.
+    name: str = ""
+    email: str = ""
+    school: str = ""
+    photo_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BriefProfile:
+    brief_id: str
+    title: str
+    description: str
+    deliverables: tuple[str, ...]
+    skills: tuple[str, ...]
+    nice_to_have_skills: tuple[str, ...]
+    estimated_hours: int
+    deadline: date
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    intern_id: str
+    score: float
+    factors: dict[str, float]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedProfile:
+    """The features of one profile the scorer needs, computed once."""
+
+    intern_id: str
+    skills: tuple[str, ...]  # canonical, deduplicated, in the intern's order
+    skill_set: frozenset[str]
+    bio: str
+    hours_per_week: int
+    completed: int
+    rating_count: int
+    rating_sum: int
+    term_counts: dict[str, int]  # bio + skills, normalised tokens → count
+    length: int  # number of tokens
+    track: float  # track_record factor (does not depend on the brief)
+
+
+@dataclass(slots=True)
+class MatchIndex:
+    """Prepared profiles plus the inverted index skill → positions in ``profiles``."""
+
+    profiles: list[PreparedProfile]
+    by_skill: dict[str, list[int]]
+    avg_length: float
+    # Per-profile BM25 length normaliser k1·(1 − b + b·len/avg_len), parallel to profiles.
+    norms: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+
+# ---------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------
+def _stem(word: str) -> str:
+    """A deliberately light English suffix stripper (plural, -ing, -ed, final -e)."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ysis"):
+        return word[:-2]  # analysis → analys, like analyse/analysing
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+    elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _DOUBLE_OK and word.isalpha():
+        word = word[:-1]  # modell(ing) → model, plann(ed) → plan
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]  # price/pricing → pric
+    return word
+
+
+@functools.cache
+def _abbreviations() -> dict[str, tuple[str, ...]]:
+    """Short skill aliases ("ml", "js", "ux", "seo") → the canonical skill's words."""
+    table = skill_aliases()
+    out: dict[str, tuple[str, ...]] = {}
+    for key, canonical in table.items():
+        words = tuple(_WORD.findall(canonical))
+        if 2 <= len(key) <= 4 and key.isalnum() and key not in words and key not in _STOP_WORDS:
+            out[key] = words
+    return out
+
+
+@functools.cache
+def _analyse(word: str) -> tuple[str, ...]:
+    """Terms for one lower-case word: stop words vanish, abbreviations expand, all stemmed."""
+    if word in _STOP_WORDS:
+        return ()
+    expansion = _abbreviations().get(word, ())
+    terms = [_stem(word)]
+    terms.extend(_stem(w) for w in expansion if w not in _STOP_WORDS)
+    return tuple(dict.fromkeys(terms))
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalised terms of a text, in order (duplicates kept)."""
+    out: list[str] = []
+    for word in _WORD.findall(text.casefold()):
+        out.extend(_analyse(word))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Factors that do not need the pool
+# ---------------------------------------------------------------------------------------
+def availability_score(
+    hours_per_week: int, estimated_hours: int, today: date, deadline: date
+) -> float:
+    """1.0 when hours/week × weeks until the deadline ≥ estimated hours.
+
+    Otherwise the share of the hours the intern can give, raised to AVAILABILITY_EXPONENT:
+    someone with half the time needed is much less than half as likely to deliver.
+    """
+    days = (deadline - today).days
+    if days <= 0 or hours_per_week <= 0:
+        return 0.0
+    if estimated_hours <= 0:
+        return 1.0
+    capacity_x7 = hours_per_week * days  # exact integers: capacity in hours × 7
+    need_x7 = estimated_hours * 7
+    if capacity_x7 >= need_x7:
+        return 1.0
+    share = capacity_x7 / need_x7
+    return share**AVAILABILITY_EXPONENT
+
+
+def track_record_score(completed: int, rating_sum: int, rating_count: int) -> float:
+    """Bayesian mean rating (prior PRIOR_MEAN × PRIOR_WEIGHT) blended with experience."""
+    count = max(rating_count, 0)
+    mean = (PRIOR_MEAN * PRIOR_WEIGHT + max(rating_sum, 0)) / (PRIOR_WEIGHT + count)
+    rating = min(max((mean - 1.0) / 4.0, 0.0), 1.0)
+    done = max(completed, 0)
+    experience = done / (done + EXPERIENCE_HALF)
+    return (1.0 - EXPERIENCE_SHARE) * rating + EXPERIENCE_SHARE * experience
+
+
+# ---------------------------------------------------------------------------------------
+# Preparation
+# ---------------------------------------------------------------------------------------
+def _prepare_one(p: InternProfile) -> PreparedProfile:
+    skills = tuple(normalise_skills(p.skills))
+    terms = tokenize(p.bio)
+    for skill in skills:
+        terms.extend(tokenize(skill))
+    return PreparedProfile(
+        intern_id=p.intern_id,
+        skills=skills,
+        skill_set=frozenset(skills),
+        bio=p.bio,
+        hours_per_week=p.hours_per_week,
+        completed=p.completed,
+        rating_count=p.rating_count,
+        rating_sum=p.rating_sum,
+        term_counts=dict(Counter(terms)),
+        length=len(terms),
+        track=track_record_score(p.completed, p.rating_sum, p.rating_count),
+    )
+
+
+def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
+    """Compute every profile's features once and index the profiles by skill."""
+    prepared = [_prepare_one(p) for p in profiles]
+    by_skill: dict[str, list[int]] = {}
+    for i, pp in enumerate(prepared):
+        for skill in pp.skills:
+            by_skill.setdefault(skill, []).append(i)
+    avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
+    avg = avg or 1.0
+    norms = [BM25_K1 * (1.0 - BM25_B + BM25_B * pp.length / avg) for pp in prepared]
+    return MatchIndex(profiles=prepared, by_skill=by_skill, avg_length=avg, norms=norms)
+
+
+def _as_index(profiles: MatchIndex | Iterable[InternProfile]) -> MatchIndex:
+    return profiles if isinstance(profiles, MatchIndex) else prepare(profiles)
+
+
+def _query_terms(brief: BriefProfile, required: list[str], nice: list[str]) -> list[str]:
+    parts = [brief.title, brief.description, *brief.deliverables, *required, *nice]
+    return tokenize("\n".join(parts))
+
+
+# ---------------------------------------------------------------------------------------
+# Ranking
+# ---------------------------------------------------------------------------------------
+def rank(
+    brief: BriefProfile,
+    profiles: MatchIndex | Iterable[InternProfile],
+    today: date,
+    limit: int = 5,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Candidate]:
+    """The best ``limit`` candidates for the brief, best first; ties by intern_id.
+
+    Only interns who list at least one required skill are considered. ``exclude`` holds
+    intern ids that must not be offered (an open offer or an active engagement).
+    """
+    index = _as_index(profiles)
+    if limit <= 0:
+        return []
+    required = normalise_skills(brief.skills)
+    nice = [s for s in normalise_skills(brief.nice_to_have_skills) if s not in required]
+    if not required:
+        return []
+    by_skill = index.by_skill
+    people = index.profiles
+
+    # Retrieval through the inverted index: candidate → number of required skills listed.
+    coverage = Counter(chain.from_iterable(by_skill.get(s, ()) for s in required))
+    if exclude:
+        for i in [i for i in coverage if people[i].intern_id in exclude]:
+            del coverage[i]
+    if not coverage:
+        return []
+    nice_hits = Counter(chain.from_iterable(by_skill.get(s, ()) for s in nice))
+
+    # BM25 with IDF over the candidate pool.
+    query = frozenset(_query_terms(brief, required, nice))
+    matched = [(i, query.intersection(people[i].term_counts)) for i in coverage]
+    df = Counter(chain.from_iterable(m for _, m in matched))
+    n = len(coverage)
+    idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    norms = index.norms
+    k1p1 = BM25_K1 + 1.0
+    text: dict[int, float] = {}
+    for i, m in matched:
+        if m:
+            tc = people[i].term_counts
+            k = norms[i]
+            text[i] = math.fsum(idf[t] * tc[t] * k1p1 / (tc[t] + k) for t in m)
+    best_text = max(text.values(), default=0.0)
+
+    w_req = WEIGHTS["required_skills"] / len(required)
+    w_nice = WEIGHTS["nice_to_have"] / len(nice) if nice else 0.0
+    w_nice_none = 0.0 if nice else WEIGHTS["nice_to_have"]
+    w_text = WEIGHTS["text_relevance"] / best_text if best_text > 0.0 else 0.0
+    w_avail = WEIGHTS["availability"]
+    w_track = WEIGHTS["track_record"]
+    avail_by_hours: dict[int, float] = {}
+    est, deadline = brief.estimated_hours, brief.deadline
+
+    scored: list[tuple[float, str, int]] = []
+    append = scored.append
+    text_get = text.get
+    nice_get = nice_hits.get
+    for i, cov in coverage.items():
+        p = people[i]
+        hours = p.hours_per_week
+        avail = avail_by_hours.get(hours)
+        if avail is None:
+            avail = avail_by_hours[hours] = availability_score(hours, est, today, deadline)
+        total = (
+            w_req * cov
+            + (w_nice * nice_get(i, 0) + w_nice_none)
+            + w_text * text_get(i, 0.0)
+            + w_avail * avail
+            + w_track * p.track
+        )
+        append((-total, p.intern_id, i))
+    top = heapq.nsmallest(limit, scored)
+
+    out: list[Candidate] = []
+    for neg, _id, i in top:
+        p = people[i]
+        factors = {
+            "required_skills": coverage[i] / len(required),
+            "nice_to_have": (nice_hits.get(i, 0) / len(nice)) if nice else 1.0,
+            "text_relevance": text[i] / best_text if i in text else 0.0,
+            "availability": avail_by_hours[p.hours_per_week],
+            "track_record": p.track,
+        }
+        contributions = {
+            t: idf[t] * p.term_counts[t] * k1p1 / (p.term_counts[t] + norms[i])
+            for t in query.intersection(p.term_counts)
+        }
+        reason = _reason(brief, p, today, required, nice, contributions)
+        out.append(Candidate(p.intern_id, -neg, factors, reason))
+    return out
+
+
+def skill_overlap_baseline(
+    brief: BriefProfile,
+    profiles: MatchIndex | Iterable[InternProfile],
+    today: date | None = None,
+    limit: int = 5,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Candidate]:
+    """Baseline for the evaluation: rank by the number of required skills listed only."""
+    del today  # same signature as rank; the baseline ignores time
+    index = _as_index(profiles)
+    required = normalise_skills(brief.skills)
+    if not required or limit <= 0:
+        return []
+    coverage = Counter(chain.from_iterable(index.by_skill.get(s, ()) for s in required))
+    people = index.profiles
+    scored = [
+        (-cov, people[i].intern_id, i)
+        for i, cov in coverage.items()
+        if people[i].intern_id not in exclude
+    ]
+    out = []
+    for neg, intern_id, _i in heapq.nsmallest(limit, scored):
+        share = -neg / len(required)
+        out.append(
+            Candidate(
+                intern_id,
+                round(share, 6),
+                {"required_skills": share},
+                f"covers {-neg}/{len(required)} required skills",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Explanation
+# ---------------------------------------------------------------------------------------
+def _bio_phrases(bio: str, contributions: dict[str, float]) -> list[str]:
+    """Runs of consecutive bio words that matched the brief, strongest first."""
+    runs: list[tuple[float, int, str, frozenset[str]]] = []
+    words: list[str] = []
+    stems: set[str] = set()
+    seen: set[frozenset[str]] = set()
+
+    def close() -> None:
+        key = frozenset(stems)
+        if words and key not in seen:
+            seen.add(key)
+            weight = sum(contributions[s] for s in stems)
+            runs.append((weight, len(runs), " ".join(words), key))
+        words.clear()
+        stems.clear()
+
+    for match in _WORD.finditer(bio):
+        surface = match.group(0)
+        terms = [t for t in _analyse(surface.casefold()) if t in contributions]
+        if terms:
+            words.append(surface.lower() if not surface.isupper() else surface)
+            stems.update(terms)
+        elif surface.casefold() not in _STOP_WORDS or words:
+            close()
+    close()
+    runs.sort(key=lambda r: (-r[0], r[1]))
+    chosen: list[tuple[frozenset[str], str]] = []
+    for _w, _o, phrase, key in runs:
+        if not any(key <= k for k, _p in chosen):
+            chosen.append((key, phrase))
+        if len(chosen) == REASON_PHRASES:
+            break
+    return [phrase for _k, phrase in chosen]
+
+
+def _reason(
+    brief: BriefProfile,
+    p: PreparedProfile,
+    today: date,
+    required: list[str],
+    nice: list[str],
+    contributions: dict[str, float],
+) -> str:
+    have = [s for s in required if s in p.skill_set]
+    parts = [f"covers {len(have)}/{len(required)} required skills"]
+    missing = [s for s in required if s not in p.skill_set]
+    if missing:
+        parts[0] += " (missing " + ", ".join(missing[:3]) + ")"
+    if nice:
+        got = [s for s in nice if s in p.skill_set]
+        if got:
+            parts.append(f"{len(got)}/{len(nice)} nice-to-have ({', '.join(got[:3])})")
+    hours = p.hours_per_week
+    if availability_score(hours, brief.estimated_hours, today, brief.deadline) >= 1.0:
+        parts.append(f"{hours} h/week available")
+    else:
+        capacity = hours * max((brief.deadline - today).days, 0) / 7
+        parts.append(
+            f"only {hours} h/week: about {capacity:.0f} h before the deadline "
+            f"for {brief.estimated_hours} h of work"
+        )
+    phrases = _bio_phrases(p.bio, contributions)
+    if phrases:
+        parts.append("bio mentions " + ", ".join(phrases))
+    if p.rating_count:
+        mean = p.rating_sum / p.rating_count
+        parts.append(f"{p.completed} completed, rated {mean:.1f}/5")
+    elif p.completed:
+        parts.append(f"{p.completed} completed")
+    else:
+        parts.append("new to the platform")
+    return "; ".join(parts)
