@@ -15,6 +15,7 @@ One process tree, in the foreground:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email
 import email.policy
 import io
@@ -27,7 +28,6 @@ import time
 import traceback
 import zipfile
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import requests
@@ -71,7 +71,7 @@ class Twin:
             {
                 "AWS_ENDPOINT_URL": self.aws_url,
                 "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+                "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_REGION": REGION,
                 "AWS_DEFAULT_REGION": REGION,
                 "MOTO_PORT": str(self.aws_port),  # where moto's ASL interpreter calls Lambda
@@ -102,7 +102,10 @@ class Twin:
         self._servers.append(server)
         requests.post(
             f"{self.aws_url}/moto-api/config",
-            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            json={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            },
             timeout=10,
         ).raise_for_status()
         _patch_lambda_invoke()
@@ -122,8 +125,16 @@ class Twin:
         session = boto3.session.Session(region_name=REGION)
         template = load_template()
         attrs: dict[str, str] = {}
-        resolver = Resolver(template, {"Stage": STAGE, "AWS::Region": REGION,
-                                       "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}, attrs)
+        resolver = Resolver(
+            template,
+            {
+                "Stage": STAGE,
+                "AWS::Region": REGION,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::Partition": "aws",
+            },
+            attrs,
+        )
         resources = template["Resources"]
 
         # Lambda functions: one per chalice @app.lambda_function, named by its logical id.
@@ -140,9 +151,13 @@ class Twin:
             _HANDLERS[name] = getattr(app_module, function.handler_string.split(".", 1)[1])
             try:
                 arn = lam.create_function(
-                    FunctionName=name, Runtime="python3.11", Role=role,
-                    Handler=function.handler_string, Code={"ZipFile": _stub_zip()},
-                    Timeout=30, MemorySize=512,
+                    FunctionName=name,
+                    Runtime="python3.11",
+                    Role=role,
+                    Handler=function.handler_string,
+                    Code={"ZipFile": _stub_zip()},
+                    Timeout=30,
+                    MemorySize=512,
                 )["FunctionArn"]
             except lam.exceptions.ResourceConflictException:
                 arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
@@ -153,20 +168,22 @@ class Twin:
             if res["Type"] == "AWS::DynamoDB::Table":
                 spec = resolver({k: v for k, v in props.items() if k in _TABLE_API_KEYS})
                 ddb = session.client("dynamodb")
-                try:
+                with contextlib.suppress(ddb.exceptions.ResourceInUseException):
                     ddb.create_table(**spec)
-                except ddb.exceptions.ResourceInUseException:
-                    pass
                 if "TimeToLiveSpecification" in props:
-                    ddb.update_time_to_live(TableName=spec["TableName"],
-                                            TimeToLiveSpecification=props["TimeToLiveSpecification"])
+                    ddb.update_time_to_live(
+                        TableName=spec["TableName"],
+                        TimeToLiveSpecification=props["TimeToLiveSpecification"],
+                    )
                 attrs[logical] = spec["TableName"]
             elif res["Type"] == "AWS::S3::Bucket":
                 name = resolver(props["BucketName"])
                 s3 = session.client("s3")
                 s3.create_bucket(Bucket=name)
-                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props[
-                    "PublicAccessBlockConfiguration"])
+                s3.put_public_access_block(
+                    Bucket=name,
+                    PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+                )
                 attrs[logical] = name
             elif res["Type"] == "AWS::SES::EmailIdentity":
                 identity = resolver(props["EmailIdentity"])
@@ -185,7 +202,9 @@ class Twin:
                 sfn.update_state_machine(stateMachineArn=arn, definition=definition)
             except sfn.exceptions.StateMachineDoesNotExist:
                 arn = sfn.create_state_machine(
-                    name=name, definition=definition, type=props.get("StateMachineType", "STANDARD"),
+                    name=name,
+                    definition=definition,
+                    type=props.get("StateMachineType", "STANDARD"),
                     roleArn=sfn_role,
                 )["stateMachineArn"]
             attrs[logical] = arn
@@ -209,6 +228,18 @@ class Twin:
         thread.start()
         self._servers.append(server)
 
+    def start_stripe(self) -> None:
+        from local.stripe_sandbox import StripeSandbox
+
+        sandbox = StripeSandbox(
+            host=self.host,
+            port=self.stripe_port,
+            webhook_url=f"{self.app_url}/webhooks/stripe",
+            webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+        )
+        sandbox.start()
+        self._servers.append(sandbox)
+
     def seed(self, count: int) -> int:
         if count <= 0:
             return 0
@@ -220,6 +251,7 @@ class Twin:
         self.configure_environment()
         self.start_moto()
         env = self.provision()
+        self.start_stripe()
         self.start_app()
         self.seed(seed)
         return env
@@ -232,7 +264,7 @@ class Twin:
                     server.server.server_close()
                 else:
                     server.stop()
-            except Exception:  # noqa: BLE001 - best effort on shutdown
+            except Exception:
                 traceback.print_exc()
         self._servers.clear()
 
@@ -244,35 +276,58 @@ class Twin:
         for message in list(ses_backends[ACCOUNT][REGION].sent_messages):
             raw = getattr(message, "raw_data", None)
             if raw is None:
-                messages.append({"to": message.destinations.get("ToAddresses", []),
-                                 "subject": message.subject, "text": message.body, "html": "",
-                                 "sent_at": ""})
+                messages.append(
+                    {
+                        "to": message.destinations.get("ToAddresses", []),
+                        "subject": message.subject,
+                        "text": message.body,
+                        "html": "",
+                        "sent_at": "",
+                    }
+                )
                 continue
             parsed = email.message_from_string(raw, policy=email.policy.default)
             text = parsed.get_body(preferencelist=("plain",))
             html = parsed.get_body(preferencelist=("html",))
-            messages.append({
-                "to": [a.strip() for a in str(parsed.get("To", "")).split(",") if a.strip()],
-                "subject": str(parsed.get("Subject", "")),
-                "text": text.get_content() if text else "",
-                "html": html.get_content() if html else "",
-                "sent_at": str(parsed.get("Date", "")),
-            })
+            messages.append(
+                {
+                    "to": [a.strip() for a in str(parsed.get("To", "")).split(",") if a.strip()],
+                    "subject": str(parsed.get("Subject", "")),
+                    "text": text.get_content() if text else "",
+                    "html": html.get_content() if html else "",
+                    "sent_at": str(parsed.get("Date", "")),
+                }
+            )
         return messages
 
 
 _HANDLERS: dict[str, Any] = {}
-_TABLE_API_KEYS = {"TableName", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-                   "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput", "StreamSpecification"}
+_TABLE_API_KEYS = {
+    "TableName",
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "StreamSpecification",
+}
 
 
 def _ensure_role(session: Any, name: str, service: str) -> str:
     iam = session.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
     try:
-        return str(iam.create_role(RoleName=name,
-                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        return str(
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+                "Arn"
+            ]
+        )
     except iam.exceptions.EntityAlreadyExistsException:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
 
@@ -289,8 +344,14 @@ def _patch_lambda_invoke() -> None:
     from chalice.local import LambdaContext
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any,
-               request_headers: Any, response_headers: Any) -> bytes:
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        request_headers: Any,
+        response_headers: Any,
+    ) -> bytes:
         function = self.get_function(function_name, qualifier)
         handler = _HANDLERS[function.function_name]
         event = json.loads(body) if body else {}
@@ -300,7 +361,9 @@ def _patch_lambda_invoke() -> None:
         try:
             result = handler(event, context)
             return json.dumps(result).encode()
-        except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
+        except Exception as exc:  # reported to Step Functions the way Lambda reports it
+            print(f"step {function.function_name} failed:", file=sys.stderr)
+            traceback.print_exc()
             response_headers["x-amz-function-error"] = "Unhandled"
             error = {
                 "errorMessage": str(exc),
@@ -309,16 +372,16 @@ def _patch_lambda_invoke() -> None:
             }
             return json.dumps(error).encode()
 
-    LambdaSimpleBackend.invoke = invoke
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 
 
-def _local_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
+def _local_handler(twin: Twin) -> Any:
     from chalice.local import ChaliceRequestHandler
 
     from local import pages
 
     class Handler(ChaliceRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("TWIN_ACCESS_LOG"):
                 super().log_message(format, *args)
 
@@ -327,8 +390,9 @@ def _local_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
                 return False
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, payload = pages.handle(twin, self.command, self.path,
-                                                         dict(self.headers), body)
+            status, content_type, payload = pages.handle(
+                twin, self.command, self.path, dict(self.headers), body
+            )
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
@@ -350,9 +414,12 @@ def _local_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run microintern locally on its embedded twin.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_TWIN_PORT", "5000")))
-    parser.add_argument("--stripe-port", type=int,
-                        default=int(os.environ.get("STRIPE_SANDBOX_PORT", "12111")))
+    parser.add_argument(
+        "--aws-port", type=int, default=int(os.environ.get("AWS_TWIN_PORT", "5000"))
+    )
+    parser.add_argument(
+        "--stripe-port", type=int, default=int(os.environ.get("STRIPE_SANDBOX_PORT", "12111"))
+    )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0") or 0))
     args = parser.parse_args(argv)
     twin = Twin(port=args.port, aws_port=args.aws_port, stripe_port=args.stripe_port)

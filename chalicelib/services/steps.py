@@ -11,23 +11,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.adapters.store import Conflict, Store, get_store
+from chalicelib.domain.engagement import TERMINAL, TRANSITIONS, Status
 from chalicelib.observability import logger, metrics
 
 WaitKind = Literal["offer", "nda", "funding", "work", "deadline", "review", "payout", "dispute"]
 TerminalStatus = Literal["COMPLETED", "UNMATCHED", "CANCELLED", "REFUNDED"]
 
-TERMINAL = frozenset({"COMPLETED", "UNMATCHED", "CANCELLED", "REFUNDED"})
-
-# kind of wait -> (status while waiting, statuses it may be entered from)
-WAITS: dict[str, tuple[str, frozenset[str]]] = {
-    "offer": ("OFFERED", frozenset({"MATCHING", "OFFERED", "NDA"})),
-    "nda": ("NDA", frozenset({"OFFERED"})),
-    "funding": ("AWAITING_FUNDING", frozenset({"OFFERED", "NDA"})),
-    "work": ("IN_PROGRESS", frozenset({"AWAITING_FUNDING", "IN_REVIEW", "DEADLINE_MISSED"})),
-    "deadline": ("DEADLINE_MISSED", frozenset({"IN_PROGRESS"})),
-    "review": ("IN_REVIEW", frozenset({"IN_PROGRESS"})),
-    "payout": ("PAYOUT_APPROVAL", frozenset({"IN_REVIEW", "PAYOUT_APPROVAL"})),
-    "dispute": ("DISPUTED", frozenset({"IN_REVIEW", "PAYOUT_APPROVAL", "DISPUTED"})),
+# kind of wait -> the engagement's status while it waits
+WAITS: dict[str, Status] = {
+    "offer": Status.OFFERED,
+    "nda": Status.NDA,
+    "funding": Status.AWAITING_FUNDING,
+    "work": Status.IN_PROGRESS,
+    "deadline": Status.DEADLINE_MISSED,
+    "review": Status.IN_REVIEW,
+    "payout": Status.PAYOUT_APPROVAL,
+    "dispute": Status.DISPUTED,
 }
 
 
@@ -55,12 +54,14 @@ def _brief(store: Store, brief_id: str) -> dict[str, Any]:
     return brief
 
 
-def _advance(
-    store: Store, brief_id: str, *, expected: frozenset[str], to: str, detail: str
-) -> bool:
-    """Conditional transition; a retried step that finds the brief already moved is a no-op."""
+def _advance(store: Store, brief_id: str, *, to: Status, detail: str) -> bool:
+    """Conditional transition from any state the domain allows to reach `to`.
+
+    A retried step that finds the brief already moved is a no-op.
+    """
+    expected = sorted(s for s, targets in TRANSITIONS.items() if to in targets)
     try:
-        store.transition(brief_id, expected=sorted(expected), to=to, actor="workflow", detail=detail)
+        store.transition(brief_id, expected=expected, to=to, actor="workflow", detail=detail)
         return True
     except Conflict:
         current = _brief(store, brief_id).get("status")
@@ -78,19 +79,30 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 def match(event: StepEvent) -> dict[str, Any]:
     store = get_store()
     brief = _brief(store, event.brief_id)
-    _advance(store, event.brief_id, expected=frozenset({"SUBMITTED"}), to="MATCHING",
-             detail="Looking for the best interns for this brief")
+    _advance(
+        store,
+        event.brief_id,
+        to=Status.MATCHING,
+        detail="Looking for the best interns for this brief",
+    )
     shortlist = store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#")
-    logger.info("matched", extra={"brief_id": event.brief_id, "count": len(shortlist),
-                                  "skills": brief.get("skills", [])})
+    logger.info(
+        "matched",
+        extra={
+            "brief_id": event.brief_id,
+            "count": len(shortlist),
+            "skills": brief.get("skills", []),
+        },
+    )
     metrics.add_metric(name="Matches", unit="Count", value=len(shortlist))
     return {"count": len(shortlist)}
 
 
 def next_candidate(event: StepEvent) -> dict[str, Any]:
     store = get_store()
-    for candidate in sorted(store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"),
-                            key=lambda c: str(c["sk"])):
+    for candidate in sorted(
+        store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"), key=lambda c: str(c["sk"])
+    ):
         if candidate.get("offer_status", "pending") == "pending":
             return {"intern_id": candidate["intern_id"]}
     return {"intern_id": None}
@@ -101,11 +113,11 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     if event.kind is None or event.task_token is None:
         raise StepError("await_party needs kind and task_token")
     store = get_store()
-    status, expected = WAITS[event.kind]
+    status = WAITS[event.kind]
     store.save_task_token(event.brief_id, event.kind, event.task_token, event.execution)
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
-    _advance(store, event.brief_id, expected=expected, to=status, detail=f"Waiting: {event.kind}")
+    _advance(store, event.brief_id, to=status, detail=f"Waiting: {event.kind}")
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
 
@@ -120,13 +132,21 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
         for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
             if candidate.get("offer_status") in ("offered", "accepted"):
                 _mark_candidate(store, event.brief_id, str(candidate["intern_id"]), "expired")
-    store.put(store.event_item(event.brief_id, status_from=brief["status"],
-                               status_to=brief["status"], actor="workflow",
-                               detail=f"The {event.kind} window closed"))
+    store.put(
+        store.event_item(
+            event.brief_id,
+            status_from=brief["status"],
+            status_to=brief["status"],
+            actor="workflow",
+            detail=f"The {event.kind} window closed",
+        )
+    )
     return {"closed": event.kind}
 
 
 def release(event: StepEvent) -> dict[str, Any]:
+    store = get_store()
+    _advance(store, event.brief_id, to=Status.RELEASING, detail="Releasing the payment")
     # The Stripe transfer arrives with the escrow issue; until then nothing is held to move.
     logger.info("release", extra={"brief_id": event.brief_id})
     return {"moved_cents": 0}
@@ -148,7 +168,8 @@ def settle(event: StepEvent) -> dict[str, Any]:
         return {"status": current}
     if current in TERMINAL:
         raise StepError(f"brief {event.brief_id} already ended as {current}")
-    _advance(store, event.brief_id, expected=frozenset({current}), to=event.status,
-             detail=f"Ended: {event.status.lower()}")
+    _advance(
+        store, event.brief_id, to=Status(event.status), detail=f"Ended: {event.status.lower()}"
+    )
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}

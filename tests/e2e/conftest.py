@@ -39,8 +39,11 @@ class RunningTwin:
 
     def client(self, service: str) -> Any:
         return boto3.client(
-            service, endpoint_url=self.aws_url, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            service,
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -54,9 +57,22 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
     env = {**os.environ, **FAST_WINDOWS, "PORT": str(port)}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local.twin", "--port", str(port), "--aws-port", str(aws_port),
-             "--stripe-port", str(stripe_port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "local.twin",
+                "--port",
+                str(port),
+                "--aws-port",
+                str(aws_port),
+                "--stripe-port",
+                str(stripe_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     url = f"http://127.0.0.1:{port}"
 

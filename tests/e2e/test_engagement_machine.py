@@ -20,9 +20,15 @@ pytestmark = pytest.mark.e2e
 
 TABLE = "microintern-local"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:microintern-local-engagement"
-WINDOWS = {"offer_seconds": 2, "nda_seconds": 2, "funding_seconds": 2,
-           "deadline_decision_seconds": 2, "review_seconds": 2,
-           "payout_reminder_seconds": 30, "work_seconds": 30}
+WINDOWS = {
+    "offer_seconds": 2,
+    "nda_seconds": 2,
+    "funding_seconds": 2,
+    "deadline_decision_seconds": 2,
+    "review_seconds": 2,
+    "payout_reminder_seconds": 30,
+    "work_seconds": 30,
+}
 
 
 def _put(twin: RunningTwin, item: dict[str, Any]) -> None:
@@ -39,14 +45,32 @@ def _get(twin: RunningTwin, pk: str, sk: str) -> dict[str, Any] | None:
 
 
 def _start(twin: RunningTwin, brief_id: str, *, candidates: list[str], nda: bool = True) -> str:
-    _put(twin, {"pk": f"BRIEF#{brief_id}", "sk": "BRIEF", "type": "brief", "brief_id": brief_id,
-                "status": "SUBMITTED", "version": 1, "skills": ["python"]})
+    _put(
+        twin,
+        {
+            "pk": f"BRIEF#{brief_id}",
+            "sk": "BRIEF",
+            "type": "brief",
+            "brief_id": brief_id,
+            "status": "SUBMITTED",
+            "version": 1,
+            "skills": ["python"],
+        },
+    )
     for rank, intern_id in enumerate(candidates):
-        _put(twin, {"pk": f"BRIEF#{brief_id}", "sk": f"CANDIDATE#{rank:02d}",
-                    "intern_id": intern_id, "offer_status": "pending"})
+        _put(
+            twin,
+            {
+                "pk": f"BRIEF#{brief_id}",
+                "sk": f"CANDIDATE#{rank:02d}",
+                "intern_id": intern_id,
+                "offer_status": "pending",
+            },
+        )
     sfn = twin.client("stepfunctions")
     arn = sfn.start_execution(
-        stateMachineArn=MACHINE, name=brief_id,
+        stateMachineArn=MACHINE,
+        name=brief_id,
         input=json.dumps({"brief_id": brief_id, "nda_required": nda, "windows": WINDOWS}),
     )["executionArn"]
     return str(arn)
@@ -64,19 +88,23 @@ def _finished(twin: RunningTwin, arn: str, timeout: float = 60) -> dict[str, Any
 
 def _states_entered(twin: RunningTwin, arn: str) -> list[str]:
     events = twin.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events
-            if e["type"].endswith("StateEntered")]
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+    ]
 
 
 def _resume(twin: RunningTwin, brief_id: str, kind: str, output: dict[str, Any]) -> None:
     """Act like the API will: wait for the step to register its token, then resume it."""
-    token = eventually(lambda: (_get(twin, f"BRIEF#{brief_id}", f"TASKTOKEN#{kind}") or {}).get(
-        "token"), timeout=30)
+    token = eventually(
+        lambda: (_get(twin, f"BRIEF#{brief_id}", f"TASKTOKEN#{kind}") or {}).get("token"),
+        timeout=30,
+    )
     twin.client("stepfunctions").send_task_success(taskToken=token, output=json.dumps(output))
     _put(twin, {**(_get(twin, f"BRIEF#{brief_id}", f"TASKTOKEN#{kind}") or {}), "consumed": True})
     # the next wait of the same kind registers a new token; drop this one so we never reuse it
     twin.client("dynamodb").delete_item(
-        TableName=TABLE, Key={"pk": {"S": f"BRIEF#{brief_id}"}, "sk": {"S": f"TASKTOKEN#{kind}"}})
+        TableName=TABLE, Key={"pk": {"S": f"BRIEF#{brief_id}"}, "sk": {"S": f"TASKTOKEN#{kind}"}}
+    )
 
 
 def _status(twin: RunningTwin, brief_id: str) -> str:
@@ -89,7 +117,12 @@ def test_no_candidate_ends_unmatched(twin: RunningTwin) -> None:
 
     assert _finished(twin, arn)["status"] == "SUCCEEDED"
     assert _states_entered(twin, arn) == [
-        "Match", "NextCandidate", "HasCandidate", "SettleUnmatched", "Unmatched"]
+        "Match",
+        "NextCandidate",
+        "HasCandidate",
+        "SettleUnmatched",
+        "Unmatched",
+    ]
     assert _status(twin, brief_id) == "UNMATCHED"
 
 
@@ -110,23 +143,42 @@ def test_happy_path_reaches_completed(twin: RunningTwin) -> None:
 
     _resume(twin, brief_id, "offer", {"decision": "accepted"})
     _resume(twin, brief_id, "nda", {"signed": True})
-    _resume(twin, brief_id, "funding", {"payment_intent_id": "pi_test"})
+    _resume(twin, brief_id, "funding", {"payment_intent_id": "pi_test", "work_seconds": 30})
     _resume(twin, brief_id, "work", {"delivered": True})
     _resume(twin, brief_id, "review", {"decision": "approve"})
     _resume(twin, brief_id, "payout", {"decision": "approved"})
 
     assert _finished(twin, arn)["status"] == "SUCCEEDED"
     entered = _states_entered(twin, arn)
-    for state in ["Offer", "Nda", "Funding", "Work", "Review", "PayoutApproval", "Release",
-                  "SettleCompleted", "Completed"]:
+    for state in [
+        "Offer",
+        "Nda",
+        "Funding",
+        "Work",
+        "Review",
+        "PayoutApproval",
+        "Release",
+        "SettleCompleted",
+        "Completed",
+    ]:
         assert state in entered
     assert _status(twin, brief_id) == "COMPLETED"
     from chalicelib.adapters.store import from_item
 
     events = twin.client("dynamodb").query(
-        TableName=TABLE, KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
         ExpressionAttributeValues={":pk": {"S": f"BRIEF#{brief_id}"}, ":e": {"S": "EVENT#"}},
     )["Items"]
     statuses = [from_item(e)["status"] for e in events]
-    assert statuses == ["MATCHING", "OFFERED", "NDA", "AWAITING_FUNDING", "IN_PROGRESS",
-                        "IN_REVIEW", "PAYOUT_APPROVAL", "COMPLETED"]
+    assert statuses == [
+        "MATCHING",
+        "OFFERED",
+        "NDA",
+        "AWAITING_FUNDING",
+        "IN_PROGRESS",
+        "IN_REVIEW",
+        "PAYOUT_APPROVAL",
+        "RELEASING",
+        "COMPLETED",
+    ]

@@ -1,0 +1,59 @@
+# microintern — `make run` (the platform on its local twin) and `make test` (everything).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-deps
+SEED ?= 0
+STAGE ?= dev
+PORT ?= 8000
+export AWS_DEFAULT_REGION ?= us-east-1
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: run test deps chromium lint typecheck validate package unit integration e2e browser bench reconcile clean
+
+run: $(STAMP)  ## the platform locally on its embedded twin (Ctrl-C stops everything)
+	PORT=$(PORT) $(BIN)/python -m local.twin --port $(PORT) --seed $(SEED)
+
+test: $(STAMP) chromium lint typecheck validate  ## lint, types, template, state machines, every test layer
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:cacheprovider
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+deps: $(STAMP)
+
+chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy chalicelib app.py local infrastructure
+
+package: $(STAMP)  ## merged CloudFormation template + deployment.zip in build/package
+	$(BIN)/python -m infrastructure.package --stage $(STAGE) --out build/package
+
+validate: package  ## the packaged template and the state machines
+	$(BIN)/cfn-lint build/package/sam.json
+	$(BIN)/statelint statemachines/*.asl.json
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q tests/browser
+
+bench: $(STAMP)  ## print the benchmarks' figures
+	$(BIN)/python -m bench.cold_start
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
