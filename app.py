@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 
 from chalicelib.observability import logger, step_handler
 from chalicelib.services import steps

@@ -16,7 +16,7 @@ DAY = 24 * HOUR
 
 
 class Windows(BaseModel):
-    """Every waiting window of the flow, in seconds (PRODUCT.md: 'Every window is configuration')."""
+    """Every waiting window of the flow, in seconds (every window is configuration)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -27,15 +27,13 @@ class Windows(BaseModel):
         72 * HOUR, ge=1, validation_alias="DEADLINE_DECISION_WINDOW_SECONDS"
     )
     review_seconds: int = Field(7 * DAY, ge=1, validation_alias="REVIEW_WINDOW_SECONDS")
-    payout_reminder_seconds: int = Field(
-        DAY, ge=1, validation_alias="PAYOUT_REMINDER_SECONDS"
-    )
+    payout_reminder_seconds: int = Field(DAY, ge=1, validation_alias="PAYOUT_REMINDER_SECONDS")
     # Seconds the intern has to deliver; 0 means "until the brief's deadline".
     work_seconds: int = Field(0, ge=0, validation_alias="WORK_WINDOW_SECONDS")
 
 
 class Settings(BaseModel):
-    """Validated from the environment (plain pydantic: pydantic-settings costs ~100 ms of cold start)."""
+    """Validated from the environment (plain pydantic: pydantic-settings adds ~100 ms cold start)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -47,7 +45,9 @@ class Settings(BaseModel):
     )
     state_machine_arn: str = Field("", validation_alias="STATE_MACHINE_ARN")
     base_url: str = Field("http://127.0.0.1:8000", validation_alias="BASE_URL")
-    mail_from: str = Field("microintern <no-reply@microintern.example>", validation_alias="MAIL_FROM")
+    mail_from: str = Field(
+        "microintern <no-reply@microintern.example>", validation_alias="MAIL_FROM"
+    )
     finance_email: str = Field("finance@microintern.example", validation_alias="FINANCE_EMAIL")
 
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_local"), validation_alias="STRIPE_API_KEY")

@@ -28,9 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     merge = build / "merge.json"
     merge.write_text(json.dumps(merge_template(), indent=2))
     out = Path(args.out)
-    cmd = [str(Path(sys.executable).parent / "chalice"), "package", "--stage", args.stage,
-           "--merge-template", str(merge), str(out)]
-    return subprocess.call(cmd, cwd=ROOT)
+    cmd = [
+        str(Path(sys.executable).parent / "chalice"),
+        "package",
+        "--stage",
+        args.stage,
+        "--merge-template",
+        str(merge),
+        str(out),
+    ]
+    return subprocess.call(cmd, cwd=ROOT)  # noqa: S603 - our own venv's chalice
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.params.get(arg) or self.attrs[arg]
             if key == "Fn::GetAtt":

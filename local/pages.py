@@ -28,9 +28,12 @@ def handle(
         except ValueError:
             payload = body.decode(errors="replace")
         twin.finance_inbox.append(
-            {"headers": {k.lower(): v for k, v in headers.items()
-                         if k.lower().startswith("webhook-")},
-             "body": payload}
+            {
+                "headers": {
+                    k.lower(): v for k, v in headers.items() if k.lower().startswith("webhook-")
+                },
+                "body": payload,
+            }
         )
         return 204, JSON, b""
     return 404, JSON, json.dumps({"errors": [{"field": None, "message": "Not found"}]}).encode()
@@ -42,7 +45,7 @@ def outbox_page(messages: list[dict[str, Any]]) -> str:
         rows.append(
             f"<details{' open' if i == 0 else ''}><summary><b>{html.escape(message['subject'])}</b>"
             f" → {html.escape(', '.join(message['to']))} <small>{html.escape(message['sent_at'])}"
-            f"</small></summary><iframe sandbox srcdoc=\"{html.escape(message['html'] or '')}\" "
+            f'</small></summary><iframe sandbox srcdoc="{html.escape(message["html"] or "")}" '
             f"style='width:100%;height:22rem;border:1px solid #ddd'></iframe>"
             f"<pre>{html.escape(message['text'])}</pre></details>"
         )

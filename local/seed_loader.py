@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def load_demo_interns(count: int) -> int:
     from chalicelib.services.interns import import_profiles
+
     from local.seed import generate_profiles
 
-    return import_profiles(generate_profiles(count))
+    return int(import_profiles(generate_profiles(count)))

@@ -33,7 +33,9 @@ def _client(service: str) -> Any:
 
     from chalicelib.settings import get_settings
 
-    config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=30)
+    config = Config(
+        retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=30
+    )
     return _session().client(service, region_name=get_settings().region, config=config)
 
 

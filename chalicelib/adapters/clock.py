@@ -15,4 +15,6 @@ def today() -> date:
 
 def iso(moment: datetime | None = None) -> str:
     """UTC timestamp with milliseconds, sortable as text."""
-    return (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )

@@ -9,7 +9,7 @@ from chalicelib.adapters import aws
 
 
 def start_engagement(state_machine_arn: str, brief_id: str, execution_input: dict[str, Any]) -> str:
-    """Start the brief's execution; its name is the brief id, so a retried start starts nothing twice."""
+    """Start the brief's execution, named by the brief id: a retried start starts nothing twice."""
     sfn = aws.client("stepfunctions")
     try:
         resp = sfn.start_execution(

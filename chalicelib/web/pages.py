@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.web.render import render
 
@@ -18,10 +18,8 @@ SECURITY_HEADERS = {
 TOKENED_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def page(
-    template: str, *, status: int = 200, tokened: bool = False, **context: Any
-) -> Response:
-    headers = dict(SECURITY_HEADERS)
+def page(template: str, *, status: int = 200, tokened: bool = False, **context: Any) -> Response:
+    headers: dict[str, str | list[str]] = dict(SECURITY_HEADERS)
     if tokened:
         headers.update(TOKENED_HEADERS)
     return Response(body=render(template, **context), status_code=status, headers=headers)
