@@ -33,7 +33,7 @@ class Windows(BaseModel):
 
 
 class Settings(BaseModel):
-    """Validated from the environment (plain pydantic: pydantic-settings adds ~100 ms cold start)."""
+    """Validated from the environment (plain pydantic: pydantic-settings costs cold start)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,13 @@ pytestmark = pytest.mark.slow
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("package")
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    subprocess.run([sys.executable, "-m", "infrastructure.package", "--stage", "prod",
-                    "--out", str(out)], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "infrastructure.package", "--stage", "prod", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert (out / "deployment.zip").stat().st_size > 0
     return dict(json.loads((out / "sam.json").read_text()))
 
@@ -56,7 +60,9 @@ def test_functions_get_table_and_state_machine_settings(packaged: dict) -> None:
     variables = packaged["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["TABLE_NAME"] == {"Ref": "Table"}
     assert variables["DELIVERABLES_BUCKET"] == {"Ref": "DeliverablesBucket"}
-    assert "stateMachine:microintern-${Stage}-engagement" in variables["STATE_MACHINE_ARN"]["Fn::Sub"]
+    assert (
+        "stateMachine:microintern-${Stage}-engagement" in variables["STATE_MACHINE_ARN"]["Fn::Sub"]
+    )
 
 
 def test_prod_stage_uses_its_own_least_privilege_policy(packaged: dict) -> None:
@@ -64,5 +70,7 @@ def test_prod_stage_uses_its_own_least_privilege_policy(packaged: dict) -> None:
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]
     resources = json.dumps(statements)
     assert "microintern-prod" in resources and "microintern-dev" not in resources
-    assert not any(s["Action"] == "*" or s.get("Resource") == "*" and s["Action"] == "dynamodb:*"
-                   for s in statements)
+    assert not any(
+        s["Action"] == "*" or (s.get("Resource") == "*" and s["Action"] == "dynamodb:*")
+        for s in statements
+    )
