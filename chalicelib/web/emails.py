@@ -1,0 +1,374 @@
+"""Every email the platform sends, rendered in one place.
+
+``render_email(kind, to, **context)`` returns an :class:`Email` with a subject, a plain-text
+part and an HTML part. Each kind is a pair of templates under ``templates/emails/``:
+``{kind}.html`` extends ``emails/base.html`` (table layout and inline CSS for mail clients,
+one button, a plain footer) and ``{kind}.txt`` extends ``emails/base.txt``. Subjects live in
+:data:`SUBJECTS`. HTML is rendered with autoescape on; only the text part and the subject
+(a header, not markup) are rendered without it. Hand the result to
+``chalicelib.adapters.mailer.send``.
+
+Every actionable email has exactly one action: ``action_url`` (http or https) under a
+button labelled by the kind's default label (or ``action_label`` when given). Purely
+informative kinds take ``action_url`` optionally.
+
+Context every kind accepts:
+
+- ``name``: the recipient's first name, for the greeting ("Hi Ada,"); default "Hi,".
+- ``timezone``: IANA zone the recipient's times are shown in (default ``UTC``).
+- ``action_label``: overrides the button's default label.
+
+Amounts are integer minor units (``*_cents``) with a ``currency`` code; times
+(``deadline``, ``window_end``) are ``datetime`` / ``date`` objects or ISO-8601 strings.
+``role`` is one of ``employer``, ``intern``, ``finance``. ``*`` marks a required variable.
+
+=========================== ========= ===================================================
+kind                        to        context
+=========================== ========= ===================================================
+brief_received              employer  title*, action_url* (manage link), company
+unmatched                   employer  title*, reason* (why nobody matched), action_url*
+                                      (brief page), advice (list of what to change)
+offer                       intern    title*, company*, hours*, pay_cents* (budget minus
+                                      the platform fee), currency*, deadline*,
+                                      window_end* (answer by), action_url* (task link)
+offer_accepted              employer  title*, amount_cents* (to fund), currency*,
+                                      window_end* (fund by), action_url* (funding link),
+                                      nda_signed (bool), intern_name
+funding_request             employer  title*, amount_cents*, currency*, window_end*,
+                                      action_url* (funding link)
+work_started                intern    title*, deadline*, action_url* (task link), company
+delivery_received           employer  title*, window_end* (review window end; then
+                                      auto-approve), action_url* (review link), summary,
+                                      intern_name
+changes_requested           intern    title*, comment*, action_url* (task link), deadline,
+                                      round, max_rounds
+approved                    intern    title*, pay_cents*, currency*, company; action_url
+                                      optional
+payout_pending              intern    title*, pay_cents*, currency*; action_url optional
+payout_approval_requested   finance   title*, payout_id*, brief_id*, intern_id*,
+                                      amount_cents* (escrow to release), fee_cents*,
+                                      currency*; action_url optional (else the email
+                                      explains the finance webhook)
+released                    role      title*, role*, amount_cents* (intern: received;
+                                      employer: released), currency*, fee_cents;
+                                      action_url optional (e.g. rate the other party)
+cancelled                   role      title*, role*, refunded* (bool), refund_cents,
+                                      currency, reason; action_url optional
+dispute_opened              role      title*, role*, brief_id*, comment, amount_cents,
+                                      currency; action_url optional
+reminder                    anyone    title*, waiting_for* (what is waiting, e.g. "answer
+                                      the offer"), window_end*, action_url*,
+                                      action_label* (the step's button)
+connect_onboarding          intern    action_url* (Stripe onboarding link), title,
+                                      pay_cents, currency (a payout that waits for it)
+intern_welcome              intern    action_url* (Stripe onboarding link), skills (list),
+                                      hours_per_week
+=========================== ========= ===================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from chalicelib.domain.money import format_money
+from chalicelib.web.render import TEMPLATES
+
+Audience = Literal["employer", "intern", "finance", "role", "anyone"]
+ROLES = frozenset({"employer", "intern", "finance"})
+
+
+@dataclass(frozen=True)
+class Email:
+    """A rendered email, ready for the mailer."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    kind: str
+
+
+# Subject templates (rendered without autoescape: a subject is a header, not HTML).
+SUBJECTS: Mapping[str, str] = MappingProxyType(
+    {
+        "brief_received": "We received your brief: {{ title }}",
+        "unmatched": "No intern matched “{{ title }}” yet — here is what to change",
+        "offer": "Paid project for you: {{ title }} ({{ pay_cents|money(currency) }})",
+        "offer_accepted": "{{ intern_name or 'An intern' }} accepted “{{ title }}”"
+        " — fund escrow to start",
+        "funding_request": "Fund escrow for “{{ title }}” by {{ window_end|when }}",
+        "work_started": "You're on: start work on “{{ title }}”",
+        "delivery_received": "Delivery ready for review: “{{ title }}”",
+        "changes_requested": "Changes requested on “{{ title }}”",
+        "approved": "Your work on “{{ title }}” was approved",
+        "payout_pending": "Payout of {{ pay_cents|money(currency) }} for “{{ title }}”"
+        " is awaiting finance approval",
+        "payout_approval_requested": "Approve payout {{ payout_id }}:"
+        " {{ amount_cents|money(currency) }} for “{{ title }}”",
+        "released": "{{ amount_cents|money(currency) }}"
+        "{{ ' is on its way to you' if role == 'intern' else ' released' }} for “{{ title }}”",
+        "cancelled": "“{{ title }}” was cancelled{{ ' and refunded' if refunded else '' }}",
+        "dispute_opened": "Dispute opened on “{{ title }}”",
+        "reminder": "Reminder: {{ waiting_for }} by {{ window_end|when }} — {{ title }}",
+        "connect_onboarding": "{{ 'Connect Stripe to receive your ' ~ pay_cents|money(currency)"
+        " if pay_cents else 'Connect your Stripe account to get paid' }}",
+        "intern_welcome": "Welcome to microintern — one step left to get paid",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    audience: Audience
+    required: tuple[str, ...]
+    optional: Mapping[str, Any] = field(default_factory=dict)
+    action_label: str = ""
+    action_required: bool = True
+
+
+_KINDS: Mapping[str, _Kind] = MappingProxyType(
+    {
+        "brief_received": _Kind("employer", ("title",), {"company": ""}, "Open your brief page"),
+        "unmatched": _Kind("employer", ("title", "reason"), {"advice": ()}, "Review your brief"),
+        "offer": _Kind(
+            "intern",
+            ("title", "company", "hours", "pay_cents", "currency", "deadline", "window_end"),
+            {},
+            "View the offer",
+        ),
+        "offer_accepted": _Kind(
+            "employer",
+            ("title", "amount_cents", "currency", "window_end"),
+            {"nda_signed": False, "intern_name": ""},
+            "Fund escrow",
+        ),
+        "funding_request": _Kind(
+            "employer", ("title", "amount_cents", "currency", "window_end"), {}, "Fund escrow"
+        ),
+        "work_started": _Kind("intern", ("title", "deadline"), {"company": ""}, "Open your task"),
+        "delivery_received": _Kind(
+            "employer",
+            ("title", "window_end"),
+            {"summary": "", "intern_name": ""},
+            "Review the delivery",
+        ),
+        "changes_requested": _Kind(
+            "intern",
+            ("title", "comment"),
+            {"deadline": None, "round": None, "max_rounds": None},
+            "See what to change",
+        ),
+        "approved": _Kind(
+            "intern",
+            ("title", "pay_cents", "currency"),
+            {"company": ""},
+            "Open your task",
+            action_required=False,
+        ),
+        "payout_pending": _Kind(
+            "intern",
+            ("title", "pay_cents", "currency"),
+            {},
+            "Open your task",
+            action_required=False,
+        ),
+        "payout_approval_requested": _Kind(
+            "finance",
+            (
+                "title",
+                "payout_id",
+                "brief_id",
+                "intern_id",
+                "amount_cents",
+                "fee_cents",
+                "currency",
+            ),
+            {},
+            "Review the payout",
+            action_required=False,
+        ),
+        "released": _Kind(
+            "role",
+            ("title", "role", "amount_cents", "currency"),
+            {"fee_cents": None},
+            "Rate your experience",
+            action_required=False,
+        ),
+        "cancelled": _Kind(
+            "role",
+            ("title", "role", "refunded"),
+            {"refund_cents": None, "currency": "usd", "reason": ""},
+            "Open the project",
+            action_required=False,
+        ),
+        "dispute_opened": _Kind(
+            "role",
+            ("title", "role", "brief_id"),
+            {"comment": "", "amount_cents": None, "currency": "usd"},
+            "Open the project",
+            action_required=False,
+        ),
+        "reminder": _Kind("anyone", ("title", "waiting_for", "window_end", "action_label"), {}, ""),
+        "connect_onboarding": _Kind(
+            "intern",
+            (),
+            {"title": "", "pay_cents": None, "currency": "usd"},
+            "Finish Stripe setup",
+        ),
+        "intern_welcome": _Kind(
+            "intern", (), {"skills": (), "hours_per_week": None}, "Set up payouts"
+        ),
+    }
+)
+
+KINDS: frozenset[str] = frozenset(_KINDS)
+
+_FOOTERS: Mapping[str, str] = MappingProxyType(
+    {
+        "employer": "You are receiving this because you posted a project on microintern.",
+        "intern": "You are receiving this because you registered as an intern on microintern.",
+        "finance": "Sent to microintern's finance approvers.",
+        "anyone": "You are receiving this because you take part in a project on microintern.",
+    }
+)
+
+
+def render_email(kind: str, to: str | Sequence[str], **context: Any) -> Email:
+    """Render ``kind`` for ``to`` (see the module docstring for each kind's context).
+
+    Raises ``ValueError`` for an unknown kind, a missing required variable, a bad recipient,
+    a non-http(s) ``action_url`` or an unknown ``role``.
+    """
+    spec = _KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown email kind {kind!r}; known: {', '.join(sorted(_KINDS))}")
+    recipients = _recipients(to)
+
+    required = spec.required + (("action_url",) if spec.action_required else ())
+    missing = [name for name in required if context.get(name) in (None, "")]
+    if missing:
+        raise ValueError(f"email {kind!r} needs {', '.join(missing)}")
+
+    values: dict[str, Any] = {
+        "name": "",
+        "timezone": "UTC",
+        "action_url": "",
+        "action_label": spec.action_label,
+        **spec.optional,
+        **{k: v for k, v in context.items() if v is not None or k not in spec.optional},
+    }
+    if values["action_url"]:
+        _check_url(str(values["action_url"]))
+    audience = spec.audience
+    if audience == "role":
+        if values["role"] not in ROLES:
+            raise ValueError(f"role must be one of {sorted(ROLES)}, got {values['role']!r}")
+        audience = values["role"]
+
+    values["kind"] = kind
+    values["greeting"] = _greeting(str(values["name"] or ""), audience)
+    values["footer_note"] = _FOOTERS[audience]
+    subject = " ".join(_text_env().from_string(SUBJECTS[kind]).render(**values).split())
+    values["subject"] = subject
+    text = _text_env().get_template(f"emails/{kind}.txt").render(**values)
+    html = _html_env().get_template(f"emails/{kind}.html").render(**values)
+    return Email(to=recipients, subject=subject, text=_tidy(text), html=str(html), kind=kind)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _recipients(to: str | Sequence[str]) -> tuple[str, ...]:
+    recipients = (to,) if isinstance(to, str) else tuple(to)
+    if not recipients:
+        raise ValueError("an email needs at least one recipient")
+    for address in recipients:
+        if not isinstance(address, str) or "@" not in address or any(c in address for c in "\r\n"):
+            raise ValueError(f"not an email address: {address!r}")
+    return recipients
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"action_url must be an absolute http(s) URL, got {url!r}")
+
+
+def _greeting(name: str, audience: str) -> str:
+    first = name.split()[0] if name.strip() else ""
+    if first:
+        return f"Hi {first},"
+    return "Hello finance team," if audience == "finance" else "Hi,"
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of blank lines a template's optional sections leave behind."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"
+
+
+def _money(cents: int, currency: str = "usd") -> str:
+    return format_money(cents, currency)
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _when(context: Any, value: datetime | date | str) -> str:
+    """'Fri 14 Mar 2025, 17:00 UTC' (a date alone: 'Fri 14 Mar 2025'), in the reader's zone."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        local = moment.astimezone(_zone(str(context.get("timezone") or "UTC")))
+        return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname() or 'UTC'}"
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in str(text).splitlines())
+
+
+def _environment(autoescape: bool) -> Any:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=autoescape,  # noqa: S701 (False only for text/plain parts and subjects)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters["money"] = _money
+    environment.filters["when"] = jinja2.pass_context(_when)
+    environment.filters["quote"] = _quote
+    return environment
+
+
+@cache
+def _html_env() -> Any:
+    return _environment(autoescape=True)
+
+
+@cache
+def _text_env() -> Any:
+    """For ``.txt`` parts and subjects only: never render HTML with it."""
+    return _environment(autoescape=False)
