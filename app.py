@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Response
+from chalice.app import Chalice, Request, Response
 
 from chalicelib.observability import logger, step_handler
 from chalicelib.services import steps
 from chalicelib.services.steps import StepEvent
+from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
 
 app = Chalice(app_name="microintern")
+JSON = "application/json"
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # always set while a route runs
+    return request
+
+
+FORM = "application/x-www-form-urlencoded"
 app.log = logger  # type: ignore[assignment]
 
 
@@ -24,6 +35,53 @@ def home() -> Response:
     from chalicelib.web import pages
 
     return pages.home()
+
+
+# --- employer: briefs -------------------------------------------------------------------------
+
+
+@app.route("/briefs/new", methods=["GET"])
+def new_brief_form() -> Response:
+    from chalicelib.web import views
+
+    return views.brief_form(_request().headers)
+
+
+@app.route("/briefs", methods=["POST"], content_types=[FORM])
+def post_brief_form() -> Response:
+    from chalicelib.web import views
+
+    request = _request()
+    return views.submit_brief_form(request.headers, request.raw_body)
+
+
+@app.route("/briefs/{brief_id}", methods=["GET"])
+def brief_page(brief_id: str) -> Response:
+    from chalicelib.web import views
+
+    params: dict[str, str] = dict(_request().query_params or {})
+    return views.brief_page(brief_id, params.get("key"))
+
+
+@app.route("/api/briefs", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def create_brief() -> Response:
+    from chalicelib.services import briefs
+
+    request = _request()
+    data = json_object(request.raw_body)
+    key = header(request.headers, "Idempotency-Key")
+    result = briefs.submit_brief_once(data, key) if key else briefs.submit_brief(data).as_dict()
+    return json_response(result, 201)
+
+
+@app.route("/api/briefs/{brief_id}", methods=["GET"])
+@json_errors
+def get_brief(brief_id: str) -> Response:
+    from chalicelib.services import briefs
+
+    brief = briefs.open_brief(brief_id, bearer(_request().headers))
+    return json_response(briefs.brief_view(brief))
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

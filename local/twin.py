@@ -114,105 +114,9 @@ class Twin:
         """Create every resource of infrastructure/resources.json in the twin."""
         import boto3
 
-        from infrastructure.template import (
-            Resolver,
-            definition_of,
-            load_template,
-            state_machines,
-            substitute,
-        )
-
-        session = boto3.session.Session(region_name=REGION)
-        template = load_template()
-        attrs: dict[str, str] = {}
-        resolver = Resolver(
-            template,
-            {
-                "Stage": STAGE,
-                "AWS::Region": REGION,
-                "AWS::AccountId": ACCOUNT,
-                "AWS::Partition": "aws",
-            },
-            attrs,
-        )
-        resources = template["Resources"]
-
-        # Lambda functions: one per chalice @app.lambda_function, named by its logical id.
-        from chalice.utils import to_cfn_resource_name
-
-        import app as app_module
-
-        lam = session.client("lambda")
-        role = _ensure_role(session, "microintern-local-steps", "lambda.amazonaws.com")
-        sfn_role = _ensure_role(session, "microintern-local-sfn", "states.amazonaws.com")
-        for function in app_module.app.pure_lambda_functions:
-            logical = to_cfn_resource_name(function.name)
-            name = f"microintern-{STAGE}-{function.name}"
-            _HANDLERS[name] = getattr(app_module, function.handler_string.split(".", 1)[1])
-            try:
-                arn = lam.create_function(
-                    FunctionName=name,
-                    Runtime="python3.11",
-                    Role=role,
-                    Handler=function.handler_string,
-                    Code={"ZipFile": _stub_zip()},
-                    Timeout=30,
-                    MemorySize=512,
-                )["FunctionArn"]
-            except lam.exceptions.ResourceConflictException:
-                arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-            attrs[f"{logical}.Arn"] = arn
-
-        for logical, res in resources.items():
-            props = res.get("Properties", {})
-            if res["Type"] == "AWS::DynamoDB::Table":
-                spec = resolver({k: v for k, v in props.items() if k in _TABLE_API_KEYS})
-                ddb = session.client("dynamodb")
-                with contextlib.suppress(ddb.exceptions.ResourceInUseException):
-                    ddb.create_table(**spec)
-                if "TimeToLiveSpecification" in props:
-                    ddb.update_time_to_live(
-                        TableName=spec["TableName"],
-                        TimeToLiveSpecification=props["TimeToLiveSpecification"],
-                    )
-                attrs[logical] = spec["TableName"]
-            elif res["Type"] == "AWS::S3::Bucket":
-                name = resolver(props["BucketName"])
-                s3 = session.client("s3")
-                s3.create_bucket(Bucket=name)
-                s3.put_public_access_block(
-                    Bucket=name,
-                    PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
-                )
-                attrs[logical] = name
-            elif res["Type"] == "AWS::SES::EmailIdentity":
-                identity = resolver(props["EmailIdentity"])
-                session.client("ses").verify_domain_identity(Domain=identity)
-                attrs[logical] = identity
-
-        sfn = session.client("stepfunctions")
-        for logical, res in state_machines(template).items():
-            props = res["Properties"]
-            values = {k: str(resolver(v)) for k, v in props["DefinitionSubstitutions"].items()}
-            definition = substitute(json.dumps(definition_of(res)), values)
-            name = resolver(props["StateMachineName"])
-            arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-            try:
-                sfn.describe_state_machine(stateMachineArn=arn)
-                sfn.update_state_machine(stateMachineArn=arn, definition=definition)
-            except sfn.exceptions.StateMachineDoesNotExist:
-                arn = sfn.create_state_machine(
-                    name=name,
-                    definition=definition,
-                    type=props.get("StateMachineType", "STANDARD"),
-                    roleArn=sfn_role,
-                )["stateMachineArn"]
-            attrs[logical] = arn
-
-        # The same variables the template's Globals give every deployed function.
-        env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
-        os.environ.update({k: str(v) for k, v in env.items()})
-        return {str(k): str(v) for k, v in env.items()}
+        env = provision(boto3.session.Session(region_name=REGION))
+        os.environ.update(env)
+        return env
 
     # -- the app -------------------------------------------------------------------------
     def start_app(self) -> None:
@@ -299,6 +203,111 @@ class Twin:
                 }
             )
         return messages
+
+
+def provision(session: Any) -> dict[str, str]:
+    """Create the resources of infrastructure/resources.json through `session`'s clients.
+
+    Used by the twin (against moto's server) and by integration tests (moto in-process).
+    Returns the environment the template gives every deployed function.
+    """
+    from infrastructure.template import (
+        Resolver,
+        definition_of,
+        load_template,
+        state_machines,
+        substitute,
+    )
+
+    template = load_template()
+    attrs: dict[str, str] = {}
+    resolver = Resolver(
+        template,
+        {
+            "Stage": STAGE,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+        },
+        attrs,
+    )
+    resources = template["Resources"]
+
+    # Lambda functions: one per chalice @app.lambda_function, named by its logical id.
+    from chalice.utils import to_cfn_resource_name
+
+    import app as app_module
+
+    lam = session.client("lambda")
+    role = _ensure_role(session, "microintern-local-steps", "lambda.amazonaws.com")
+    sfn_role = _ensure_role(session, "microintern-local-sfn", "states.amazonaws.com")
+    for function in app_module.app.pure_lambda_functions:
+        logical = to_cfn_resource_name(function.name)
+        name = f"microintern-{STAGE}-{function.name}"
+        _HANDLERS[name] = getattr(app_module, function.handler_string.split(".", 1)[1])
+        try:
+            arn = lam.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role,
+                Handler=function.handler_string,
+                Code={"ZipFile": _stub_zip()},
+                Timeout=30,
+                MemorySize=512,
+            )["FunctionArn"]
+        except lam.exceptions.ResourceConflictException:
+            arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        attrs[f"{logical}.Arn"] = arn
+
+    for logical, res in resources.items():
+        props = res.get("Properties", {})
+        if res["Type"] == "AWS::DynamoDB::Table":
+            spec = resolver({k: v for k, v in props.items() if k in _TABLE_API_KEYS})
+            ddb = session.client("dynamodb")
+            with contextlib.suppress(ddb.exceptions.ResourceInUseException):
+                ddb.create_table(**spec)
+            if "TimeToLiveSpecification" in props:
+                ddb.update_time_to_live(
+                    TableName=spec["TableName"],
+                    TimeToLiveSpecification=props["TimeToLiveSpecification"],
+                )
+            attrs[logical] = spec["TableName"]
+        elif res["Type"] == "AWS::S3::Bucket":
+            name = resolver(props["BucketName"])
+            s3 = session.client("s3")
+            s3.create_bucket(Bucket=name)
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+            attrs[logical] = name
+        elif res["Type"] == "AWS::SES::EmailIdentity":
+            identity = resolver(props["EmailIdentity"])
+            session.client("ses").verify_domain_identity(Domain=identity)
+            attrs[logical] = identity
+
+    sfn = session.client("stepfunctions")
+    for logical, res in state_machines(template).items():
+        props = res["Properties"]
+        values = {k: str(resolver(v)) for k, v in props["DefinitionSubstitutions"].items()}
+        definition = substitute(json.dumps(definition_of(res)), values)
+        name = resolver(props["StateMachineName"])
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            arn = sfn.create_state_machine(
+                name=name,
+                definition=definition,
+                type=props.get("StateMachineType", "STANDARD"),
+                roleArn=sfn_role,
+            )["stateMachineArn"]
+        attrs[logical] = arn
+
+    # The same variables the template's Globals give every deployed function.
+    env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
+    return {str(k): str(v) for k, v in env.items()}
 
 
 _HANDLERS: dict[str, Any] = {}

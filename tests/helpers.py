@@ -19,8 +19,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def load_event(name: str) -> dict[str, Any]:
-    return dict(json.loads((EVENTS / f"{name}.json").read_text()))
+def load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    """A sample event from tests/events; `__DEADLINE__` becomes a valid deadline (today + 14)."""
+    from datetime import date, timedelta
+
+    text = (EVENTS / f"{name}.json").read_text()
+    text = text.replace("__DEADLINE__", (date.today() + timedelta(days=14)).isoformat())
+    return {**json.loads(text), **overrides}
 
 
 def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, every: float = 0.1) -> T:

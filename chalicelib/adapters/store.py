@@ -45,9 +45,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _storable(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
     ser = _serializer()
-    return {k: ser.serialize(v) for k, v in data.items() if v is not None}
+    return {k: ser.serialize(_storable(v)) for k, v in data.items() if v is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,6 +125,15 @@ class Store:
 
     def put(self, item: Mapping[str, Any]) -> None:
         self._db.put_item(TableName=self.table, Item=to_item(item))
+
+    def batch_put(self, items: list[dict[str, Any]]) -> None:
+        """Unconditional bulk writes (seed data), 25 per request, unprocessed items retried."""
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": to_item(i)}} for i in items[start : start + 25]]
+            pending: dict[str, Any] = {self.table: requests}
+            while pending:
+                resp = self._db.batch_write_item(RequestItems=pending)
+                pending = resp.get("UnprocessedItems") or {}
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         try:
@@ -195,6 +214,51 @@ class Store:
 
     def timeline(self, brief_id: str) -> list[dict[str, Any]]:
         return self.query(f"BRIEF#{brief_id}", "EVENT#")
+
+    def update_brief(self, brief_id: str, fields: Mapping[str, Any]) -> None:
+        """Set descriptive fields (never the status: that goes through `transition`)."""
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":f{i}": v for i, v in enumerate(fields.values())}
+        self._db.update_item(
+            TableName=self.table,
+            Key=to_item(brief_key(brief_id)),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+    # -- interns: one open offer or engagement at a time ---------------------------------
+    def hold_intern(self, intern_id: str, brief_id: str) -> bool:
+        """Reserve the intern for this brief; False when another brief holds them."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"INTERN#{intern_id}", "sk": "PROFILE"}),
+                UpdateExpression="SET holding = :b",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(holding) OR holding = :b)",
+                ExpressionAttributeValues=to_item({":b": brief_id}),
+            )
+            return True
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def release_intern(self, intern_id: str, brief_id: str) -> None:
+        """Free the intern if (and only if) this brief holds them."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"INTERN#{intern_id}", "sk": "PROFILE"}),
+                UpdateExpression="REMOVE holding",
+                ConditionExpression="holding = :b",
+                ExpressionAttributeValues=to_item({":b": brief_id}),
+            )
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
 
     # -- task tokens (kept beside the engagement, under their own key prefix) ---------------
     def save_task_token(self, brief_id: str, kind: str, token: str, execution: str) -> None:

@@ -77,34 +77,83 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 
 
 def match(event: StepEvent) -> dict[str, Any]:
+    """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
+    from chalicelib.adapters import clock
+    from chalicelib.domain.matching import rank
+    from chalicelib.services.interns import candidates_for
+
     store = get_store()
     brief = _brief(store, event.brief_id)
-    _advance(
-        store,
-        event.brief_id,
-        to=Status.MATCHING,
-        detail="Looking for the best interns for this brief",
+    _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
+    pool = candidates_for(brief["skills"])
+    shortlist = rank(brief_profile(brief), pool, today=clock.today(), limit=5)
+    store.batch_put(
+        [
+            {
+                "pk": f"BRIEF#{event.brief_id}",
+                "sk": f"CANDIDATE#{position:02d}",
+                "type": "candidate",
+                "intern_id": c.intern_id,
+                "score": round(c.score, 4),
+                "factors": {k: round(v, 4) for k, v in c.factors.items()},
+                "reason": c.reason,
+                "offer_status": "pending",
+            }
+            for position, c in enumerate(shortlist)
+        ]
     )
-    shortlist = store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#")
+    if not shortlist:
+        store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason(brief, pool)})
     logger.info(
         "matched",
-        extra={
-            "brief_id": event.brief_id,
-            "count": len(shortlist),
-            "skills": brief.get("skills", []),
-        },
+        extra={"brief_id": event.brief_id, "pool": len(pool), "shortlist": len(shortlist)},
     )
     metrics.add_metric(name="Matches", unit="Count", value=len(shortlist))
     return {"count": len(shortlist)}
 
 
+def brief_profile(brief: dict[str, Any]) -> Any:
+    from datetime import date
+
+    from chalicelib.domain.matching import BriefProfile
+
+    return BriefProfile(
+        brief_id=str(brief["brief_id"]),
+        title=str(brief["title"]),
+        description=str(brief["description"]),
+        deliverables=tuple(brief["deliverables"]),
+        skills=tuple(brief["skills"]),
+        nice_to_have_skills=tuple(brief.get("nice_to_have_skills", [])),
+        estimated_hours=int(brief["estimated_hours"]),
+        deadline=date.fromisoformat(str(brief["deadline"])),
+    )
+
+
+def unmatched_reason(brief: dict[str, Any], pool: list[Any]) -> str:
+    skills = ", ".join(brief["skills"])
+    if not pool:
+        return (
+            f"No registered intern lists any of the required skills ({skills}). "
+            "Try fewer or more common required skills, moving specialist ones to nice-to-have."
+        )
+    return (
+        f"{len(pool)} interns share a required skill, but none fits the hours and deadline. "
+        "Try a later deadline or fewer estimated hours."
+    )
+
+
 def next_candidate(event: StepEvent) -> dict[str, Any]:
+    """The best shortlisted intern not yet offered who holds no other offer or engagement."""
     store = get_store()
     for candidate in sorted(
         store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"), key=lambda c: str(c["sk"])
     ):
-        if candidate.get("offer_status", "pending") == "pending":
-            return {"intern_id": candidate["intern_id"]}
+        if candidate.get("offer_status", "pending") != "pending":
+            continue
+        intern_id = str(candidate["intern_id"])
+        if store.hold_intern(intern_id, event.brief_id):
+            return {"intern_id": intern_id}
+        store.put({**candidate, "offer_status": "busy"})
     return {"intern_id": None}
 
 
@@ -131,7 +180,9 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
     if event.kind in ("offer", "nda"):
         for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
             if candidate.get("offer_status") in ("offered", "accepted"):
-                _mark_candidate(store, event.brief_id, str(candidate["intern_id"]), "expired")
+                intern_id = str(candidate["intern_id"])
+                _mark_candidate(store, event.brief_id, intern_id, "expired")
+                store.release_intern(intern_id, event.brief_id)
     store.put(
         store.event_item(
             event.brief_id,
@@ -171,5 +222,7 @@ def settle(event: StepEvent) -> dict[str, Any]:
     _advance(
         store, event.brief_id, to=Status(event.status), detail=f"Ended: {event.status.lower()}"
     )
+    for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
+        store.release_intern(str(candidate["intern_id"]), event.brief_id)
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}

@@ -45,6 +45,12 @@ def _get(twin: RunningTwin, pk: str, sk: str) -> dict[str, Any] | None:
 
 
 def _start(twin: RunningTwin, brief_id: str, *, candidates: list[str], nda: bool = True) -> str:
+    """Store a brief and interns who share its (test-unique) skill, then start the run."""
+    from datetime import date, timedelta
+
+    from chalicelib.services.interns import profile_items
+
+    skill = f"skill-{brief_id}"
     _put(
         twin,
         {
@@ -54,19 +60,26 @@ def _start(twin: RunningTwin, brief_id: str, *, candidates: list[str], nda: bool
             "brief_id": brief_id,
             "status": "SUBMITTED",
             "version": 1,
-            "skills": ["python"],
+            "skills": [skill],
+            "title": "Data study",
+            "description": "Analyse churn in a subscription business and report findings.",
+            "deliverables": ["Report"],
+            "nice_to_have_skills": [],
+            "estimated_hours": 10,
+            "deadline": (date.today() + timedelta(days=14)).isoformat(),
         },
     )
-    for rank, intern_id in enumerate(candidates):
-        _put(
-            twin,
-            {
-                "pk": f"BRIEF#{brief_id}",
-                "sk": f"CANDIDATE#{rank:02d}",
-                "intern_id": intern_id,
-                "offer_status": "pending",
-            },
-        )
+    for intern_id in candidates:
+        profile = {
+            "skills": [skill],
+            "bio": "I analyse churn data.",
+            "hours_per_week": 20,
+            "timezone": "UTC",
+            "name": "N",
+            "email": f"{intern_id}@example.com",
+        }
+        for item in profile_items(intern_id, profile):
+            _put(twin, item)
     sfn = twin.client("stepfunctions")
     arn = sfn.start_execution(
         stateMachineArn=MACHINE,
@@ -128,7 +141,7 @@ def test_no_candidate_ends_unmatched(twin: RunningTwin) -> None:
 
 def test_offer_timeout_walks_the_shortlist_then_unmatched(twin: RunningTwin) -> None:
     brief_id = f"b_{uuid.uuid4().hex[:12]}"
-    arn = _start(twin, brief_id, candidates=["i_first"])
+    arn = _start(twin, brief_id, candidates=[f"i_first_{brief_id}"])
 
     assert _finished(twin, arn)["status"] == "SUCCEEDED"
     entered = _states_entered(twin, arn)
@@ -139,7 +152,7 @@ def test_offer_timeout_walks_the_shortlist_then_unmatched(twin: RunningTwin) -> 
 
 def test_happy_path_reaches_completed(twin: RunningTwin) -> None:
     brief_id = f"b_{uuid.uuid4().hex[:12]}"
-    arn = _start(twin, brief_id, candidates=["i_star"])
+    arn = _start(twin, brief_id, candidates=[f"i_star_{brief_id}"])
 
     _resume(twin, brief_id, "offer", {"decision": "accepted"})
     _resume(twin, brief_id, "nda", {"signed": True})

@@ -1,0 +1,260 @@
+"""Employer intake: submit a brief, open it with its manage token, read its page.
+
+Money never moves here; what a brief shows of escrow comes from the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from chalicelib.adapters import clock, tokens, workflow
+from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
+from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
+from chalicelib.domain.engagement import EXPLAIN, LABELS, Status, allowed_actions
+from chalicelib.domain.skills import normalise_skills
+from chalicelib.observability import logger, metrics
+from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
+from chalicelib.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Submitted:
+    brief_id: str
+    status: str
+    manage_url: str
+    manage_token: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def manage_url(brief_id: str, token: str) -> str:
+    return f"{get_settings().base_url}/briefs/{brief_id}?key={token}"
+
+
+def validate(data: Mapping[str, Any]) -> BriefInput:
+    try:
+        return parse_brief(data, today=clock.today())
+    except BriefInvalid as exc:
+        raise Invalid(exc.errors) from None
+
+
+def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:
+    """Validate, store, start the brief's execution and email the employer its manage link.
+
+    With an idempotency key the brief id derives from it, so a retry after a failure part-way
+    finds the stored brief and finishes the job (see `submit_brief_once` for replays).
+    """
+    brief = validate(data)
+    settings = get_settings()
+    store = get_store()
+    brief_id = (
+        tokens.derived_id("b", brief.employer_email, idempotency_key)
+        if idempotency_key
+        else tokens.new_id("b")
+    )
+    token, token_hash = tokens.new_token()
+    now = clock.iso()
+    item = {
+        **brief_key(brief_id),
+        "type": "brief",
+        "brief_id": brief_id,
+        **_brief_fields(brief),
+        "status": Status.SUBMITTED.value,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "manage_token_hash": token_hash,
+        "fee_bps": settings.platform_fee_bps,
+        "revision_rounds": 0,
+        "gsi1pk": f"EMPLOYER#{brief.employer_email}",
+        "gsi1sk": f"BRIEF#{now}#{brief_id}",
+    }
+    event = Store.event_item(
+        brief_id,
+        status_from=None,
+        status_to=Status.SUBMITTED,
+        actor="employer",
+        detail="Brief submitted",
+    )
+    try:
+        store.transact([store.put_op(item), store.put_op(event)])
+        metrics.add_metric(name="BriefsSubmitted", unit="Count", value=1)
+    except Conflict:
+        # A retry of a submission that failed after storing: its token never reached anyone.
+        store.put({**_existing(store, brief_id), "manage_token_hash": token_hash})
+    workflow.start_engagement(
+        settings.state_machine_arn, brief_id, execution_input(brief_id, brief)
+    )
+    _notify_submitted(brief_id, brief, token)
+    logger.info("brief submitted", extra={"brief_id": brief_id})
+    return Submitted(brief_id, Status.SUBMITTED.value, manage_url(brief_id, token), token)
+
+
+def submit_brief_once(data: Mapping[str, Any], idempotency_key: str) -> dict[str, str]:
+    """A repeated submission with the same key returns the first result (one brief, one run).
+
+    The same key with a different brief is refused; invalid input is answered before any
+    record is written.
+    """
+    from chalicelib.adapters.idempotency import CallInProgress
+
+    brief = validate(data)
+    fingerprint = hashlib.sha256(
+        json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    try:
+        result = dict(
+            _submit_once(
+                dict(data),
+                fingerprint,
+                idempotency_key=f"{brief.employer_email}:{idempotency_key}",
+            )
+        )
+    except CallInProgress:
+        raise NotAllowed("This submission is already being processed.", "idempotency_key") from None
+    if result.pop("fingerprint") != fingerprint:
+        raise Invalid(
+            [
+                {
+                    "field": "idempotency_key",
+                    "message": "This idempotency key was already used for a different brief.",
+                }
+            ]
+        )
+    return {str(k): str(v) for k, v in result.items()}
+
+
+def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
+    from chalicelib.adapters.idempotency import idempotent
+
+    @idempotent("submit_brief")
+    def once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
+        key = idempotency_key.split(":", 1)[1]
+        return {**submit_brief(data, idempotency_key=key).as_dict(), "fingerprint": fingerprint}
+
+    return once(data, fingerprint, idempotency_key=idempotency_key)
+
+
+def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
+    settings = get_settings()
+    windows = settings.windows.model_dump()
+    windows["work_seconds"] = settings.windows.work_seconds or seconds_until_deadline(
+        brief.deadline
+    )
+    return {
+        "brief_id": brief_id,
+        "nda_required": brief.nda_required,
+        "max_revision_rounds": settings.max_revision_rounds,
+        "windows": windows,
+    }
+
+
+def seconds_until_deadline(deadline: Any) -> int:
+    """Seconds from now to the end of the deadline day (UTC), at least one."""
+    end = datetime.combine(deadline, time.max, tzinfo=UTC)
+    return max(1, int((end - clock.now()).total_seconds()))
+
+
+def _brief_fields(brief: BriefInput) -> dict[str, Any]:
+    fields = brief.model_dump(mode="json")
+    fields["skills"] = normalise_skills(brief.skills)
+    fields["nice_to_have_skills"] = normalise_skills(brief.nice_to_have_skills)
+    fields["skills_as_written"] = list(brief.skills)
+    return fields
+
+
+def _existing(store: Store, brief_id: str) -> dict[str, Any]:
+    found = store.get_brief(brief_id)
+    if found is None:
+        raise NotFound("No brief with this id.", "brief_id")
+    return found
+
+
+def _notify_submitted(brief_id: str, brief: BriefInput, token: str) -> None:
+    from chalicelib.services import notify
+
+    notify.send(
+        "brief_received",
+        to=brief.employer_email,
+        key=f"{brief_id}:brief_received",
+        employer_name=brief.employer_name,
+        title=brief.title,
+        action_url=manage_url(brief_id, token),
+        brief_id=brief_id,
+    )
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
+    """The brief, if `token` is its manage token: 401 without one, 403 for another's, 404."""
+    if not token:
+        raise Unauthorized("A manage token is required (Authorization: Bearer <manage_token>).")
+    brief = get_store().get_brief(brief_id)
+    if brief is None:
+        raise NotFound("No brief with this id.", "brief_id")
+    if not tokens.matches(token, brief.get("manage_token_hash")):
+        raise Forbidden("This token does not open this brief.")
+    return brief
+
+
+def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The employer's view of a brief: the JSON of GET /api/briefs/{id} and the brief page."""
+    from chalicelib.services import escrow
+
+    store = get_store()
+    brief_id = str(brief["brief_id"])
+    status = Status(brief["status"])
+    items = store.query(f"BRIEF#{brief_id}")
+    events = [i for i in items if str(i["sk"]).startswith("EVENT#")]
+    candidates = sorted(
+        (i for i in items if str(i["sk"]).startswith("CANDIDATE#")), key=lambda c: str(c["sk"])
+    )
+    accepted = brief.get("intern_id")
+    return {
+        "brief_id": brief_id,
+        "status": status.value,
+        "status_label": LABELS[status],
+        "status_explained": EXPLAIN[status],
+        "title": brief["title"],
+        "description": brief["description"],
+        "deliverables": brief["deliverables"],
+        "skills": brief.get("skills_as_written", brief["skills"]),
+        "nice_to_have_skills": brief.get("nice_to_have_skills", []),
+        "estimated_hours": brief["estimated_hours"],
+        "budget_cents": brief["budget_cents"],
+        "currency": brief["currency"],
+        "deadline": brief["deadline"],
+        "nda_required": brief["nda_required"],
+        "company": brief["company"],
+        "created_at": brief["created_at"],
+        "timeline": [{"at": e["at"], "status": e["status"], "detail": e["detail"]} for e in events],
+        "shortlist": [
+            {
+                "rank": i + 1,
+                "intern_id": c["intern_id"],
+                "score": c.get("score"),
+                "factors": c.get("factors", {}),
+                "reason": c.get("reason", ""),
+                "offer_status": c.get("offer_status", "pending"),
+            }
+            for i, c in enumerate(candidates)
+        ],
+        "engagement": {"intern_id": accepted, "status": status.value},
+        "escrow": escrow.figures(items),
+        "payout": brief.get("payout") or {"payout_id": None, "status": None},
+        "actions": sorted(allowed_actions(status, party="employer")),
+    }
+
+
+def deadline_bounds() -> tuple[str, str]:
+    """The dates the form's deadline picker allows (7–30 days from today)."""
+    today = clock.today()
+    return (today + timedelta(days=7)).isoformat(), (today + timedelta(days=30)).isoformat()

@@ -1,0 +1,45 @@
+"""Errors the services raise; app.py maps each to its HTTP status and the contract's JSON."""
+
+from __future__ import annotations
+
+from chalicelib.domain.brief import FieldError
+
+
+class AppError(Exception):
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[FieldError | dict[str, str | None]] = [
+            {"field": field, "message": message}
+        ]
+
+
+class Invalid(AppError):
+    status = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        Exception.__init__(self, "; ".join(e["message"] for e in errors))
+        self.errors = list(errors)
+
+
+class BadRequest(AppError):
+    status = 400
+
+
+class Unauthorized(AppError):
+    status = 401
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class NotAllowed(AppError):
+    """The engagement's current state does not allow this action; nothing changed."""
+
+    status = 409

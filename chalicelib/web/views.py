@@ -1,0 +1,149 @@
+"""The employer's HTML pages: the brief form and the brief page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.domain.engagement import LABELS, Status
+from chalicelib.domain.money import format_money, intern_payout
+from chalicelib.services import briefs
+from chalicelib.services.errors import AppError, Invalid
+from chalicelib.settings import get_settings
+from chalicelib.web import csrf, forms
+from chalicelib.web.pages import page
+
+# The happy path, as the brief page draws it.
+FLOW = [
+    Status.SUBMITTED,
+    Status.MATCHING,
+    Status.OFFERED,
+    Status.NDA,
+    Status.AWAITING_FUNDING,
+    Status.IN_PROGRESS,
+    Status.IN_REVIEW,
+    Status.PAYOUT_APPROVAL,
+    Status.RELEASING,
+    Status.COMPLETED,
+]
+OFF_PATH = {
+    Status.UNMATCHED: "No intern could take this project.",
+    Status.CANCELLED: "This project was cancelled.",
+    Status.REFUNDED: "This project ended with a refund.",
+    Status.DISPUTED: "This project is in dispute; finance is reviewing it.",
+    Status.DEADLINE_MISSED: "The deadline passed without a delivery.",
+}
+
+
+def error_page(exc: AppError) -> Response:
+    headings = {
+        401: "Sign-in link needed",
+        403: "This link does not open this page",
+        404: "Not found",
+        409: "Already done",
+        400: "Something is off",
+    }
+    return page(
+        "error.html",
+        status=exc.status,
+        tokened=True,
+        heading=headings.get(exc.status, "Something went wrong"),
+        message=str(exc),
+        hint="Use the most recent link we emailed you." if exc.status in (401, 403) else "",
+    )
+
+
+def brief_form(
+    headers: Mapping[str, str],
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    nonce: str | None = None,
+    status: int = 200,
+) -> Response:
+    import secrets
+
+    token, cookie = csrf.issue(headers)
+    low, high = briefs.deadline_bounds()
+    response = page(
+        "brief_form.html",
+        status=status,
+        values={**forms.BRIEF_FORM_DEFAULTS, **(values or {})},
+        errors=dict(errors or {}),
+        csrf_token=token,
+        nonce=nonce or secrets.token_urlsafe(16),
+        deadline_min=low,
+        deadline_max=high,
+        fee_percent=f"{get_settings().platform_fee_bps / 100:g}%",
+    )
+    if cookie:
+        response.headers["Set-Cookie"] = cookie
+    return response
+
+
+def submit_brief_form(headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    form = forms.parse_form(body)
+    try:
+        csrf.verify(headers, form.get("csrf_token"))
+    except csrf.CsrfError as exc:
+        return page(
+            "error.html",
+            status=403,
+            heading="Please submit the form again",
+            message=str(exc),
+            hint="",
+        )
+    data, conversion_errors = forms.brief_from_form(form)
+    try:
+        errors: list[Any] = list(conversion_errors)
+        try:
+            briefs.validate(data)
+        except Invalid as exc:
+            errors += [e for e in exc.errors if e["field"] not in {c["field"] for c in errors}]
+        if errors:
+            raise Invalid(errors)
+        nonce = form.get("nonce")
+        result = (
+            briefs.submit_brief_once(data, nonce) if nonce else briefs.submit_brief(data).as_dict()
+        )
+    except Invalid as exc:
+        by_field = {str(e["field"]): str(e["message"]) for e in exc.errors}
+        return brief_form(
+            headers,
+            values=forms.brief_form_values(form),
+            errors=by_field,
+            nonce=form.get("nonce"),
+            status=422,
+        )
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": result["manage_url"], "Referrer-Policy": "no-referrer"},
+    )
+
+
+def brief_page(brief_id: str, key: str | None) -> Response:
+    try:
+        brief = briefs.open_brief(brief_id, key)
+    except AppError as exc:
+        return error_page(exc)
+    view = briefs.brief_view(brief)
+    status = Status(view["status"])
+    position = FLOW.index(status) if status in FLOW else -1
+    currency = str(view["currency"])
+    return page(
+        "brief_page.html",
+        tokened=True,
+        brief=view,
+        labels=LABELS,
+        flow_steps=[(s.value, LABELS[s]) for s in FLOW],
+        flow_position=position,
+        flow_off_path=OFF_PATH.get(status, ""),
+        budget=format_money(int(view["budget_cents"]), currency),
+        payout=format_money(
+            intern_payout(int(view["budget_cents"]), int(brief.get("fee_bps", 1000))), currency
+        ),
+        money=lambda cents: format_money(int(cents or 0), currency),
+    )

@@ -1,0 +1,67 @@
+"""Integration layer: the app against moto in-process (provisioned from the same template)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "BASE_URL": "http://testserver",
+    "CSRF_SECRET": "test-csrf-secret",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def reset_app_caches() -> None:
+    from chalicelib.adapters import aws, idempotency, store
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()
+    aws.reset_clients()
+    idempotency.reset()
+    store._store = None
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto in-process with the table, bucket, SES identity and state machine of the template."""
+    import boto3
+    from moto import mock_aws
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        from local.twin import provision
+
+        env = provision(boto3.session.Session(region_name="us-east-1"))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_app_caches()
+        yield env
+    reset_app_caches()
+
+
+@pytest.fixture
+def client(aws_env: dict[str, str]) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def sent_emails() -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
