@@ -84,6 +84,18 @@ def get_brief(brief_id: str) -> Response:
     return json_response(briefs.brief_view(brief))
 
 
+# --- interns: registration and profiles (issue 4) --------------------------------------------
+# (routes for this section go above this line)
+
+
+# --- escrow: funding, Stripe webhooks, Connect onboarding (issue 6) ---------------------------
+# (routes for this section go above this line)
+
+
+# --- engagement: the intern's task page and the employer's actions (issue 5) -----------------
+# (routes for this section go above this line)
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 
