@@ -60,7 +60,7 @@ def brief_page(brief_id: str) -> Response:
     from chalicelib.web import views
 
     params: dict[str, str] = dict(_request().query_params or {})
-    return views.brief_page(brief_id, params.get("key"))
+    return views.brief_page(brief_id, params.get("key"), _request().headers)
 
 
 @app.route("/api/briefs", methods=["POST"], content_types=[JSON, "text/plain"])
@@ -85,6 +85,30 @@ def get_brief(brief_id: str) -> Response:
 
 
 # --- interns: registration and profiles (issue 4) --------------------------------------------
+
+
+@app.route("/interns/new", methods=["GET"])
+def new_intern_form() -> Response:
+    from chalicelib.web import intern_views
+
+    return intern_views.new_intern(_request().headers, dict(_request().query_params or {}))
+
+
+@app.route("/interns", methods=["POST"], content_types=[FORM])
+def post_intern_form() -> Response:
+    from chalicelib.web import intern_views
+
+    return intern_views.submit_intern_form(_request().headers, _request().raw_body)
+
+
+@app.route("/api/interns", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def create_intern() -> Response:
+    from chalicelib.services import intern_signup
+
+    return json_response(intern_signup.sign_up(json_object(_request().raw_body)), 201)
+
+
 # (routes for this section go above this line)
 
 
@@ -93,6 +117,76 @@ def get_brief(brief_id: str) -> Response:
 
 
 # --- engagement: the intern's task page and the employer's actions (issue 5) -----------------
+
+
+@app.route("/tasks/{token}", methods=["GET"])
+def task_page(token: str) -> Response:
+    from chalicelib.web import task_views
+
+    return task_views.task_page(token, _request().headers)
+
+
+@app.route("/tasks/{token}/nda.txt", methods=["GET"])
+def task_signed_nda(token: str) -> Response:
+    from chalicelib.web import task_views
+
+    return task_views.signed_nda(token)
+
+
+@app.route("/tasks/{token}/{action}", methods=["POST"], content_types=[FORM])
+def task_form(token: str, action: str) -> Response:
+    from chalicelib.web import task_views
+
+    request = _request()
+    return task_views.task_action(token, action, request.headers, request.raw_body)
+
+
+@app.route("/api/tasks/{token}/{action}", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def task_api(token: str, action: str) -> Response:
+    from chalicelib.web import task_views
+
+    request = _request()
+    data = json_object(request.raw_body or b"{}")
+    return json_response(task_views.run_action(token, action, data, request.headers))
+
+
+@app.route("/briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
+def brief_form_action(brief_id: str, action: str) -> Response:
+    from chalicelib.web import views
+
+    request = _request()
+    return views.employer_action(brief_id, action, request.headers, request.raw_body)
+
+
+def _employer_api(brief_id: str, action: str) -> Response:
+    from chalicelib.services import briefs
+    from chalicelib.web import views
+
+    request = _request()
+    brief = briefs.open_brief(brief_id, bearer(request.headers))
+    data = json_object(request.raw_body or b"{}")
+    return json_response(views.run_employer_action(brief, action, data))
+
+
+@app.route("/api/briefs/{brief_id}/review", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def review_brief(brief_id: str) -> Response:
+    return _employer_api(brief_id, "review")
+
+
+@app.route("/api/briefs/{brief_id}/cancel", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def cancel_brief(brief_id: str) -> Response:
+    return _employer_api(brief_id, "cancel")
+
+
+@app.route("/api/briefs/{brief_id}/extend", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def extend_brief(brief_id: str) -> Response:
+    return _employer_api(brief_id, "extend")
+
+
 # (routes for this section go above this line)
 
 

@@ -228,6 +228,24 @@ class Store:
             ExpressionAttributeValues=to_item(values),
         )
 
+    def remove_brief_fields(self, brief_id: str, *fields: str) -> None:
+        self._db.update_item(
+            TableName=self.table,
+            Key=to_item(brief_key(brief_id)),
+            UpdateExpression="REMOVE " + ", ".join(f"#r{i}" for i in range(len(fields))),
+            ExpressionAttributeNames={f"#r{i}": f for i, f in enumerate(fields)},
+        )
+
+    def add_manage_token(self, brief_id: str, token_hash: str) -> None:
+        """Another valid manage token for the brief (each employer email carries its own)."""
+        self._db.update_item(
+            TableName=self.table,
+            Key=to_item(brief_key(brief_id)),
+            UpdateExpression="ADD manage_token_hashes :h",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":h": {"SS": [token_hash]}},
+        )
+
     # -- interns: one open offer or engagement at a time ---------------------------------
     def hold_intern(self, intern_id: str, brief_id: str) -> bool:
         """Reserve the intern for this brief; False when another brief holds them."""
@@ -261,7 +279,10 @@ class Store:
                 raise
 
     # -- task tokens (kept beside the engagement, under their own key prefix) ---------------
-    def save_task_token(self, brief_id: str, kind: str, token: str, execution: str) -> None:
+    def save_task_token(
+        self, brief_id: str, kind: str, token: str, execution: str, intern_id: str | None = None
+    ) -> None:
+        """Keep the wait's token beside the engagement (bound to the intern it waits for)."""
         self.put(
             {
                 "pk": f"BRIEF#{brief_id}",
@@ -269,20 +290,30 @@ class Store:
                 "type": "task_token",
                 "token": token,
                 "execution": execution,
+                "intern_id": intern_id,
                 "consumed": False,
                 "created_at": iso(),
             }
         )
 
-    def consume_task_token(self, brief_id: str, kind: str) -> str:
-        """Mark the waiting token consumed and return it; Conflict when none is waiting."""
+    def consume_task_token(self, brief_id: str, kind: str, intern_id: str | None = None) -> str:
+        """Mark the waiting token consumed and return it; Conflict when none is waiting.
+
+        Only one caller can consume a token: five simultaneous accepts resume the flow once.
+        With `intern_id`, only the token waiting for that intern is taken.
+        """
+        condition = "attribute_exists(pk) AND consumed = :no"
+        values: dict[str, Any] = {":yes": True, ":no": False, ":now": iso()}
+        if intern_id is not None:
+            condition += " AND intern_id = :intern"
+            values[":intern"] = intern_id
         try:
             resp = self._db.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
                 UpdateExpression="SET consumed = :yes, consumed_at = :now",
-                ConditionExpression="attribute_exists(pk) AND consumed = :no",
-                ExpressionAttributeValues=to_item({":yes": True, ":no": False, ":now": iso()}),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
@@ -290,6 +321,89 @@ class Store:
                 raise Conflict(f"nothing is waiting for {kind}") from exc
             raise
         return str(from_item(resp["Attributes"])["token"])
+
+    def waiting_token(self, brief_id: str, kind: str) -> dict[str, Any] | None:
+        item = self.get(f"BRIEF#{brief_id}", f"TASKTOKEN#{kind}")
+        return item if item and not item.get("consumed") else None
+
+    # -- escrow (issue 6): conditional updates inside money transactions -------------------
+    def update_op(
+        self,
+        key: Mapping[str, str],
+        *,
+        condition: str,
+        set_fields: Mapping[str, Any] | None = None,
+        add_fields: Mapping[str, int] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One conditional Update for `transact`: SET `set_fields`, ADD `add_fields`.
+
+        In `condition`, attributes are written `#name` and values `:name` (given in `values`).
+        """
+        import re
+
+        names: dict[str, str] = {f"#{n}": n for n in re.findall(r"#(\w+)", condition)}
+        expr_values: dict[str, Any] = dict(values or {})
+        clauses = []
+        sets = []
+        for i, (field, value) in enumerate((set_fields or {}).items()):
+            names[f"#set{i}"] = field
+            expr_values[f":set{i}"] = value
+            sets.append(f"#set{i} = :set{i}")
+        if sets:
+            clauses.append("SET " + ", ".join(sets))
+        adds = []
+        for i, (field, delta) in enumerate((add_fields or {}).items()):
+            names[f"#add{i}"] = field
+            expr_values[f":add{i}"] = delta
+            adds.append(f"#add{i} :add{i}")
+        if adds:
+            clauses.append("ADD " + ", ".join(adds))
+        op: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item(key),
+            "UpdateExpression": " ".join(clauses),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if expr_values:
+            op["ExpressionAttributeValues"] = to_item(expr_values)
+        return {"Update": op}
+
+    def put_if_absent(self, item: Mapping[str, Any]) -> bool:
+        """Create `item` unless it exists; False (and nothing written) when it does."""
+        try:
+            self.put_new(item)
+            return True
+        except Conflict:
+            return False
+
+    def unconsume_task_token(self, brief_id: str, kind: str, token: str) -> None:
+        """Undo `consume_task_token` for `token` when the resume that followed it failed."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
+                UpdateExpression="SET consumed = :no REMOVE consumed_at",
+                ConditionExpression="#token = :token AND consumed = :yes",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues=to_item({":no": False, ":yes": True, ":token": token}),
+            )
+        except Exception as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    def set_fields(self, pk: str, sk: str, fields: Mapping[str, Any]) -> None:
+        """SET descriptive `fields` on an existing item (NotFound when it does not exist)."""
+        op = self.update_op(
+            {"pk": pk, "sk": sk}, condition="attribute_exists(#pk)", set_fields=fields
+        )
+        try:
+            self._db.update_item(**op["Update"])
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise NotFound(f"{pk}/{sk}") from exc
+            raise
 
 
 _store: Store | None = None

@@ -28,6 +28,14 @@ def matches(token: str | None, stored_hash: str | None) -> bool:
     return hmac.compare_digest(hash_token(token), stored_hash)
 
 
+def matches_any(token: str | None, stored_hashes: list[str]) -> bool:
+    """Constant-time check against every stored hash (no early exit on a match)."""
+    found = False
+    for stored in stored_hashes:
+        found |= matches(token, stored)
+    return found
+
+
 def new_id(prefix: str) -> str:
     """Public identifiers: short, random, unguessable enough not to leak volumes (80 bits)."""
     return f"{prefix}_{secrets.token_hex(10)}"

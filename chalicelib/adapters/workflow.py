@@ -1,4 +1,4 @@
-"""Step Functions: start one execution per brief, resume waits by task token."""
+"""Step Functions: start one execution per brief, resume or fail its waits by task token."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import json
 from typing import Any
 
 from chalicelib.adapters import aws
+
+
+class WaitClosed(Exception):
+    """The wait this token belonged to is over (timed out, resumed, or the run ended)."""
+
+
+_CLOSED = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
 
 def start_engagement(state_machine_arn: str, brief_id: str, execution_input: dict[str, Any]) -> str:
@@ -22,4 +29,19 @@ def start_engagement(state_machine_arn: str, brief_id: str, execution_input: dic
 
 
 def resume(task_token: str, output: dict[str, Any]) -> None:
-    aws.client("stepfunctions").send_task_success(taskToken=task_token, output=json.dumps(output))
+    _call("send_task_success", taskToken=task_token, output=json.dumps(output))
+
+
+def fail(task_token: str, error: str, cause: str = "") -> None:
+    _call("send_task_failure", taskToken=task_token, error=error, cause=cause or error)
+
+
+def _call(operation: str, **kwargs: Any) -> None:
+    sfn = aws.client("stepfunctions")
+    try:
+        getattr(sfn, operation)(**kwargs)
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code in _CLOSED:
+            raise WaitClosed(code) from exc
+        raise

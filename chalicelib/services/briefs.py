@@ -200,7 +200,8 @@ def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
     brief = get_store().get_brief(brief_id)
     if brief is None:
         raise NotFound("No brief with this id.", "brief_id")
-    if not tokens.matches(token, brief.get("manage_token_hash")):
+    hashes = [str(brief.get("manage_token_hash", "")), *brief.get("manage_token_hashes", [])]
+    if not tokens.matches_any(token, hashes):
         raise Forbidden("This token does not open this brief.")
     return brief
 

@@ -30,6 +30,27 @@ WAITS: dict[str, Status] = {
 }
 
 
+WAIT_DETAILS: dict[str, str] = {
+    "offer": "Offered to the best-matched intern",
+    "nda": "Offer accepted; waiting for the intern to sign the NDA",
+    "funding": "Waiting for the employer to fund escrow",
+    "work": "Work in progress",
+    "deadline": "The deadline passed without a delivery; waiting for the employer",
+    "review": "Delivery received; waiting for the employer's review",
+    "payout": "Approved; waiting for finance to approve the payout",
+    "dispute": "In dispute; waiting for finance to resolve it",
+}
+CLOSED_DETAILS: dict[str, str] = {
+    "offer": "The offer expired without an answer",
+    "nda": "The NDA was not signed in time",
+    "funding": "Escrow was not funded in time",
+    "deadline": "No decision after the missed deadline",
+    "review": "No review in time: the delivery was approved automatically",
+    "payout": "Finance reminded of the pending payout",
+    "dispute": "Finance reminded of the open dispute",
+}
+
+
 class StepEvent(BaseModel):
     """What the state machine passes to every step (see statemachines/engagement.asl.json)."""
 
@@ -41,6 +62,7 @@ class StepEvent(BaseModel):
     task_token: str | None = None
     intern_id: str | None = None
     status: TerminalStatus | None = None
+    entered: str = ""
 
 
 class StepError(Exception):
@@ -161,12 +183,21 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     """Register a wait: keep the task token beside the engagement and move to its status."""
     if event.kind is None or event.task_token is None:
         raise StepError("await_party needs kind and task_token")
+    from chalicelib.services import engagement
+
     store = get_store()
     status = WAITS[event.kind]
-    store.save_task_token(event.brief_id, event.kind, event.task_token, event.execution)
+    bound = event.intern_id if event.kind in ("offer", "nda") else None
+    store.save_task_token(event.brief_id, event.kind, event.task_token, event.execution, bound)
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
-    _advance(store, event.brief_id, to=status, detail=f"Waiting: {event.kind}")
+    _advance(store, event.brief_id, to=status, detail=WAIT_DETAILS[event.kind])
+    engagement.on_wait(
+        _brief(store, event.brief_id),
+        event.kind,
+        task_token=event.task_token,
+        intern_id=event.intern_id,
+    )
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
 
@@ -183,30 +214,42 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
                 intern_id = str(candidate["intern_id"])
                 _mark_candidate(store, event.brief_id, intern_id, "expired")
                 store.release_intern(intern_id, event.brief_id)
+        if brief.get("intern_id"):
+            store.remove_brief_fields(event.brief_id, "intern_id")
     store.put(
         store.event_item(
             event.brief_id,
             status_from=brief["status"],
             status_to=brief["status"],
             actor="workflow",
-            detail=f"The {event.kind} window closed",
+            detail=CLOSED_DETAILS.get(event.kind, f"The {event.kind} window closed"),
         )
     )
     return {"closed": event.kind}
 
 
 def release(event: StepEvent) -> dict[str, Any]:
+    """RELEASING: transfer what escrow holds, less the fee, to the intern (or finance's split).
+
+    Raises PayoutAccountNotReady (retried by the state machine, the intern reminded) while the
+    intern's Stripe account cannot receive transfers, and TransientError when Stripe is down.
+    """
+    from chalicelib.services import escrow
+
     store = get_store()
     _advance(store, event.brief_id, to=Status.RELEASING, detail="Releasing the payment")
-    # The Stripe transfer arrives with the escrow issue; until then nothing is held to move.
-    logger.info("release", extra={"brief_id": event.brief_id})
-    return {"moved_cents": 0}
+    result = escrow.settle_release(event.brief_id)
+    logger.info("release", extra={"brief_id": event.brief_id, **result})
+    return result
 
 
 def refund(event: StepEvent) -> dict[str, Any]:
-    # The Stripe refund arrives with the escrow issue; until then nothing is held to return.
-    logger.info("refund", extra={"brief_id": event.brief_id})
-    return {"moved_cents": 0}
+    """Refund whatever escrow holds to the employer (nothing when it was never funded)."""
+    from chalicelib.services import escrow
+
+    result = escrow.refund_escrow(event.brief_id)
+    logger.info("refund", extra={"brief_id": event.brief_id, **result})
+    return result
 
 
 def settle(event: StepEvent) -> dict[str, Any]:
@@ -224,5 +267,8 @@ def settle(event: StepEvent) -> dict[str, Any]:
     )
     for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
         store.release_intern(str(candidate["intern_id"]), event.brief_id)
+    from chalicelib.services import engagement
+
+    engagement.on_settled(_brief(store, event.brief_id), Status(event.status))
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}

@@ -124,26 +124,89 @@ def submit_brief_form(headers: Mapping[str, str], body: bytes | str | None) -> R
     )
 
 
-def brief_page(brief_id: str, key: str | None) -> Response:
+def employer_action(
+    brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's forms: review, cancel, extend (then back to the page)."""
+    form = forms.parse_form(body)
+    key = form.get("key")
+    try:
+        csrf.verify(headers, form.get("csrf_token"))
+        brief = briefs.open_brief(brief_id, key)
+        run_employer_action(brief, action, form)
+    except csrf.CsrfError as exc:
+        return page(
+            "error.html",
+            status=403,
+            tokened=True,
+            heading="Please try again",
+            message=str(exc),
+            hint="",
+        )
+    except Invalid as exc:
+        by_field = {str(e["field"]): str(e["message"]) for e in exc.errors}
+        return brief_page(brief_id, key, headers, errors=by_field, status=422)
+    except AppError as exc:
+        return error_page(exc)
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": f"/briefs/{brief_id}?key={key}", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def run_employer_action(
+    brief: Mapping[str, Any], action: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One code path for the brief page's forms and the JSON API."""
+    from chalicelib.services import engagement
+
+    if action == "review":
+        return engagement.review(
+            brief, decision=str(data.get("decision") or ""), comment=str(data.get("comment") or "")
+        )
+    if action == "cancel":
+        return engagement.cancel(brief)
+    if action == "extend":
+        return engagement.extend(brief, deadline=str(data.get("deadline") or ""))
+    raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
+
+
+def brief_page(
+    brief_id: str,
+    key: str | None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     try:
         brief = briefs.open_brief(brief_id, key)
     except AppError as exc:
         return error_page(exc)
+    csrf_token, cookie = csrf.issue(headers or {})
     view = briefs.brief_view(brief)
-    status = Status(view["status"])
-    position = FLOW.index(status) if status in FLOW else -1
+    state = Status(view["status"])
+    position = FLOW.index(state) if state in FLOW else -1
     currency = str(view["currency"])
-    return page(
+    response = page(
         "brief_page.html",
+        status=status,
         tokened=True,
         brief=view,
+        key=key,
+        csrf_token=csrf_token,
+        errors=dict(errors or {}),
         labels=LABELS,
         flow_steps=[(s.value, LABELS[s]) for s in FLOW],
         flow_position=position,
-        flow_off_path=OFF_PATH.get(status, ""),
+        flow_off_path=OFF_PATH.get(state, ""),
         budget=format_money(int(view["budget_cents"]), currency),
         payout=format_money(
             intern_payout(int(view["budget_cents"]), int(brief.get("fee_bps", 1000))), currency
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
     )
+    if cookie:
+        response.headers["Set-Cookie"] = cookie
+    return response

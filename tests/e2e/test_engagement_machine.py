@@ -67,6 +67,13 @@ def _start(twin: RunningTwin, brief_id: str, *, candidates: list[str], nda: bool
             "nice_to_have_skills": [],
             "estimated_hours": 10,
             "deadline": (date.today() + timedelta(days=14)).isoformat(),
+            "budget_cents": 40_000,
+            "currency": "usd",
+            "fee_bps": 1000,
+            "nda_required": nda,
+            "company": "Acme",
+            "employer_name": "Eve",
+            "employer_email": "eve@acme.example",
         },
     )
     for intern_id in candidates:

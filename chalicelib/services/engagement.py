@@ -1,0 +1,614 @@
+"""The engagement after matching: task links, the intern's and the employer's actions, and what
+each step of the flow tells whom.
+
+Actions resume the waiting Step Functions task. The task token is consumed by a conditional
+write first, so of five simultaneous accepts exactly one resumes the flow; the others get 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.adapters import clock, tokens, workflow
+from chalicelib.adapters.store import Conflict, Store, get_store
+from chalicelib.domain import nda
+from chalicelib.domain.engagement import EMPLOYER_CANCELLABLE, Status
+from chalicelib.domain.money import intern_payout
+from chalicelib.observability import logger, metrics
+from chalicelib.services import notify
+from chalicelib.services.errors import Invalid, NotAllowed, NotFound
+from chalicelib.settings import get_settings
+
+LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
+MIN_REVISION_SECONDS = 48 * 3600
+NOT_FOUND = "This link is not valid or has expired. Use the most recent link we emailed you."
+
+# The wait that is open in each state, and the state's cancel route through the flow.
+WAIT_OF: dict[Status, str] = {
+    Status.OFFERED: "offer",
+    Status.NDA: "nda",
+    Status.AWAITING_FUNDING: "funding",
+    Status.IN_PROGRESS: "work",
+    Status.DEADLINE_MISSED: "deadline",
+    Status.IN_REVIEW: "review",
+}
+
+
+# -- links --------------------------------------------------------------------------------
+
+
+def issue_task_link(brief_id: str, intern_id: str) -> str:
+    """A fresh link to the intern's task page: 256-bit token, stored hashed, bound to one
+    intern, one engagement and an expiry."""
+    token, token_hash = tokens.new_token()
+    expires = clock.now() + LINK_LIFETIME
+    get_store().put_new(
+        {
+            "pk": f"LINK#{token_hash}",
+            "sk": "LINK",
+            "type": "link",
+            "party": "intern",
+            "brief_id": brief_id,
+            "intern_id": intern_id,
+            "expires_at": int(expires.timestamp()),
+        }
+    )
+    return f"{get_settings().base_url}/tasks/{token}"
+
+
+def issue_manage_link(brief_id: str, path: str = "") -> str:
+    """A fresh manage link for an employer email (every link stays valid; all stored hashed)."""
+    token, token_hash = tokens.new_token()
+    get_store().add_manage_token(brief_id, token_hash)
+    return f"{get_settings().base_url}/briefs/{brief_id}{path}?key={token}"
+
+
+def open_task(token: str) -> tuple[dict[str, Any], str]:
+    """(brief, intern_id) for a task link; a wrong, expired or foreign link is just not found."""
+    store = get_store()
+    link = store.get(f"LINK#{tokens.hash_token(token)}", "LINK") if token else None
+    if not link or int(link.get("expires_at", 0)) < clock.now().timestamp():
+        raise NotFound(NOT_FOUND)
+    brief = store.get_brief(str(link["brief_id"]))
+    if brief is None:
+        raise NotFound(NOT_FOUND)
+    return brief, str(link["intern_id"])
+
+
+# -- intern actions -------------------------------------------------------------------------
+
+
+def accept(token: str) -> dict[str, Any]:
+    brief, intern_id = open_task(token)
+    brief_id = str(brief["brief_id"])
+    _require(brief, {Status.OFFERED}, "accept this offer")
+    _resume(brief_id, "offer", {"decision": "accepted"}, intern_id=intern_id)
+    store = get_store()
+    store.update_brief(brief_id, {"intern_id": intern_id})
+    _set_candidate(store, brief_id, intern_id, "accepted")
+    _note(brief, "intern", "The intern accepted the offer")
+    metrics.add_metric(name="OffersAccepted", unit="Count", value=1)
+    return {"status": "accepted"}
+
+
+def decline(token: str) -> dict[str, Any]:
+    brief, intern_id = open_task(token)
+    brief_id = str(brief["brief_id"])
+    _require(brief, {Status.OFFERED, Status.NDA}, "decline this offer")
+    kind = "offer" if brief["status"] == Status.OFFERED else "nda"
+    output: dict[str, Any] = {"decision": "declined"}
+    if kind == "nda":
+        # Declining at the NDA step: the NDA wait fails over to the next candidate.
+        _fail(brief_id, kind, "Declined", intern_id=intern_id)
+    else:
+        _resume(brief_id, kind, output, intern_id=intern_id)
+    store = get_store()
+    _set_candidate(store, brief_id, intern_id, "declined")
+    store.release_intern(intern_id, brief_id)
+    if brief.get("intern_id") == intern_id:
+        store.remove_brief_fields(brief_id, "intern_id")
+    _note(brief, "intern", "The intern declined the offer")
+    return {"status": "declined"}
+
+
+def sign_nda(
+    token: str, *, full_name: str, agree: bool, ip: str = "", user_agent: str = ""
+) -> dict[str, Any]:
+    brief, intern_id = open_task(token)
+    brief_id = str(brief["brief_id"])
+    errors = []
+    name = (full_name or "").strip()
+    if not 2 <= len(name) <= 120:
+        errors.append({"field": "full_name", "message": "Type your full name (2–120 characters)."})
+    if agree is not True:
+        errors.append({"field": "agree", "message": "Tick the box to agree to the NDA."})
+    if errors:
+        raise Invalid(errors)  # type: ignore[arg-type]
+    _require(brief, {Status.NDA}, "sign the NDA")
+    document = nda_text(brief, name)
+    signature = {
+        "pk": f"BRIEF#{brief_id}",
+        "sk": f"NDA#{intern_id}",
+        "type": "nda_signature",
+        "intern_id": intern_id,
+        "full_name": name,
+        "version": nda.VERSION,
+        "text_sha256": nda.digest(document),
+        "signed_at": clock.iso(),
+        "ip": ip[:64],
+        "user_agent": user_agent[:300],
+    }
+    store = get_store()
+    token_value = _consume(brief_id, "nda", intern_id=intern_id)
+    store.put(signature)
+    _send(token_value, {"signed": True, "version": nda.VERSION})
+    _note(brief, "intern", f"NDA signed by {name} (version {nda.VERSION})")
+    return {"status": "signed", "text_sha256": signature["text_sha256"]}
+
+
+def nda_text(brief: Mapping[str, Any], intern_name: str) -> str:
+    return nda.text(company=str(brief["company"]), intern=intern_name, title=str(brief["title"]))
+
+
+def signed_nda(token: str) -> str:
+    """The signed copy the intern can download."""
+    brief, intern_id = open_task(token)
+    record = get_store().get(f"BRIEF#{brief['brief_id']}", f"NDA#{intern_id}")
+    if not record:
+        raise NotFound("No signed NDA for this project yet.")
+    document = nda_text(brief, str(record["full_name"]))
+    return (
+        f"{document}\nSigned: {record['full_name']}\nAt: {record['signed_at']}\n"
+        f"Document SHA-256: {record['text_sha256']}\n"
+    )
+
+
+def deliver(token: str, *, summary: str, url: str | None) -> dict[str, Any]:
+    brief, intern_id = open_task(token)
+    brief_id = str(brief["brief_id"])
+    errors = []
+    summary = (summary or "").strip()
+    link = (url or "").strip() or None
+    if not 10 <= len(summary) <= 5_000:
+        errors.append(
+            {"field": "summary", "message": "Describe what you deliver (10–5,000 characters)."}
+        )
+    if link and (not link.startswith(("https://", "http://")) or len(link) > 1_000):
+        errors.append({"field": "url", "message": "The link must start with https://."})
+    if errors:
+        raise Invalid(errors)  # type: ignore[arg-type]
+    if brief.get("intern_id") != intern_id:
+        raise NotAllowed("Only the intern working on this project can deliver.")
+    _require(brief, {Status.IN_PROGRESS}, "deliver")
+    store = get_store()
+    token_value = _consume(brief_id, "work")
+    number = int(brief.get("deliveries", 0)) + 1
+    store.put(
+        {
+            "pk": f"BRIEF#{brief_id}",
+            "sk": f"DELIVERY#{number:02d}",
+            "type": "delivery",
+            "number": number,
+            "summary": summary,
+            "url": link,
+            "delivered_at": clock.iso(),
+        }
+    )
+    store.update_brief(brief_id, {"deliveries": number, "latest_delivery_at": clock.iso()})
+    _send(token_value, {"delivered": True, "delivery": number})
+    _note(brief, "intern", f"Delivery {number} submitted")
+    return {"status": "delivered", "delivery": number}
+
+
+# -- employer actions -----------------------------------------------------------------------
+
+
+def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dict[str, Any]:
+    brief_id = str(brief["brief_id"])
+    comment = (comment or "").strip()
+    if decision not in ("approve", "request_changes", "dispute"):
+        raise Invalid(
+            [{"field": "decision", "message": "Choose approve, request_changes or dispute."}]
+        )
+    if decision in ("request_changes", "dispute") and not 5 <= len(comment) <= 2_000:
+        raise Invalid(
+            [{"field": "comment", "message": "Say what should change (5–2,000 characters)."}]
+        )
+    _require(brief, {Status.IN_REVIEW}, "review")
+    settings = get_settings()
+    rounds = int(brief.get("revision_rounds", 0))
+    if decision == "request_changes" and rounds >= settings.max_revision_rounds:
+        raise NotAllowed(
+            f"All {settings.max_revision_rounds} rounds of changes are used: approve or dispute."
+        )
+    output: dict[str, Any] = {"decision": decision}
+    if decision == "request_changes":
+        output["work_seconds"] = revision_seconds(brief)
+    token_value = _consume(brief_id, "review")
+    store = get_store()
+    store.put(
+        {
+            "pk": f"BRIEF#{brief_id}",
+            "sk": f"REVIEW#{clock.iso()}",
+            "type": "review",
+            "decision": decision,
+            "comment": comment,
+        }
+    )
+    if decision == "request_changes":
+        store.update_brief(brief_id, {"revision_rounds": rounds + 1, "last_comment": comment})
+    _send(token_value, output)
+    labels = {
+        "approve": "The employer approved the delivery",
+        "request_changes": f"The employer asked for changes (round {rounds + 1})",
+        "dispute": "The employer opened a dispute",
+    }
+    _note(brief, "employer", labels[decision])
+    if decision == "request_changes" and brief.get("intern_id"):
+        intern = _intern(str(brief["intern_id"]))
+        notify.send(
+            "changes_requested",
+            to=str(intern["email"]),
+            key=f"{brief_id}:changes:{rounds + 1}",
+            name=str(intern.get("name", "")),
+            title=str(brief["title"]),
+            comment=comment,
+            round=rounds + 1,
+            max_rounds=settings.max_revision_rounds,
+            deadline=str(brief["deadline"]),
+            action_url=issue_task_link(brief_id, str(brief["intern_id"])),
+        )
+    return {"status": decision}
+
+
+def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
+    brief_id = str(brief["brief_id"])
+    status = Status(brief["status"])
+    if status not in EMPLOYER_CANCELLABLE:
+        raise NotAllowed(f"A project that is {status.value} cannot be cancelled.")
+    if status == Status.DEADLINE_MISSED:
+        _resume(brief_id, "deadline", {"decision": "cancel"})
+    elif status in WAIT_OF:
+        _fail(brief_id, WAIT_OF[status], "Cancelled")
+    else:
+        raise NotAllowed("Matching is running; try again in a few seconds.")
+    _note(brief, "employer", "The employer cancelled the project")
+    return {"status": "cancelling"}
+
+
+def extend(brief: Mapping[str, Any], *, deadline: str) -> dict[str, Any]:
+    from datetime import date
+
+    brief_id = str(brief["brief_id"])
+    try:
+        new_deadline = date.fromisoformat(deadline)
+    except (TypeError, ValueError):
+        raise Invalid(
+            [{"field": "deadline", "message": "Give the new deadline as YYYY-MM-DD."}]
+        ) from None
+    today = clock.today()
+    if not today + timedelta(days=1) <= new_deadline <= today + timedelta(days=30):
+        raise Invalid(
+            [{"field": "deadline", "message": "The new deadline must be 1–30 days from today."}]
+        )
+    _require(brief, {Status.DEADLINE_MISSED}, "extend the deadline")
+    from chalicelib.services.briefs import seconds_until_deadline
+
+    seconds = get_settings().windows.work_seconds or seconds_until_deadline(new_deadline)
+    token_value = _consume(brief_id, "deadline")
+    get_store().update_brief(
+        brief_id, {"deadline": new_deadline.isoformat(), "deadline_extended": True}
+    )
+    _send(token_value, {"decision": "extend", "work_seconds": seconds})
+    _note(brief, "employer", f"Deadline extended to {new_deadline.isoformat()}")
+    return {"status": "extended", "deadline": new_deadline.isoformat()}
+
+
+def revision_seconds(brief: Mapping[str, Any]) -> int:
+    from chalicelib.services.briefs import seconds_until_deadline
+
+    configured = get_settings().windows.work_seconds
+    if configured:
+        return configured
+    return max(seconds_until_deadline(brief["deadline"]), MIN_REVISION_SECONDS)
+
+
+# -- what each step tells whom (called by the workflow steps) -------------------------------
+
+
+def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: str | None) -> None:
+    """Email the party a wait is waiting for (once per wait: keyed by its task token)."""
+    settings = get_settings()
+    brief_id = str(brief["brief_id"])
+    key = f"{brief_id}:{kind}:{hashlib.sha256(task_token.encode()).hexdigest()[:16]}"
+    windows = settings.windows
+    now = clock.now()
+    money = {"currency": str(brief["currency"])}
+    pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
+    employer = str(brief["employer_email"])
+    if kind == "offer" and intern_id:
+        intern = _intern(intern_id)
+        notify.send(
+            "offer",
+            to=str(intern["email"]),
+            key=key,
+            name=str(intern.get("name", "")),
+            title=str(brief["title"]),
+            company=str(brief["company"]),
+            hours=int(brief["estimated_hours"]),
+            pay_cents=pay,
+            deadline=str(brief["deadline"]),
+            window_end=now + timedelta(seconds=windows.offer_seconds),
+            action_url=issue_task_link(brief_id, intern_id),
+            **money,
+        )
+    elif kind == "funding":
+        notify.send(
+            "offer_accepted",
+            to=employer,
+            key=key,
+            name=str(brief["employer_name"]),
+            title=str(brief["title"]),
+            amount_cents=int(brief["budget_cents"]),
+            nda_signed=bool(brief.get("nda_required")),
+            window_end=now + timedelta(seconds=windows.funding_seconds),
+            action_url=issue_manage_link(brief_id, "/fund"),
+            **money,
+        )
+    elif kind == "work" and brief.get("intern_id"):
+        intern = _intern(str(brief["intern_id"]))
+        if int(brief.get("revision_rounds", 0)) == 0 and not brief.get("deadline_extended"):
+            notify.send(
+                "work_started",
+                to=str(intern["email"]),
+                key=key,
+                name=str(intern.get("name", "")),
+                title=str(brief["title"]),
+                company=str(brief["company"]),
+                deadline=str(brief["deadline"]),
+                action_url=issue_task_link(brief_id, str(brief["intern_id"])),
+            )
+    elif kind == "deadline":
+        notify.send(
+            "reminder",
+            to=employer,
+            key=key,
+            name=str(brief["employer_name"]),
+            title=str(brief["title"]),
+            waiting_for="your decision: the deadline passed without a delivery — extend it or "
+            "cancel for a full refund",
+            window_end=now + timedelta(seconds=windows.deadline_decision_seconds),
+            action_url=issue_manage_link(brief_id),
+            action_label="Extend or cancel",
+        )
+    elif kind == "review":
+        notify.send(
+            "delivery_received",
+            to=employer,
+            key=key,
+            name=str(brief["employer_name"]),
+            title=str(brief["title"]),
+            window_end=now + timedelta(seconds=windows.review_seconds),
+            action_url=issue_manage_link(brief_id),
+        )
+    elif kind == "payout" and brief.get("intern_id"):
+        intern = _intern(str(brief["intern_id"]))
+        notify.send(
+            "payout_pending",
+            to=str(intern["email"]),
+            key=key,
+            name=str(intern.get("name", "")),
+            title=str(brief["title"]),
+            pay_cents=pay,
+            **money,
+        )
+    elif kind == "dispute":
+        for role, address in (("finance", settings.finance_email), ("employer", employer)):
+            notify.send(
+                "dispute_opened",
+                to=address,
+                key=f"{key}:{role}",
+                title=str(brief["title"]),
+                role=role,
+                brief_id=brief_id,
+                comment=str(brief.get("last_comment", "")),
+                amount_cents=int(brief["budget_cents"]),
+                **money,
+            )
+
+
+def on_settled(brief: Mapping[str, Any], status: Status) -> None:
+    """Tell both parties how the engagement ended."""
+    brief_id = str(brief["brief_id"])
+    key = f"{brief_id}:settled:{status.value}"
+    employer = str(brief["employer_email"])
+    intern = _intern(str(brief["intern_id"])) if brief.get("intern_id") else None
+    money = {"currency": str(brief["currency"])}
+    if status == Status.UNMATCHED:
+        notify.send(
+            "unmatched",
+            to=employer,
+            key=key,
+            name=str(brief["employer_name"]),
+            title=str(brief["title"]),
+            reason=str(
+                brief.get("unmatched_reason")
+                or "The best-matched interns were offered the project, but none accepted it "
+                "in time. A later deadline or a higher budget usually helps."
+            ),
+            action_url=f"{get_settings().base_url}/briefs/new",
+        )
+    elif status == Status.COMPLETED:
+        pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
+        notify.send(
+            "released",
+            to=employer,
+            key=f"{key}:employer",
+            title=str(brief["title"]),
+            role="employer",
+            amount_cents=int(brief["budget_cents"]),
+            **money,
+        )
+        if intern:
+            notify.send(
+                "released",
+                to=str(intern["email"]),
+                key=f"{key}:intern",
+                title=str(brief["title"]),
+                role="intern",
+                amount_cents=pay,
+                **money,
+            )
+    elif status in (Status.CANCELLED, Status.REFUNDED):
+        refunded = int(brief.get("refunded_cents", 0) or 0)
+        for role, address in (("employer", employer),) + (
+            (("intern", str(intern["email"])),) if intern else ()
+        ):
+            notify.send(
+                "cancelled",
+                to=address,
+                key=f"{key}:{role}",
+                title=str(brief["title"]),
+                role=role,
+                refunded=bool(refunded),
+                refund_cents=refunded,
+                **money,
+            )
+
+
+# -- the intern's view ------------------------------------------------------------------------
+
+
+def task_view(token: str) -> dict[str, Any]:
+    """What the intern's task page shows, and which of their actions the state allows."""
+    brief, intern_id = open_task(token)
+    store = get_store()
+    brief_id = str(brief["brief_id"])
+    status = Status(brief["status"])
+    items = store.query(f"BRIEF#{brief_id}")
+    candidate = next(
+        (i for i in items if str(i["sk"]).startswith("CANDIDATE#") and i["intern_id"] == intern_id),
+        {},
+    )
+    mine = brief.get("intern_id") == intern_id
+    offered = candidate.get("offer_status") == "offered" and status == Status.OFFERED
+    actions: list[str] = []
+    if offered:
+        actions = ["accept", "decline"]
+    elif mine and status == Status.NDA:
+        actions = ["sign_nda", "decline"]
+    elif mine and status == Status.IN_PROGRESS:
+        actions = ["deliver"]
+    active = offered or mine
+    deliveries = [i for i in items if str(i["sk"]).startswith("DELIVERY#")]
+    signature = next((i for i in items if i["sk"] == f"NDA#{intern_id}"), None)
+    intern = _intern(intern_id)
+    return {
+        "brief_id": brief_id,
+        "intern_id": intern_id,
+        "active": active,
+        "status": status.value,
+        "title": brief["title"],
+        "company": brief["company"],
+        "employer_name": brief["employer_name"],
+        "description": brief["description"],
+        "deliverables": brief["deliverables"],
+        "skills": brief.get("skills_as_written", brief["skills"]),
+        "hours": brief["estimated_hours"],
+        "deadline": brief["deadline"],
+        "currency": brief["currency"],
+        "pay_cents": intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000))),
+        "nda_required": brief["nda_required"],
+        "nda_text": nda_text(brief, str(intern.get("name", ""))) if "sign_nda" in actions else "",
+        "nda_signed": bool(signature),
+        "last_comment": brief.get("last_comment") if mine else None,
+        "revision_rounds": int(brief.get("revision_rounds", 0)),
+        "deliveries": [
+            {
+                "number": d["number"],
+                "summary": d["summary"],
+                "url": d.get("url"),
+                "at": d["delivered_at"],
+            }
+            for d in deliveries
+        ]
+        if mine
+        else [],
+        "timeline": [
+            {"at": e["at"], "status": e["status"], "detail": e["detail"]}
+            for e in items
+            if str(e["sk"]).startswith("EVENT#")
+        ]
+        if active
+        else [],
+        "actions": actions,
+    }
+
+
+# -- internals ------------------------------------------------------------------------------
+
+
+def _require(brief: Mapping[str, Any], states: set[Status], action: str) -> None:
+    if brief["status"] not in states:
+        raise NotAllowed(
+            f"You cannot {action} now: the project is {Status(brief['status']).value}."
+        )
+
+
+def _consume(brief_id: str, kind: str, *, intern_id: str | None = None) -> str:
+    try:
+        return get_store().consume_task_token(brief_id, kind, intern_id)
+    except Conflict:
+        raise NotAllowed("This was already done, or the window for it has closed.") from None
+
+
+def _send(task_token: str, output: dict[str, Any]) -> None:
+    try:
+        workflow.resume(task_token, output)
+    except workflow.WaitClosed:
+        raise NotAllowed("The window for this has closed.") from None
+
+
+def _resume(
+    brief_id: str, kind: str, output: dict[str, Any], *, intern_id: str | None = None
+) -> None:
+    _send(_consume(brief_id, kind, intern_id=intern_id), output)
+
+
+def _fail(brief_id: str, kind: str, error: str, *, intern_id: str | None = None) -> None:
+    token_value = _consume(brief_id, kind, intern_id=intern_id)
+    try:
+        workflow.fail(token_value, error)
+    except workflow.WaitClosed:
+        raise NotAllowed("The window for this has closed.") from None
+
+
+def _note(brief: Mapping[str, Any], actor: str, detail: str) -> None:
+    store = get_store()
+    status = str(brief["status"])
+    store.put(
+        Store.event_item(
+            str(brief["brief_id"]),
+            status_from=status,
+            status_to=status,
+            actor=actor,
+            detail=detail,
+        )
+    )
+    logger.info(detail, extra={"brief_id": brief["brief_id"], "actor": actor})
+
+
+def _set_candidate(store: Store, brief_id: str, intern_id: str, offer_status: str) -> None:
+    for candidate in store.query(f"BRIEF#{brief_id}", "CANDIDATE#"):
+        if candidate["intern_id"] == intern_id:
+            store.put({**candidate, "offer_status": offer_status})
+
+
+def _intern(intern_id: str) -> dict[str, Any]:
+    intern = get_store().get(f"INTERN#{intern_id}", "PROFILE")
+    if intern is None:
+        raise NotFound("Unknown intern.")
+    return intern

@@ -1,0 +1,122 @@
+"""The intern's task page (GET never changes state) and its forms (POST + CSRF)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
+from chalicelib.domain.money import format_money
+from chalicelib.services import engagement
+from chalicelib.services.errors import AppError, Invalid
+from chalicelib.web import csrf, forms
+from chalicelib.web.pages import page
+from chalicelib.web.views import FLOW, OFF_PATH, error_page
+
+
+def task_page(
+    token: str,
+    headers: Mapping[str, str],
+    *,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    try:
+        task = engagement.task_view(token)
+    except AppError as exc:
+        return error_page(exc)
+    state = Status(task["status"])
+    csrf_token, cookie = csrf.issue(headers)
+    response = page(
+        "task_page.html",
+        status=status,
+        tokened=True,
+        task=task,
+        token=token,
+        csrf_token=csrf_token,
+        errors=dict(errors or {}),
+        values=dict(values or {}),
+        status_label=LABELS[state],
+        status_explained=EXPLAIN[state],
+        pay=format_money(int(task["pay_cents"]), str(task["currency"])),
+        flow_steps=[(s.value, LABELS[s]) for s in FLOW],
+        flow_position=FLOW.index(state) if state in FLOW else -1,
+        flow_off_path=OFF_PATH.get(state, ""),
+    )
+    if cookie:
+        response.headers["Set-Cookie"] = cookie
+    return response
+
+
+def task_action(
+    token: str, action: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """Apply a form's action, then show the page again (Post/Redirect/Get)."""
+    form = forms.parse_form(body)
+    try:
+        csrf.verify(headers, form.get("csrf_token"))
+    except csrf.CsrfError as exc:
+        return page(
+            "error.html",
+            status=403,
+            tokened=True,
+            heading="Please try again",
+            message=str(exc),
+            hint="",
+        )
+    try:
+        run_action(token, action, form, headers)
+    except Invalid as exc:
+        by_field = {str(e["field"]): str(e["message"]) for e in exc.errors}
+        return task_page(token, headers, errors=by_field, values=form, status=422)
+    except AppError as exc:
+        return error_page(exc)
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": f"/tasks/{token}", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def run_action(
+    token: str, action: str, data: Mapping[str, Any], headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """One code path for the page's forms and the JSON API."""
+    if action == "accept":
+        return engagement.accept(token)
+    if action == "decline":
+        return engagement.decline(token)
+    if action == "nda":
+        agree = data.get("agree")
+        return engagement.sign_nda(
+            token,
+            full_name=str(data.get("full_name") or ""),
+            agree=agree is True or agree == "yes",
+            ip=str(headers.get("x-forwarded-for", "")).split(",")[0].strip(),
+            user_agent=str(headers.get("user-agent", "")),
+        )
+    if action == "deliver":
+        return engagement.deliver(
+            token, summary=str(data.get("summary") or ""), url=data.get("url") or None
+        )
+    raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
+
+
+def signed_nda(token: str) -> Response:
+    try:
+        text = engagement.signed_nda(token)
+    except AppError as exc:
+        return error_page(exc)
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="microintern-nda.txt"',
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
