@@ -302,7 +302,7 @@ class Store:
         Only one caller can consume a token: five simultaneous accepts resume the flow once.
         With `intern_id`, only the token waiting for that intern is taken.
         """
-        condition = "attribute_exists(pk) AND consumed = :no"
+        condition = "attribute_exists(pk) AND #consumed = :no"
         values: dict[str, Any] = {":yes": True, ":no": False, ":now": iso()}
         if intern_id is not None:
             condition += " AND intern_id = :intern"
@@ -311,8 +311,9 @@ class Store:
             resp = self._db.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
-                UpdateExpression="SET consumed = :yes, consumed_at = :now",
+                UpdateExpression="SET #consumed = :yes, consumed_at = :now",
                 ConditionExpression=condition,
+                ExpressionAttributeNames={"#consumed": "consumed"},
                 ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
             )

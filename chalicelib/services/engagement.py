@@ -378,8 +378,7 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
             key=key,
             name=str(brief["employer_name"]),
             title=str(brief["title"]),
-            waiting_for="your decision: the deadline passed without a delivery — extend it or "
-            "cancel for a full refund",
+            waiting_for="your decision on the missed deadline (extend or cancel)",
             window_end=now + timedelta(seconds=windows.deadline_decision_seconds),
             action_url=issue_manage_link(brief_id),
             action_label="Extend or cancel",

@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Windows shrunk to seconds: the flow's timers run for real, just short.
 FAST_WINDOWS = {
-    "OFFER_WINDOW_SECONDS": "2",
-    "NDA_WINDOW_SECONDS": "2",
-    "FUNDING_WINDOW_SECONDS": "3",
-    "DEADLINE_DECISION_WINDOW_SECONDS": "3",
-    "REVIEW_WINDOW_SECONDS": "3",
-    "PAYOUT_REMINDER_SECONDS": "3",
-    "WORK_WINDOW_SECONDS": "30",
+    "OFFER_WINDOW_SECONDS": "4",
+    "NDA_WINDOW_SECONDS": "4",
+    "FUNDING_WINDOW_SECONDS": "5",
+    "DEADLINE_DECISION_WINDOW_SECONDS": "4",
+    "REVIEW_WINDOW_SECONDS": "4",
+    "PAYOUT_REMINDER_SECONDS": "30",
+    "WORK_WINDOW_SECONDS": "6",
 }
 
 

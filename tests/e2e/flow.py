@@ -1,0 +1,102 @@
+"""Driving the twin through the public HTTP contract only: the API, the outbox, task links."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import RunningTwin
+from tests.helpers import eventually, load_event
+
+TASK_LINK = re.compile(r"/tasks/([A-Za-z0-9_\-]{43,})")
+
+
+def unique_skill() -> str:
+    return f"zz{uuid.uuid4().hex[:10]}"
+
+
+def register(twin: RunningTwin, skill: str, *, hours: int = 20, bio: str = "") -> dict[str, Any]:
+    email = f"intern-{uuid.uuid4().hex[:8]}@students.example"
+    body = {
+        "name": "Intern " + email[7:11],
+        "email": email,
+        "skills": [skill, "Excel"],
+        "bio": bio or f"Student analyst who loves {skill} projects and market research.",
+        "hours_per_week": hours,
+        "timezone": "Europe/Berlin",
+    }
+    response = requests.post(f"{twin.url}/api/interns", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return {**response.json(), "email": email}
+
+
+def submit(twin: RunningTwin, skill: str, **overrides: Any) -> tuple[str, str, str]:
+    """(brief_id, manage_token, employer email) of a fresh brief needing `skill`."""
+    employer = f"employer-{uuid.uuid4().hex[:8]}@company.example"
+    body = load_event("brief", skills=[skill], employer_email=employer, **overrides)
+    response = requests.post(f"{twin.url}/api/briefs", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return data["brief_id"], data["manage_token"], employer
+
+
+def view(twin: RunningTwin, brief_id: str, token: str) -> dict[str, Any]:
+    response = requests.get(
+        f"{twin.url}/api/briefs/{brief_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def wait_status(
+    twin: RunningTwin, brief_id: str, token: str, status: str, timeout: float = 40
+) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        current = view(twin, brief_id, token)
+        return current if current["status"] == status else None
+
+    return eventually(reached, timeout=timeout, every=0.15)
+
+
+def emails_to(twin: RunningTwin, address: str) -> list[dict[str, Any]]:
+    return [m for m in twin.outbox() if address in m["to"]]
+
+
+def wait_email(twin: RunningTwin, address: str, subject_part: str, timeout: float = 20) -> dict:
+    def found() -> dict[str, Any] | None:
+        for message in emails_to(twin, address):
+            if subject_part.lower() in message["subject"].lower():
+                return message
+        return None
+
+    return eventually(found, timeout=timeout, every=0.15)
+
+
+def task_token(message: dict[str, Any]) -> str:
+    match = TASK_LINK.search(message["text"])
+    assert match, message["text"]
+    return match.group(1)
+
+
+def act(twin: RunningTwin, token: str, action: str, body: dict[str, Any] | None = None) -> Any:
+    return requests.post(f"{twin.url}/api/tasks/{token}/{action}", json=body or {}, timeout=15)
+
+
+def employer(
+    twin: RunningTwin, brief_id: str, token: str, action: str, body: dict | None = None
+) -> Any:
+    return requests.post(
+        f"{twin.url}/api/briefs/{brief_id}/{action}",
+        json=body or {},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+
+
+def timeline(twin: RunningTwin, brief_id: str, token: str) -> list[str]:
+    return [e["detail"] for e in view(twin, brief_id, token)["timeline"]]
