@@ -17,10 +17,12 @@ from tests.e2e.flow import (
     submit,
     task_token,
     timeline,
+    unique_skill,
     view,
     wait_email,
     wait_status,
 )
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -38,13 +40,11 @@ def offered_to(twin: RunningTwin, interns: list[dict], title: str) -> tuple[dict
                     return intern, task_token(message)
         return None
 
-    from tests.helpers import eventually
-
     return eventually(find, timeout=20, every=0.15)
 
 
 def test_decline_moves_to_the_next_candidate_then_accept_nda_and_cancel(twin: RunningTwin) -> None:
-    skill = __import__("tests.e2e.flow", fromlist=["unique_skill"]).unique_skill()
+    skill = unique_skill()
     interns = [register(twin, skill, hours=20), register(twin, skill, hours=25)]
     brief_id, token, employer_email = submit(twin, skill, title="Decline then accept study")
 
@@ -82,8 +82,6 @@ def test_decline_moves_to_the_next_candidate_then_accept_nda_and_cancel(twin: Ru
 
 
 def test_offers_expire_down_the_shortlist_to_unmatched(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     skill = unique_skill()
     interns = [register(twin, skill), register(twin, skill)]
     brief_id, token, employer_email = submit(twin, skill, title="Nobody answers study")
@@ -99,8 +97,6 @@ def test_offers_expire_down_the_shortlist_to_unmatched(twin: RunningTwin) -> Non
 
 
 def test_no_intern_with_the_skill_is_unmatched_with_advice(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     brief_id, token, employer_email = submit(twin, unique_skill(), title="Rare skill study")
 
     final = wait_status(twin, brief_id, token, "UNMATCHED")
@@ -111,8 +107,6 @@ def test_no_intern_with_the_skill_is_unmatched_with_advice(twin: RunningTwin) ->
 
 
 def test_nda_not_signed_in_time_moves_on(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     skill = unique_skill()
     intern = register(twin, skill)
     brief_id, token, _ = submit(twin, skill, title="NDA lapses study")
@@ -127,13 +121,9 @@ def test_nda_not_signed_in_time_moves_on(twin: RunningTwin) -> None:
 
 
 def test_funding_not_paid_in_time_cancels(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     skill = unique_skill()
     intern = register(twin, skill)
-    brief_id, token, employer_email = submit(
-        twin, skill, title="Unfunded study", nda_required=False
-    )
+    brief_id, token, _ = submit(twin, skill, title="Unfunded study", nda_required=False)
     _, link = offered_to(twin, [intern], "Unfunded study")
     assert act(twin, link, "accept").status_code == 200
     wait_status(twin, brief_id, token, "AWAITING_FUNDING")
@@ -145,8 +135,6 @@ def test_funding_not_paid_in_time_cancels(twin: RunningTwin) -> None:
 
 
 def test_five_simultaneous_accepts_take_effect_once(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     skill = unique_skill()
     intern = register(twin, skill)
     brief_id, token, _ = submit(twin, skill, title="Race study", nda_required=False)
@@ -164,8 +152,6 @@ def test_five_simultaneous_accepts_take_effect_once(twin: RunningTwin) -> None:
 
 
 def test_task_links_are_opaque_and_get_changes_nothing(twin: RunningTwin) -> None:
-    from tests.e2e.flow import unique_skill
-
     skill = unique_skill()
     intern = register(twin, skill)
     brief_id, token, _ = submit(twin, skill, title="Link study", nda_required=False)
