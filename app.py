@@ -113,6 +113,40 @@ def create_intern() -> Response:
 
 
 # --- escrow: funding, Stripe webhooks, Connect onboarding (issue 6) ---------------------------
+
+
+@app.route("/api/briefs/{brief_id}/fund", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def fund_brief(brief_id: str) -> Response:
+    from chalicelib.services import escrow
+
+    return json_response(escrow.fund_escrow(brief_id, bearer(_request().headers)))
+
+
+@app.route("/briefs/{brief_id}/fund", methods=["GET"])
+def fund_page(brief_id: str) -> Response:
+    from chalicelib.services import escrow
+
+    return escrow.funding_page(brief_id, dict(_request().query_params or {}).get("key"))
+
+
+@app.route("/webhooks/stripe", methods=["POST"], content_types=[JSON])
+@json_errors
+def stripe_webhook() -> Response:
+    from chalicelib.services import stripe_webhooks
+
+    request = _request()
+    signature = header(request.headers, "Stripe-Signature")
+    return json_response(stripe_webhooks.handle(request.raw_body, signature))
+
+
+@app.schedule("rate(1 hour)", name="reconcile")
+def reconcile_escrow(event: Any) -> dict[str, Any]:
+    from chalicelib.services import reconcile
+
+    return reconcile.run().as_dict()
+
+
 # (routes for this section go above this line)
 
 
@@ -151,6 +185,14 @@ def task_api(token: str, action: str) -> Response:
     return json_response(task_views.run_action(token, action, data, request.headers))
 
 
+@app.route("/briefs/{brief_id}/deliveries/{number}/file", methods=["GET"])
+def delivery_file(brief_id: str, number: str) -> Response:
+    from chalicelib.web import views
+
+    params: dict[str, str] = dict(_request().query_params or {})
+    return views.delivery_file(brief_id, number, params.get("key"))
+
+
 @app.route("/briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
 def brief_form_action(brief_id: str, action: str) -> Response:
     from chalicelib.web import views
@@ -185,6 +227,12 @@ def cancel_brief(brief_id: str) -> Response:
 @json_errors
 def extend_brief(brief_id: str) -> Response:
     return _employer_api(brief_id, "extend")
+
+
+@app.route("/api/briefs/{brief_id}/rate", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def rate_intern(brief_id: str) -> Response:
+    return _employer_api(brief_id, "rate")
 
 
 # (routes for this section go above this line)

@@ -246,6 +246,20 @@ class Store:
             ExpressionAttributeValues={":h": {"SS": [token_hash]}},
         )
 
+    def add_counters(self, pk: str, sk: str, deltas: Mapping[str, int]) -> None:
+        """Atomically add to numeric attributes of an existing item."""
+        fields = {k: v for k, v in deltas.items() if v}
+        if not fields:
+            return
+        self._db.update_item(
+            TableName=self.table,
+            Key=to_item({"pk": pk, "sk": sk}),
+            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={f"#c{i}": k for i, k in enumerate(fields)},
+            ExpressionAttributeValues=to_item({f":c{i}": v for i, v in enumerate(fields.values())}),
+        )
+
     # -- interns: one open offer or engagement at a time ---------------------------------
     def hold_intern(self, intern_id: str, brief_id: str) -> bool:
         """Reserve the intern for this brief; False when another brief holds them."""

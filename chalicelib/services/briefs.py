@@ -208,7 +208,7 @@ def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
 
 def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
     """The employer's view of a brief: the JSON of GET /api/briefs/{id} and the brief page."""
-    from chalicelib.services import escrow
+    from chalicelib.services import engagement, escrow
 
     store = get_store()
     brief_id = str(brief["brief_id"])
@@ -252,6 +252,8 @@ def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
         "escrow": escrow.figures(items),
         "payout": brief.get("payout") or {"payout_id": None, "status": None},
         "actions": sorted(allowed_actions(status, party="employer")),
+        "ratings": engagement.ratings_view(brief, items, "employer"),
+        "deliveries": engagement.delivery_list(items),
     }
 
 

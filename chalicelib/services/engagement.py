@@ -166,12 +166,37 @@ def signed_nda(token: str) -> str:
     )
 
 
-def deliver(token: str, *, summary: str, url: str | None) -> dict[str, Any]:
+def upload_form(token: str, *, filename: str, size: Any) -> dict[str, Any]:
+    """Where the intern's browser uploads a deliverable file (≤ 10 MB, private)."""
+    from chalicelib.adapters import files
+
+    brief, intern_id = open_task(token)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= files.MAX_BYTES:
+        raise Invalid([{"field": "file", "message": "Files must be between 1 byte and 10 MB."}])
+    if not (filename or "").strip():
+        raise Invalid([{"field": "file", "message": "The file needs a name."}])
+    if brief.get("intern_id") != intern_id:
+        raise NotAllowed("Only the intern working on this project can upload files.")
+    _require(brief, {Status.IN_PROGRESS}, "upload files")
+    return files.upload_form(str(brief["brief_id"]), filename)
+
+
+def deliver(
+    token: str, *, summary: str, url: str | None, file_key: str | None = None
+) -> dict[str, Any]:
+    from chalicelib.adapters import files
+
     brief, intern_id = open_task(token)
     brief_id = str(brief["brief_id"])
     errors = []
     summary = (summary or "").strip()
     link = (url or "").strip() or None
+    file_key = (file_key or "").strip() or None
+    if file_key and (
+        not file_key.startswith(f"deliverables/{brief_id}/")
+        or (files.uploaded_size(file_key) or 0) == 0
+    ):
+        errors.append({"field": "file", "message": "The file did not upload; please try again."})
     if not 10 <= len(summary) <= 5_000:
         errors.append(
             {"field": "summary", "message": "Describe what you deliver (10–5,000 characters)."}
@@ -194,6 +219,8 @@ def deliver(token: str, *, summary: str, url: str | None) -> dict[str, Any]:
             "number": number,
             "summary": summary,
             "url": link,
+            "file_key": file_key,
+            "file_name": file_key.rsplit("/", 1)[-1] if file_key else None,
             "delivered_at": clock.iso(),
         }
     )
@@ -305,6 +332,30 @@ def extend(brief: Mapping[str, Any], *, deadline: str) -> dict[str, Any]:
     _send(token_value, {"decision": "extend", "work_seconds": seconds})
     _note(brief, "employer", f"Deadline extended to {new_deadline.isoformat()}")
     return {"status": "extended", "deadline": new_deadline.isoformat()}
+
+
+def delivery_list(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": d["number"],
+            "summary": d["summary"],
+            "url": d.get("url"),
+            "file_name": d.get("file_name"),
+            "at": d["delivered_at"],
+        }
+        for d in items
+        if str(d["sk"]).startswith("DELIVERY#")
+    ]
+
+
+def delivery_file_url(brief: Mapping[str, Any], number: int) -> str:
+    """A 5-minute download link for a delivery's file (GET only reads)."""
+    from chalicelib.adapters import files
+
+    item = get_store().get(f"BRIEF#{brief['brief_id']}", f"DELIVERY#{number:02d}")
+    if not item or not item.get("file_key"):
+        raise NotFound("This delivery has no file.")
+    return files.download_url(str(item["file_key"]))
 
 
 def revision_seconds(brief: Mapping[str, Any]) -> int:
@@ -441,6 +492,11 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
             action_url=f"{get_settings().base_url}/briefs/new",
         )
     elif status == Status.COMPLETED:
+        get_store().update_brief(brief_id, {"completed_at": clock.iso()})
+        if brief.get("intern_id"):
+            from chalicelib.services.interns import record_track_record
+
+            record_track_record(str(brief["intern_id"]), completed=1)
         pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
         notify.send(
             "released",
@@ -478,6 +534,79 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
             )
 
 
+# -- ratings (double-blind) ----------------------------------------------------------------
+
+RATING_REVEAL = timedelta(days=7)
+PARTIES = ("employer", "intern")
+
+
+def rate(brief: Mapping[str, Any], *, party: str, score: Any, text: str = "") -> dict[str, Any]:
+    """Each party rates the other once, 1–5 with a short text, after completion."""
+    errors = []
+    if isinstance(score, bool) or not isinstance(score, int | str):
+        errors.append({"field": "score", "message": "Give a score from 1 to 5."})
+    else:
+        try:
+            value = int(score)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= 5:
+            errors.append({"field": "score", "message": "Give a score from 1 to 5."})
+    text = (text or "").strip()
+    if len(text) > 1_000:
+        errors.append({"field": "text", "message": "Keep the text under 1,000 characters."})
+    if errors:
+        raise Invalid(errors)  # type: ignore[arg-type]
+    _require(brief, {Status.COMPLETED}, "rate")
+    brief_id = str(brief["brief_id"])
+    try:
+        get_store().put_new(
+            {
+                "pk": f"BRIEF#{brief_id}",
+                "sk": f"RATING#{party}",
+                "type": "rating",
+                "party": party,
+                "score": value,
+                "text": text,
+                "at": clock.iso(),
+            }
+        )
+    except Conflict:
+        raise NotAllowed("You already rated this engagement.") from None
+    if party == "employer" and brief.get("intern_id"):
+        from chalicelib.services.interns import record_track_record
+
+        record_track_record(str(brief["intern_id"]), rating=value)
+    _note(brief, party, f"The {party} left a rating")
+    return {"status": "rated"}
+
+
+def ratings_view(
+    brief: Mapping[str, Any], items: list[dict[str, Any]], viewer: str
+) -> dict[str, Any]:
+    """Each party sees its own rating; the other's only once both rated or 7 days passed."""
+    from datetime import datetime
+
+    given = {str(i["party"]): i for i in items if str(i["sk"]).startswith("RATING#")}
+    completed_at = brief.get("completed_at")
+    expired = bool(
+        completed_at
+        and clock.now() - datetime.fromisoformat(str(completed_at).replace("Z", "+00:00"))
+        >= RATING_REVEAL
+    )
+    revealed = len(given) == 2 or expired
+    view: dict[str, Any] = {"can_rate": brief["status"] == Status.COMPLETED and viewer not in given}
+    for party in PARTIES:
+        rating = given.get(party)
+        if rating is None:
+            view[f"by_{party}"] = None
+        elif revealed or party == viewer:
+            view[f"by_{party}"] = {"score": rating["score"], "text": rating["text"]}
+        else:
+            view[f"by_{party}"] = "hidden until you rate (or 7 days pass)"
+    return view
+
+
 # -- the intern's view ------------------------------------------------------------------------
 
 
@@ -502,7 +631,6 @@ def task_view(token: str) -> dict[str, Any]:
     elif mine and status == Status.IN_PROGRESS:
         actions = ["deliver"]
     active = offered or mine
-    deliveries = [i for i in items if str(i["sk"]).startswith("DELIVERY#")]
     signature = next((i for i in items if i["sk"] == f"NDA#{intern_id}"), None)
     intern = _intern(intern_id)
     return {
@@ -525,17 +653,7 @@ def task_view(token: str) -> dict[str, Any]:
         "nda_signed": bool(signature),
         "last_comment": brief.get("last_comment") if mine else None,
         "revision_rounds": int(brief.get("revision_rounds", 0)),
-        "deliveries": [
-            {
-                "number": d["number"],
-                "summary": d["summary"],
-                "url": d.get("url"),
-                "at": d["delivered_at"],
-            }
-            for d in deliveries
-        ]
-        if mine
-        else [],
+        "deliveries": delivery_list(items) if mine else [],
         "timeline": [
             {"at": e["at"], "status": e["status"], "detail": e["detail"]}
             for e in items
@@ -544,6 +662,7 @@ def task_view(token: str) -> dict[str, Any]:
         if active
         else [],
         "actions": actions,
+        "ratings": ratings_view(brief, items, "intern") if mine else None,
     }
 
 

@@ -77,7 +77,24 @@ def register_intern(data: Mapping[str, Any]) -> dict[str, Any]:
         raise NotAllowed("An intern with this email is already registered.", "email") from None
     metrics.add_metric(name="InternsRegistered", unit="Count", value=1)
     logger.info("intern registered", extra={"intern_id": intern_id})
-    return {"intern_id": intern_id, "onboarding_url": None}
+    return {"intern_id": intern_id, "onboarding_url": _connect(intern_id, intern.email)}
+
+
+def _connect(intern_id: str, email: str) -> str | None:
+    """The intern's Stripe Connect express account and its onboarding link.
+
+    Stripe being unavailable does not undo the registration: the link comes later, with the
+    reminder a waiting payout sends (see `escrow.release_escrow`).
+    """
+    from chalicelib.adapters.stripe_gateway import StripeRejected, TransientError
+    from chalicelib.services import escrow
+
+    try:
+        account = escrow.connect_account(intern_id, email)
+        return escrow.onboarding_link(intern_id, account)
+    except (TransientError, StripeRejected):
+        logger.exception("Stripe Connect onboarding unavailable", extra={"intern_id": intern_id})
+        return None
 
 
 def import_profiles(profiles: Iterable[Mapping[str, Any]]) -> int:
@@ -111,3 +128,18 @@ def candidates_for(skills: Iterable[str]) -> list[InternProfile]:
                     rating_count=int(posting.get("rating_count", 0)),
                 )
     return list(seen.values())
+
+
+def record_track_record(intern_id: str, *, completed: int = 0, rating: int | None = None) -> None:
+    """Add a completed engagement and/or a rating to the profile and every skill posting, so
+    the scorer's track-record factor sees it on the next match."""
+    store = get_store()
+    profile = store.get(f"INTERN#{intern_id}", "PROFILE")
+    if profile is None:
+        return
+    add = {"completed": completed, "rating_sum": rating or 0, "rating_count": 1 if rating else 0}
+    keys = [("INTERN#" + intern_id, "PROFILE")] + [
+        (f"SKILL#{skill}", f"INTERN#{intern_id}") for skill in profile.get("skills", [])
+    ]
+    for pk, sk in keys:
+        store.add_counters(pk, sk, add)

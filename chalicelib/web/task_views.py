@@ -98,9 +98,24 @@ def run_action(
             ip=str(headers.get("x-forwarded-for", "")).split(",")[0].strip(),
             user_agent=str(headers.get("user-agent", "")),
         )
+    if action == "rate":
+        brief, _intern = engagement.open_task(token)
+        return engagement.rate(
+            brief, party="intern", score=data.get("score"), text=str(data.get("text") or "")
+        )
     if action == "deliver":
         return engagement.deliver(
-            token, summary=str(data.get("summary") or ""), url=data.get("url") or None
+            token,
+            summary=str(data.get("summary") or ""),
+            url=data.get("url") or None,
+            file_key=data.get("file_key") or None,
+        )
+    if action == "upload":
+        size = data.get("size")
+        return engagement.upload_form(
+            token,
+            filename=str(data.get("filename") or ""),
+            size=int(size) if isinstance(size, str) and size.isdigit() else size,
         )
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
 

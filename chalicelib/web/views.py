@@ -167,9 +167,29 @@ def run_employer_action(
         )
     if action == "cancel":
         return engagement.cancel(brief)
+    if action == "rate":
+        return engagement.rate(
+            brief, party="employer", score=data.get("score"), text=str(data.get("text") or "")
+        )
     if action == "extend":
         return engagement.extend(brief, deadline=str(data.get("deadline") or ""))
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
+
+
+def delivery_file(brief_id: str, number: str, key: str | None) -> Response:
+    """Redirect to a short-lived download link of a delivery's file."""
+    from chalicelib.services import engagement
+
+    try:
+        brief = briefs.open_brief(brief_id, key)
+        url = engagement.delivery_file_url(brief, int(number) if number.isdigit() else 0)
+    except AppError as exc:
+        return error_page(exc)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": url, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+    )
 
 
 def brief_page(

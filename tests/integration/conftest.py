@@ -21,18 +21,29 @@ TEST_ENV = {
 
 
 def reset_app_caches() -> None:
-    from chalicelib.adapters import aws, idempotency, store
+    from chalicelib.adapters import aws, idempotency, store, stripe_gateway
     from chalicelib.settings import get_settings
 
     get_settings.cache_clear()
     aws.reset_clients()
     idempotency.reset()
+    stripe_gateway.reset_client()
     store._store = None
 
 
+@pytest.fixture(scope="session")
+def stripe_sandbox() -> Iterator[Any]:
+    """The Stripe sandbox over HTTP (the app's stripe SDK talks to it like to Stripe)."""
+    from local.stripe_sandbox import StripeSandbox
+
+    with StripeSandbox(port=0) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto in-process with the table, bucket, SES identity and state machine of the template."""
+def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[dict[str, str]]:
+    """moto in-process with the table, bucket, SES identity and state machine of the template,
+    and the app's Stripe calls going to the sandbox."""
     import boto3
     from moto import mock_aws
 
@@ -40,6 +51,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.delenv(name, raising=False)
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_sandbox.url)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_integration")
     with mock_aws():
         from local.twin import provision
 

@@ -1,0 +1,141 @@
+"""Ratings after completion: once per party, 1–5 with text, double-blind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.helpers import load_event
+
+
+@pytest.fixture
+def completed(client: Any) -> dict[str, str]:
+    """A completed engagement: the brief (through the API), its intern, a task link."""
+    from chalicelib.adapters import clock
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services import engagement
+    from chalicelib.services.interns import register_intern
+
+    body = client.http.post(
+        "/api/briefs",
+        headers={"Content-Type": "application/json"},
+        body=__import__("json").dumps(load_event("brief")),
+    ).json_body
+    intern = register_intern(
+        {
+            "name": "Ada Analyst",
+            "email": "ada@uni.example",
+            "skills": ["Excel", "market research"],
+            "bio": "I love market research and spreadsheets.",
+            "hours_per_week": 15,
+            "timezone": "Europe/Berlin",
+        }
+    )
+    store = get_store()
+    store.update_brief(
+        body["brief_id"],
+        {"status": "COMPLETED", "intern_id": intern["intern_id"], "completed_at": clock.iso()},
+    )
+    link = engagement.issue_task_link(body["brief_id"], intern["intern_id"])
+    return {
+        "brief_id": body["brief_id"],
+        "manage": body["manage_token"],
+        "task": link.rsplit("/", 1)[1],
+        "intern_id": intern["intern_id"],
+    }
+
+
+def employer_rates(client: Any, c: dict[str, str], body: dict[str, Any]) -> Any:
+    return client.http.post(
+        f"/api/briefs/{c['brief_id']}/rate",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {c['manage']}"},
+        body=__import__("json").dumps(body),
+    )
+
+
+def intern_rates(client: Any, c: dict[str, str], body: dict[str, Any]) -> Any:
+    return client.http.post(
+        f"/api/tasks/{c['task']}/rate",
+        headers={"Content-Type": "application/json"},
+        body=__import__("json").dumps(body),
+    )
+
+
+def brief(client: Any, c: dict[str, str]) -> dict[str, Any]:
+    return client.http.get(
+        f"/api/briefs/{c['brief_id']}", headers={"Authorization": f"Bearer {c['manage']}"}
+    ).json_body
+
+
+def test_ratings_stay_hidden_until_both_rated(client: Any, completed: dict[str, str]) -> None:
+    assert employer_rates(client, completed, {"score": 5, "text": "Superb work"}).status_code == 200
+
+    mine = brief(client, completed)["ratings"]
+    assert mine["by_employer"] == {"score": 5, "text": "Superb work"}
+    assert mine["by_intern"] is None
+
+    assert intern_rates(client, completed, {"score": 4, "text": "Clear brief"}).status_code == 200
+
+    both = brief(client, completed)["ratings"]
+    assert both["by_intern"] == {"score": 4, "text": "Clear brief"}
+    assert both["can_rate"] is False
+
+
+def test_the_other_rating_is_hidden_from_the_intern_until_they_rate(
+    client: Any, completed: dict[str, str]
+) -> None:
+    from chalicelib.services import engagement
+
+    employer_rates(client, completed, {"score": 2, "text": "Late"})
+
+    view = engagement.task_view(completed["task"])["ratings"]
+    assert view["by_employer"] == "hidden until you rate (or 7 days pass)"
+    assert view["can_rate"] is True
+
+
+def test_ratings_are_revealed_after_seven_days(
+    client: Any, completed: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.adapters import clock
+    from chalicelib.services import engagement
+
+    employer_rates(client, completed, {"score": 3, "text": "OK"})
+    later = clock.now() + timedelta(days=7, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    assert engagement.task_view(completed["task"])["ratings"]["by_employer"] == {
+        "score": 3,
+        "text": "OK",
+    }
+
+
+def test_each_party_rates_once_with_a_valid_score(client: Any, completed: dict[str, str]) -> None:
+    for bad in [0, 6, "five", True, None]:
+        response = employer_rates(client, completed, {"score": bad})
+        assert response.status_code == 422, bad
+    assert employer_rates(client, completed, {"score": 4}).status_code == 200
+    assert employer_rates(client, completed, {"score": 5}).status_code == 409
+
+
+def test_employer_rating_feeds_the_interns_track_record(
+    client: Any, completed: dict[str, str]
+) -> None:
+    from chalicelib.adapters.store import get_store
+
+    employer_rates(client, completed, {"score": 5})
+
+    store = get_store()
+    profile = store.get(f"INTERN#{completed['intern_id']}", "PROFILE")
+    posting = store.get("SKILL#excel", f"INTERN#{completed['intern_id']}")
+    assert profile["rating_sum"] == 5 and profile["rating_count"] == 1
+    assert posting["rating_sum"] == 5 and posting["rating_count"] == 1
+
+
+def test_rating_before_completion_is_refused(client: Any, completed: dict[str, str]) -> None:
+    from chalicelib.adapters.store import get_store
+
+    get_store().update_brief(completed["brief_id"], {"status": "IN_REVIEW"})
+
+    assert employer_rates(client, completed, {"score": 5}).status_code == 409
