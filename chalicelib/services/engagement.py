@@ -518,7 +518,10 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 **money,
             )
     elif status in (Status.CANCELLED, Status.REFUNDED):
-        refunded = int(brief.get("refunded_cents", 0) or 0)
+        from chalicelib.domain.ledger import balances
+        from chalicelib.services.escrow import brief_journal
+
+        refunded = balances(brief_journal(brief_id)).refunded_cents
         for role, address in (("employer", employer),) + (
             (("intern", str(intern["email"])),) if intern else ()
         ):

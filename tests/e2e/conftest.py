@@ -34,6 +34,7 @@ FAST_WINDOWS = {
 class RunningTwin:
     url: str
     aws_url: str
+    stripe_url: str
     process: subprocess.Popen[str]
     log: Path
 
@@ -85,7 +86,13 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
             return False
 
     eventually(ready, timeout=60, every=0.2)
-    yield RunningTwin(url=url, aws_url=f"http://127.0.0.1:{aws_port}", process=process, log=log)
+    yield RunningTwin(
+        url=url,
+        aws_url=f"http://127.0.0.1:{aws_port}",
+        stripe_url=f"http://127.0.0.1:{stripe_port}",
+        process=process,
+        log=log,
+    )
     process.terminate()
     try:
         process.wait(timeout=15)

@@ -100,3 +100,59 @@ def employer(
 
 def timeline(twin: RunningTwin, brief_id: str, token: str) -> list[str]:
     return [e["detail"] for e in view(twin, brief_id, token)["timeline"]]
+
+
+def onboard(onboarding_url: str) -> None:
+    """Complete Stripe Connect onboarding the way the intern does: open the link."""
+    response = requests.get(onboarding_url, timeout=10, allow_redirects=False)
+    assert response.status_code in (200, 302, 303), response.text
+
+
+def fund(twin: RunningTwin, brief_id: str, token: str, card: str = "pm_card_visa") -> Any:
+    """Fund escrow like the funding page: create the PaymentIntent, confirm it with Stripe."""
+    created = requests.post(
+        f"{twin.url}/api/briefs/{brief_id}/fund",
+        headers={"Authorization": f"Bearer {token}"},
+        json={},
+        timeout=15,
+    )
+    assert created.status_code == 200, created.text
+    intent = created.json()
+    return requests.post(
+        f"{twin.stripe_url}/v1/payment_intents/{intent['payment_intent_id']}/confirm",
+        data={"payment_method": card, "client_secret": intent["client_secret"]},
+        headers={"Authorization": "Bearer pk_test_browser"},
+        timeout=15,
+    )
+
+
+def offered_to(twin: RunningTwin, interns: list[dict], title: str) -> tuple[dict, str]:
+    """The intern who got the offer for `title`, and the task token from their email."""
+
+    def find() -> tuple[dict, str] | None:
+        for intern in interns:
+            for message in emails_to(twin, intern["email"]):
+                subject = message["subject"]
+                if subject.startswith("Paid project for you") and title in subject:
+                    return intern, task_token(message)
+        return None
+
+    return eventually(find, timeout=20, every=0.15)
+
+
+def engaged(
+    twin: RunningTwin, title: str, *, nda: bool = False
+) -> tuple[str, str, str, dict[str, Any], str]:
+    """A brief accepted by a payout-ready intern, waiting for funding:
+    (brief_id, manage token, employer email, intern, task token)."""
+    skill = unique_skill()
+    intern = register(twin, skill)
+    onboard(intern["onboarding_url"])
+    brief_id, token, employer_email = submit(twin, skill, title=title, nda_required=nda)
+    _, link = offered_to(twin, [intern], title)
+    assert act(twin, link, "accept").status_code == 200
+    if nda:
+        wait_status(twin, brief_id, token, "NDA")
+        assert act(twin, link, "nda", {"full_name": "Sam Student", "agree": True}).ok
+    wait_status(twin, brief_id, token, "AWAITING_FUNDING")
+    return brief_id, token, employer_email, intern, link

@@ -13,34 +13,17 @@ from tests.e2e.flow import (
     act,
     emails_to,
     employer,
+    offered_to,
     register,
     submit,
-    task_token,
     timeline,
     unique_skill,
     view,
     wait_email,
     wait_status,
 )
-from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
-
-
-def offered_to(twin: RunningTwin, interns: list[dict], title: str) -> tuple[dict, str]:
-    """The intern who got the offer for `title`, and the task token from their email."""
-
-    def find() -> tuple[dict, str] | None:
-        for intern in interns:
-            for message in emails_to(twin, intern["email"]):
-                if (
-                    message["subject"].startswith("Paid project for you")
-                    and title in message["subject"]
-                ):
-                    return intern, task_token(message)
-        return None
-
-    return eventually(find, timeout=20, every=0.15)
 
 
 def test_decline_moves_to_the_next_candidate_then_accept_nda_and_cancel(twin: RunningTwin) -> None:
