@@ -65,6 +65,8 @@ class Settings(BaseModel):
     finance_auto_approve_cents: int = Field(0, ge=0, validation_alias="FINANCE_AUTO_APPROVE_CENTS")
     platform_fee_bps: int = Field(1000, ge=0, le=10_000, validation_alias="PLATFORM_FEE_BPS")
     local_twin: bool = Field(False, validation_alias="MICROINTERN_LOCAL")
+    # boto3 reads this itself; pages only need it to allow the browser to reach S3 uploads.
+    aws_endpoint_url: str = Field("", validation_alias="AWS_ENDPOINT_URL")
     windows: Windows = Field(default_factory=lambda: Windows.model_validate(dict(os.environ)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from chalice.app import Response
@@ -12,14 +13,28 @@ SECURITY_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'",
 }
 TOKENED_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
+@cache
+def content_security_policy() -> str:
+    """Pages talk only to us, to Stripe (card confirmation) and to S3 (file uploads)."""
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    stripe = settings.stripe_api_base or "https://api.stripe.com"
+    s3 = settings.aws_endpoint_url or "https://*.amazonaws.com"
+    return (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; connect-src 'self' {stripe} {s3}; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
 def page(template: str, *, status: int = 200, tokened: bool = False, **context: Any) -> Response:
     headers: dict[str, str | list[str]] = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = content_security_policy()
     if tokened:
         headers.update(TOKENED_HEADERS)
     return Response(body=render(template, **context), status_code=status, headers=headers)

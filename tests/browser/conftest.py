@@ -8,7 +8,25 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import twin  # noqa: F401 - the same running twin fixture
+from tests.e2e.conftest import RunningTwin, running_twin
+
+# People take their time: the browser tests' twin keeps every window open for minutes.
+PATIENT_WINDOWS = {
+    "OFFER_WINDOW_SECONDS": "600",
+    "NDA_WINDOW_SECONDS": "600",
+    "FUNDING_WINDOW_SECONDS": "600",
+    "DEADLINE_DECISION_WINDOW_SECONDS": "600",
+    "REVIEW_WINDOW_SECONDS": "600",
+    "PAYOUT_REMINDER_SECONDS": "600",
+    "WORK_WINDOW_SECONDS": "600",
+}
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+    with running_twin(tmp_path_factory.mktemp("twin") / "twin.log", PATIENT_WINDOWS) as running:
+        yield running
+
 
 CHROMIUM_ARGS = [
     "--headless=new",

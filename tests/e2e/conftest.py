@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,24 +52,15 @@ class RunningTwin:
         return list(requests.get(f"{self.url}/_local/outbox.json", timeout=10).json())
 
 
-@pytest.fixture(scope="session")
-def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+@contextmanager
+def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
+    """`python -m local.twin` on free ports with the given windows, until the block ends."""
     port, aws_port, stripe_port = free_port(), free_port(), free_port()
-    log = tmp_path_factory.mktemp("twin") / "twin.log"
-    env = {**os.environ, **FAST_WINDOWS, "PORT": str(port)}
+    env = {**os.environ, **windows, "PORT": str(port)}
+    args = ["--port", str(port), "--aws-port", str(aws_port), "--stripe-port", str(stripe_port)]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local.twin",
-                "--port",
-                str(port),
-                "--aws-port",
-                str(aws_port),
-                "--stripe-port",
-                str(stripe_port),
-            ],
+            [sys.executable, "-m", "local.twin", *args],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -85,16 +77,24 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
         except requests.ConnectionError:
             return False
 
-    eventually(ready, timeout=60, every=0.2)
-    yield RunningTwin(
-        url=url,
-        aws_url=f"http://127.0.0.1:{aws_port}",
-        stripe_url=f"http://127.0.0.1:{stripe_port}",
-        process=process,
-        log=log,
-    )
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        eventually(ready, timeout=60, every=0.2)
+        yield RunningTwin(
+            url=url,
+            aws_url=f"http://127.0.0.1:{aws_port}",
+            stripe_url=f"http://127.0.0.1:{stripe_port}",
+            process=process,
+            log=log,
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+    with running_twin(tmp_path_factory.mktemp("twin") / "twin.log", FAST_WINDOWS) as running:
+        yield running

@@ -29,6 +29,9 @@ def reset_app_caches() -> None:
     idempotency.reset()
     stripe_gateway.reset_client()
     store._store = None
+    from chalicelib.web import pages
+
+    pages.content_security_policy.cache_clear()
 
 
 @pytest.fixture(scope="session")

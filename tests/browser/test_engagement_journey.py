@@ -1,0 +1,101 @@
+"""The intern's whole journey on the task page and the employer's review, in Chromium.
+
+Set-up goes through the public API (register, submit); everything a person does after the
+emails arrive happens in the browser: accept, sign the NDA, fund escrow on the funding page,
+deliver with a file, ask for changes, deliver again, approve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningTwin
+from tests.e2e.flow import offered_to, onboard, register, submit, unique_skill, view, wait_status
+
+pytestmark = pytest.mark.browser
+
+
+def status_badge(page: Any) -> str:
+    return str(page.locator(".status").first.inner_text())
+
+
+def test_intern_journey_and_employer_review(twin: RunningTwin, page: Any, tmp_path: Path) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    onboard(intern["onboarding_url"])
+    brief_id, token, _ = submit(twin, skill, title="Browser journey study")
+    _, link = offered_to(twin, [intern], "Browser journey study")
+    task_url = f"{twin.url}/tasks/{link}"
+    brief_url = f"{twin.url}/briefs/{brief_id}?key={token}"
+
+    # The intern reads the offer and accepts it.
+    page.goto(task_url)
+    assert "Browser journey study" in page.locator("h1").inner_text()
+    assert "after the platform fee" in page.content()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Accept the offer").click()
+    wait_status(twin, brief_id, token, "NDA")
+
+    # The NDA: forgetting to agree is explained beside the box, the name kept; then signed.
+    page.goto(task_url)
+    assert "MUTUAL NON-DISCLOSURE AGREEMENT" in page.content()
+    page.get_by_label("Your full name").fill("Sam Student")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the NDA").click()
+    assert page.get_by_text("Tick the box to agree to the NDA.").is_visible()
+    assert page.get_by_label("Your full name").input_value() == "Sam Student"
+    page.get_by_label("I have read and agree to this NDA").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the NDA").click()
+    wait_status(twin, brief_id, token, "AWAITING_FUNDING")
+    page.goto(task_url)
+    assert page.get_by_role("link", name="download your signed copy").is_visible()
+
+    # The employer funds escrow on the funding page: a declined card first, then a good one.
+    page.goto(f"{twin.url}/briefs/{brief_id}/fund?key={token}")
+    page.get_by_label("Card (Stripe test mode)").select_option("pm_card_chargeDeclined")
+    page.get_by_role("button", name="Pay").click()
+    page.locator("#message.error").wait_for()
+    page.get_by_label("Card (Stripe test mode)").select_option("pm_card_visa")
+    page.get_by_role("button", name="Pay").click()
+    page.get_by_text("Payment received").wait_for()
+    wait_status(twin, brief_id, token, "IN_PROGRESS")
+
+    # The intern delivers with a file.
+    deck = tmp_path / "deck.pdf"
+    deck.write_bytes(b"%PDF-1.4 browser deck")
+    page.goto(task_url)
+    page.get_by_label("What are you delivering?").fill("The comparison deck, first version.")
+    page.get_by_label("Link to the work").fill("https://example.org/deck")
+    page.get_by_label("A file").set_input_files(str(deck))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Deliver").click()
+    wait_status(twin, brief_id, token, "IN_REVIEW")
+
+    # The employer sees the delivery and its file, and asks for changes.
+    page.goto(brief_url)
+    assert page.get_by_role("link", name="Download deck.pdf").is_visible()
+    page.get_by_label("Comment for the intern").fill("Please add the sources slide.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Request changes").click()
+    wait_status(twin, brief_id, token, "IN_PROGRESS")
+
+    page.goto(task_url)
+    assert "Please add the sources slide." in page.content()
+    page.get_by_label("What are you delivering?").fill("Second version with a sources slide.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Deliver").click()
+    wait_status(twin, brief_id, token, "IN_REVIEW")
+
+    page.goto(brief_url)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve the delivery").click()
+    final = wait_status(twin, brief_id, token, "PAYOUT_APPROVAL")
+    page.goto(brief_url)
+    assert page.locator(".flow li.current").inner_text() == status_badge(page)
+    assert [d["number"] for d in final["deliveries"]] == [1, 2]
+    assert view(twin, brief_id, token)["escrow"]["held_cents"] == 60_000
+    page.screenshot(path=str(tmp_path / "brief-after-approval.png"), full_page=True)
