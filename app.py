@@ -238,6 +238,59 @@ def rate_intern(brief_id: str) -> Response:
 # (routes for this section go above this line)
 
 
+@app.schedule("rate(10 minutes)", name="send_reminders")
+def send_reminders(event: Any) -> dict[str, int]:
+    from chalicelib.services import reminders
+
+    return {"sent": reminders.send_due()}
+
+
+# --- finance: payout approval webhooks and the books (issue 7) ---------------------------------
+
+
+@app.route("/webhooks/finance", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def finance_webhook() -> Response:
+    from chalicelib.services import finance
+
+    request = _request()
+    return json_response(finance.handle_finance_webhook(dict(request.headers), request.raw_body))
+
+
+def _finance_key() -> str | None:
+    request = _request()
+    return bearer(request.headers) or dict(request.query_params or {}).get("key")
+
+
+@app.route("/api/finance/payouts", methods=["GET"])
+@json_errors
+def finance_payouts() -> Response:
+    from chalicelib.services import finance
+
+    finance.authorize(_finance_key())
+    return json_response(finance.payouts_view())
+
+
+@app.route("/api/finance/ledger.csv", methods=["GET"])
+@json_errors
+def finance_ledger() -> Response:
+    from chalicelib.services import finance
+
+    finance.authorize(_finance_key())
+    params: dict[str, str] = dict(_request().query_params or {})
+    return finance.ledger_response(params.get("from"), params.get("to"))
+
+
+@app.route("/finance", methods=["GET"])
+def finance_page() -> Response:
+    from chalicelib.services import finance
+
+    return finance.finance_page(dict(_request().query_params or {}).get("key"))
+
+
+# (routes for this section go above this line)
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 

@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import email
 import email.policy
+import hashlib
 import io
 import json
 import os
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,9 @@ DEFAULT_SECRETS = {
     "FINANCE_WEBHOOK_SECRET": "whsec_bG9jYWwtdHdpbi1maW5hbmNlLXNlY3JldA==",
     "CSRF_SECRET": "local-twin-csrf-secret",
 }
+# The finance books' key on the twin (only its SHA-256 is configured, as when deployed).
+LOCAL_FINANCE_KEY = "fk_local_twin_finance_key"
+DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"] = hashlib.sha256(LOCAL_FINANCE_KEY.encode()).hexdigest()
 
 
 @dataclass
@@ -144,6 +149,59 @@ class Twin:
         sandbox.start()
         self._servers.append(sandbox)
 
+    def start_scheduler(self) -> None:
+        """Run the app's `@app.schedule` functions like EventBridge would, on a thread.
+
+        Reminders tick every `TWIN_REMINDER_SECONDS` (default 1 s) so shrunk windows get
+        theirs; other schedules run at their own rate.
+        """
+        import re
+
+        from chalice.local import LambdaContext
+
+        import app as app_module
+
+        jobs = []
+        for source in app_module.app.event_sources:
+            expression = str(getattr(source, "schedule_expression", "") or "")
+            if not expression:
+                continue
+            match = re.match(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+            unit = {"minute": 60, "hour": 3600, "day": 86400}
+            every = int(match.group(1)) * unit[match.group(2).rstrip("s")] if match else 3600
+            if source.name == "send_reminders":
+                every = int(os.environ.get("TWIN_REMINDER_SECONDS", "1"))
+            handler = getattr(app_module, source.handler_string.split(".", 1)[1])
+            jobs.append([source.name, float(every), handler, time.monotonic() + every])
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(0.25):
+                for job in jobs:
+                    name, every, handler, due = job
+                    if time.monotonic() < due:
+                        continue
+                    job[3] = time.monotonic() + every
+                    event = {
+                        "version": "0",
+                        "id": str(uuid.uuid4()),
+                        "detail-type": "Scheduled Event",
+                        "source": "aws.events",
+                        "account": ACCOUNT,
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "region": REGION,
+                        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"],
+                        "detail": {},
+                    }
+                    try:
+                        handler(event, LambdaContext(str(name), memory_size=512))
+                    except Exception:  # keep ticking, like EventBridge retries next time
+                        print(f"scheduled {name} failed:", file=sys.stderr)
+                        traceback.print_exc()
+
+        threading.Thread(target=loop, daemon=True, name="twin-scheduler").start()
+        self._stop_scheduler = stop
+
     def seed(self, count: int) -> int:
         if count <= 0:
             return 0
@@ -157,10 +215,13 @@ class Twin:
         env = self.provision()
         self.start_stripe()
         self.start_app()
+        self.start_scheduler()
         self.seed(seed)
         return env
 
     def stop(self) -> None:
+        if getattr(self, "_stop_scheduler", None) is not None:
+            self._stop_scheduler.set()
         for server in reversed(self._servers):
             try:
                 if hasattr(server, "server"):  # chalice LocalDevServer
@@ -420,6 +481,13 @@ def _local_handler(twin: Twin) -> Any:
     return Handler
 
 
+def _finance_key() -> str:
+    """The finance key to print: the twin's own, unless FINANCE_API_KEY_SHA256 was overridden."""
+    if os.environ.get("FINANCE_API_KEY_SHA256") == DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"]:
+        return LOCAL_FINANCE_KEY
+    return "<your key for FINANCE_API_KEY_SHA256>"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run microintern locally on its embedded twin.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -442,6 +510,7 @@ microintern is running on its local twin (ready in {time.perf_counter() - starte
   post a brief      {twin.app_url}/briefs/new
   outbox            {twin.app_url}/_local/outbox   (JSON: /_local/outbox.json)
   finance inbox     {twin.app_url}/_local/finance-inbox.json
+  finance page      {twin.app_url}/finance?key={_finance_key()}
   AWS twin (moto)   {twin.aws_url}   table {env["TABLE_NAME"]}, bucket {env["DELIVERABLES_BUCKET"]}
   state machine     {env["STATE_MACHINE_ARN"]}
   Stripe sandbox    {os.environ["STRIPE_API_BASE"]}

@@ -294,21 +294,61 @@ class Store:
 
     # -- task tokens (kept beside the engagement, under their own key prefix) ---------------
     def save_task_token(
-        self, brief_id: str, kind: str, token: str, execution: str, intern_id: str | None = None
+        self,
+        brief_id: str,
+        kind: str,
+        token: str,
+        execution: str,
+        intern_id: str | None = None,
+        remind_at: str | None = None,
     ) -> None:
-        """Keep the wait's token beside the engagement (bound to the intern it waits for)."""
-        self.put(
-            {
-                "pk": f"BRIEF#{brief_id}",
-                "sk": f"TASKTOKEN#{kind}",
-                "type": "task_token",
-                "token": token,
-                "execution": execution,
-                "intern_id": intern_id,
-                "consumed": False,
-                "created_at": iso(),
-            }
+        """Keep the wait's token beside the engagement (bound to the intern it waits for).
+
+        With `remind_at`, the token is listed in the sparse `REMIND` index until its reminder
+        is sent (see `due_reminders`).
+        """
+        item: dict[str, Any] = {
+            "pk": f"BRIEF#{brief_id}",
+            "sk": f"TASKTOKEN#{kind}",
+            "type": "task_token",
+            "brief_id": brief_id,
+            "kind": kind,
+            "token": token,
+            "execution": execution,
+            "intern_id": intern_id,
+            "consumed": False,
+            "created_at": iso(),
+        }
+        if remind_at:
+            item.update({"gsi1pk": "REMIND", "gsi1sk": f"{remind_at}#{brief_id}#{kind}"})
+        self.put(item)
+
+    def due_reminders(self, now: str) -> list[dict[str, Any]]:
+        """Waiting tokens whose reminder time has come: one Query on the sparse index."""
+        resp = self._db.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :r AND gsi1sk <= :now",
+            ExpressionAttributeValues=to_item({":r": "REMIND", ":now": f"{now}~"}),
         )
+        return [from_item(i) for i in resp.get("Items", [])]
+
+    def reminder_sent(self, brief_id: str, kind: str, token: str) -> bool:
+        """Take the token off the reminder index (only the holder of `token` can)."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
+                UpdateExpression="REMOVE gsi1pk, gsi1sk SET reminded_at = :now",
+                ConditionExpression="#token = :token AND attribute_exists(gsi1pk)",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues=to_item({":token": token, ":now": iso()}),
+            )
+            return True
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
 
     def consume_task_token(self, brief_id: str, kind: str, intern_id: str | None = None) -> str:
         """Mark the waiting token consumed and return it; Conflict when none is waiting.
@@ -325,7 +365,7 @@ class Store:
             resp = self._db.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
-                UpdateExpression="SET #consumed = :yes, consumed_at = :now",
+                UpdateExpression="SET #consumed = :yes, consumed_at = :now REMOVE gsi1pk, gsi1sk",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#consumed": "consumed"},
                 ExpressionAttributeValues=to_item(values),

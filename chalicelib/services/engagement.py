@@ -274,6 +274,17 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
         "dispute": "The employer opened a dispute",
     }
     _note(brief, "employer", labels[decision])
+    if decision == "approve" and brief.get("intern_id"):
+        intern = _intern(str(brief["intern_id"]))
+        notify.send(
+            "approved",
+            to=str(intern["email"]),
+            key=f"{brief_id}:approved",
+            name=str(intern.get("name", "")),
+            title=str(brief["title"]),
+            pay_cents=intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000))),
+            currency=str(brief["currency"]),
+        )
     if decision == "request_changes" and brief.get("intern_id"):
         intern = _intern(str(brief["intern_id"]))
         notify.send(
@@ -444,30 +455,16 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
             window_end=now + timedelta(seconds=windows.review_seconds),
             action_url=issue_manage_link(brief_id),
         )
-    elif kind == "payout" and brief.get("intern_id"):
-        intern = _intern(str(brief["intern_id"]))
-        notify.send(
-            "payout_pending",
-            to=str(intern["email"]),
-            key=key,
-            name=str(intern.get("name", "")),
-            title=str(brief["title"]),
-            pay_cents=pay,
-            **money,
-        )
+    elif kind == "payout":
+        # Finance is asked (signed webhook + email), the intern told; auto-approval resumes.
+        from chalicelib.services import finance
+
+        finance.request_payout_approval(brief, task_token)
     elif kind == "dispute":
-        for role, address in (("finance", settings.finance_email), ("employer", employer)):
-            notify.send(
-                "dispute_opened",
-                to=address,
-                key=f"{key}:{role}",
-                title=str(brief["title"]),
-                role=role,
-                brief_id=brief_id,
-                comment=str(brief.get("last_comment", "")),
-                amount_cents=int(brief["budget_cents"]),
-                **money,
-            )
+        # Finance, the employer and the intern are told; a resolution already sent resumes.
+        from chalicelib.services import finance
+
+        finance.on_dispute(brief)
 
 
 def on_settled(brief: Mapping[str, Any], status: Status) -> None:

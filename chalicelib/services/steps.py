@@ -187,8 +187,19 @@ def await_party(event: StepEvent) -> dict[str, Any]:
 
     store = get_store()
     status = WAITS[event.kind]
+    from chalicelib.adapters import clock
+    from chalicelib.services.reminders import remind_at
+
     bound = event.intern_id if event.kind in ("offer", "nda") else None
-    store.save_task_token(event.brief_id, event.kind, event.task_token, event.execution, bound)
+    brief = _brief(store, event.brief_id)
+    store.save_task_token(
+        event.brief_id,
+        event.kind,
+        event.task_token,
+        event.execution,
+        bound,
+        remind_at=remind_at(event.kind, brief, clock.now()),
+    )
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
     _advance(store, event.brief_id, to=status, detail=WAIT_DETAILS[event.kind])
@@ -216,6 +227,10 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
                 store.release_intern(intern_id, event.brief_id)
         if brief.get("intern_id"):
             store.remove_brief_fields(event.brief_id, "intern_id")
+    if event.kind in ("payout", "dispute"):
+        from chalicelib.services import finance
+
+        finance.reminder(brief, event.kind, key=event.entered or event.execution)
     store.put(
         store.event_item(
             event.brief_id,

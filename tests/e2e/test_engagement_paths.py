@@ -149,3 +149,16 @@ def test_task_links_are_opaque_and_get_changes_nothing(twin: RunningTwin) -> Non
     assert act(twin, "x" * 43, "accept").status_code == 404
     employer(twin, brief_id, token, "cancel")
     wait_status(twin, brief_id, token, "CANCELLED")
+
+
+def test_a_reminder_comes_before_the_offer_window_closes(twin: RunningTwin) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    brief_id, token, _ = submit(twin, skill, title="Reminder study")
+
+    reminder = wait_email(twin, intern["email"], "Reminder: your answer to the offer")
+
+    assert "/tasks/" in reminder["text"]
+    wait_status(twin, brief_id, token, "UNMATCHED", timeout=30)
+    reminders = [m for m in emails_to(twin, intern["email"]) if m["subject"].startswith("Reminder")]
+    assert len(reminders) == 1
