@@ -56,7 +56,7 @@ def verify(payload: bytes | str | None, signature: str | None) -> dict[str, Any]
         stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError:
         raise Unauthorized("The Stripe-Signature does not match, or is too old.") from None
-    except ValueError:
+    except (ValueError, AttributeError, TypeError):  # signed, but not a JSON object
         raise BadRequest("The body is not a Stripe event.") from None
     event = json.loads(payload)
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
