@@ -20,6 +20,15 @@ def handle(
         return 200, JSON, json.dumps(twin.outbox()).encode()
     if method == "GET" and route == "/_local/outbox":
         return 200, "text/html; charset=utf-8", outbox_page(twin.outbox()).encode()
+    if method == "GET" and route == "/_local/stats.json":
+        from local.stats import STATS
+
+        return 200, JSON, json.dumps(STATS.as_dict()).encode()
+    if method == "POST" and route == "/_local/stats/reset":
+        from local.stats import STATS
+
+        STATS.reset()
+        return 204, JSON, b""
     if method == "GET" and route == "/_local/finance-inbox.json":
         return 200, JSON, json.dumps(twin.finance_inbox).encode()
     if method == "POST" and route == "/_local/finance-webhook":

@@ -34,6 +34,8 @@ from typing import Any
 
 import requests
 
+from local.stats import STATS
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STAGE = "local"
@@ -124,6 +126,11 @@ class Twin:
         return env
 
     # -- the app -------------------------------------------------------------------------
+    def count_aws_calls(self) -> None:
+        from chalicelib.adapters import aws
+
+        aws._session().events.register("before-call", STATS.aws_call)
+
     def start_app(self) -> None:
         from chalice.config import Config
         from chalice.local import LocalDevServer
@@ -214,6 +221,7 @@ class Twin:
         self.start_moto()
         env = self.provision()
         self.start_stripe()
+        self.count_aws_calls()
         self.start_app()
         self.start_scheduler()
         self.seed(seed)
@@ -428,6 +436,7 @@ def _patch_lambda_invoke() -> None:
         context = LambdaContext(function.function_name, memory_size=512, max_runtime_ms=30_000)
         context.invoked_function_arn = function.function_arn
         context.log_group_name = f"/aws/lambda/{function.function_name}"
+        started = time.perf_counter()
         try:
             result = handler(event, context)
             return json.dumps(result).encode()
@@ -441,6 +450,8 @@ def _patch_lambda_invoke() -> None:
                 "stackTrace": traceback.format_tb(exc.__traceback__),
             }
             return json.dumps(error).encode()
+        finally:
+            STATS.lambda_invocation(function.function_name, time.perf_counter() - started)
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 
@@ -457,6 +468,7 @@ def _local_handler(twin: Twin) -> Any:
 
         def _local(self) -> bool:
             if not self.path.startswith("/_local/"):
+                STATS.http_request()
                 return False
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
