@@ -1,0 +1,217 @@
+"""Cold start: what the app adds to a Lambda container's first request, against the floor.
+
+Run from the repository root:  python -m bench.cold_start [--runs 7]
+
+One run starts moto's server (provisioned from infrastructure/ and statemachines/ with
+`local.twin.provision`), then launches fresh interpreters, alternating:
+
+- floor: `import boto3, chalice` and create two boto3 clients (dynamodb, stepfunctions) —
+  what any Chalice app on boto3 pays before doing anything;
+- app:   `import app`, then serve a first `POST /api/briefs` in-process the way Lambda does:
+  an API Gateway proxy event (a valid brief from tests/events/brief.json, with an
+  Idempotency-Key) handed to `app.app(event, context)`, answered 201 against the twin.
+
+Each child times itself with `time.perf_counter` (interpreter start-up is the same for both
+and is left out). Printed: median and p90 of each, the ratio app/floor (goal, issue 2:
+≤ 1.2), and the app's two halves — `import app` alone and the first request alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL = 1.2
+
+# The children: each prints one JSON line of timings (seconds).
+FLOOR = """
+import json, time
+t0 = time.perf_counter()
+import boto3, chalice
+session = boto3.session.Session()
+session.client("dynamodb")
+session.client("stepfunctions")
+print(json.dumps({"total": time.perf_counter() - t0}))
+"""
+
+APP = """
+import json, sys, time
+t0 = time.perf_counter()
+import app
+t1 = time.perf_counter()
+
+class Context:
+    function_name = "microintern-dev"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:microintern-dev"
+    memory_limit_in_mb = 512
+    aws_request_id = "bench-request"
+    log_group_name = "/aws/lambda/microintern-dev"
+    log_stream_name = "bench"
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+response = app.app(json.loads(sys.argv[1]), Context())
+t2 = time.perf_counter()
+if response["statusCode"] != 201:
+    raise SystemExit(f"unexpected answer {response['statusCode']}: {response['body']}")
+print(json.dumps({"total": t2 - t0, "import": t1 - t0, "request": t2 - t1}))
+"""
+
+
+def brief_body(n: int) -> dict[str, Any]:
+    from datetime import date, timedelta
+
+    text = (ROOT / "tests" / "events" / "brief.json").read_text()
+    text = text.replace("__DEADLINE__", (date.today() + timedelta(days=14)).isoformat())
+    body: dict[str, Any] = json.loads(text)
+    body["employer_email"] = f"bench-{n}-{os.getpid()}@coldstart.example"
+    return body
+
+
+def proxy_event(n: int) -> dict[str, Any]:
+    """An API Gateway (REST, proxy integration) event, as Lambda hands it to Chalice."""
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": f"cold-start-{n}-{time.time_ns()}",
+        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "User-Agent": "bench/cold_start",
+    }
+    return {
+        "resource": "/api/briefs",
+        "path": "/api/briefs",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/api/briefs",
+            "httpMethod": "POST",
+            "path": "/api/api/briefs",
+            "stage": "api",
+            "requestId": f"bench-{n}",
+            "accountId": "123456789012",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "bench/cold_start"},
+        },
+        "body": json.dumps(brief_body(n)),
+        "isBase64Encoded": False,
+    }
+
+
+def start_twin() -> tuple[Any, dict[str, str]]:
+    """moto's server on a free port, provisioned; the environment a deployed function gets."""
+    import logging
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MOTO_PORT": str(port),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "BASE_URL": "http://127.0.0.1:8000",
+    }
+    os.environ.update(env)
+    from local.twin import provision
+
+    env.update(provision(boto3.session.Session(region_name="us-east-1")))
+    return server, env
+
+
+def run_child(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"child failed ({done.returncode}):\n{done.stderr}{done.stdout}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters of each kind")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    server, twin_env = start_twin()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_", "CHALICE_"))
+    }
+    env.update(twin_env)
+    env["PYTHONPATH"] = str(ROOT)
+    floor: list[float] = []
+    full: list[float] = []
+    imports: list[float] = []
+    requests: list[float] = []
+    try:
+        # warm the OS file cache and .pyc files once for each kind (not measured)
+        run_child(FLOOR, env)
+        run_child(APP, env, json.dumps(proxy_event(-1)))
+        for n in range(args.runs):
+            floor.append(run_child(FLOOR, env)["total"])
+            timing = run_child(APP, env, json.dumps(proxy_event(n)))
+            full.append(timing["total"])
+            imports.append(timing["import"])
+            requests.append(timing["request"])
+    finally:
+        server.stop()
+
+    ratio = statistics.median(full) / statistics.median(floor)
+    print(f"cold start, {args.runs} fresh interpreters of each kind (alternating)")
+    print(f"{'':44}{'median':>10}{'p90':>11}")
+    rows = [
+        ("floor: import boto3, chalice + 2 clients", floor),
+        ("app: import app + first POST /api/briefs", full),
+        ("  import app alone", imports),
+        ("  first request alone", requests),
+    ]
+    for label, values in rows:
+        print(f"{label:44}{ms(statistics.median(values))} {ms(p90(values))}")
+    verdict = "ok" if ratio <= GOAL else "MISSED"
+    print(f"ratio app/floor (medians): {ratio:.2f}  goal ≤ {GOAL}: {verdict}")
+    print(f"total {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
