@@ -462,6 +462,8 @@ def _local_handler(twin: Twin) -> Any:
     from local import pages
 
     class Handler(ChaliceRequestHandler):
+        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on every response
+
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("TWIN_ACCESS_LOG"):
                 super().log_message(format, *args)
