@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
-from chalicelib.observability import logger, step_handler
+from chalicelib.observability import logger, metrics, step_handler
 from chalicelib.services import steps
 from chalicelib.services.steps import StepEvent
 from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
 
 app = Chalice(app_name="microintern")
+app.log = logger  # type: ignore[assignment]
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+# Routes and schedules get the Lambda context in their logs and flush their metrics; the
+# workflow steps get the same (plus a trace) from `step_handler`.
+for _event_type in ("http", "scheduled"):
+    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), _event_type)
+    app.register_middleware(ConvertToMiddleware(metrics.log_metrics), _event_type)
 
 
 def _request() -> Request:
     request = app.current_request
     assert request is not None  # always set while a route runs
     return request
-
-
-FORM = "application/x-www-form-urlencoded"
-app.log = logger  # type: ignore[assignment]
 
 
 @app.route("/health", methods=["GET"])
