@@ -231,7 +231,7 @@ def test_escrow_invariants_hold_under_any_sequence(money: Money) -> None:
     run_state_machine_as_test(
         Escrow,
         settings=settings(
-            max_examples=25,
+            max_examples=15,
             stateful_step_count=14,
             deadline=None,
             suppress_health_check=list(HealthCheck),
