@@ -59,6 +59,7 @@ class Settings(BaseModel):
         SecretStr("whsec_bG9jYWwtZmluYW5jZS1zZWNyZXQ="), validation_alias="FINANCE_WEBHOOK_SECRET"
     )
     finance_webhook_url: str = Field("", validation_alias="FINANCE_WEBHOOK_URL")
+    finance_api_key_sha256: str = Field("", validation_alias="FINANCE_API_KEY_SHA256")
     csrf_secret: SecretStr = Field(SecretStr("local-csrf-secret"), validation_alias="CSRF_SECRET")
 
     max_revision_rounds: int = Field(2, ge=0, le=10, validation_alias="MAX_REVISION_ROUNDS")
