@@ -116,6 +116,7 @@ class Twin:
             timeout=10,
         ).raise_for_status()
         _patch_lambda_invoke()
+        _serialise_dynamodb()
 
     def provision(self) -> dict[str, str]:
         """Create every resource of infrastructure/resources.json in the twin."""
@@ -415,6 +416,24 @@ def _stub_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "# the twin runs the real app in-process\n")
     return buffer.getvalue()
+
+
+def _serialise_dynamodb() -> None:
+    """Make each DynamoDB request atomic, as DynamoDB is: moto checks a condition and then
+    writes in separate steps, so two threads could both pass a condition meant for one."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+    if getattr(original, "_twin_serialised", False):
+        return
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    call_action._twin_serialised = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
 def _patch_lambda_invoke() -> None:

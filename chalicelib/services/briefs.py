@@ -45,7 +45,7 @@ def validate(data: Mapping[str, Any]) -> BriefInput:
 
 
 def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:
-    """Validate, store, start the brief's execution and email the employer its manage link.
+    """Validate, store and start the brief's execution (which emails the employer).
 
     With an idempotency key the brief id derives from it, so a retry after a failure part-way
     finds the stored brief and finishes the job (see `submit_brief_once` for replays).
@@ -91,7 +91,6 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
     workflow.start_engagement(
         settings.state_machine_arn, brief_id, execution_input(brief_id, brief)
     )
-    _notify_submitted(brief_id, brief, token)
     logger.info("brief submitted", extra={"brief_id": brief_id})
     return Submitted(brief_id, Status.SUBMITTED.value, manage_url(brief_id, token), token)
 
@@ -174,20 +173,6 @@ def _existing(store: Store, brief_id: str) -> dict[str, Any]:
     if found is None:
         raise NotFound("No brief with this id.", "brief_id")
     return found
-
-
-def _notify_submitted(brief_id: str, brief: BriefInput, token: str) -> None:
-    from chalicelib.services import notify
-
-    notify.send(
-        "brief_received",
-        to=brief.employer_email,
-        key=f"{brief_id}:brief_received",
-        employer_name=brief.employer_name,
-        title=brief.title,
-        action_url=manage_url(brief_id, token),
-        brief_id=brief_id,
-    )
 
 
 # -- reading --------------------------------------------------------------------------------

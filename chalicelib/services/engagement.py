@@ -381,6 +381,21 @@ def revision_seconds(brief: Mapping[str, Any]) -> int:
 # -- what each step tells whom (called by the workflow steps) -------------------------------
 
 
+def on_submitted(brief: Mapping[str, Any]) -> None:
+    """The employer's confirmation with a manage link, sent by the workflow's first step so the
+    API answers without rendering or sending email."""
+    brief_id = str(brief["brief_id"])
+    notify.send(
+        "brief_received",
+        to=str(brief["employer_email"]),
+        key=f"{brief_id}:brief_received",
+        name=str(brief["employer_name"]),
+        title=str(brief["title"]),
+        company=str(brief["company"]),
+        action_url=issue_manage_link(brief_id),
+    )
+
+
 def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: str | None) -> None:
     """Email the party a wait is waiting for (once per wait: keyed by its task token)."""
     settings = get_settings()

@@ -102,10 +102,12 @@ def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.adapters import clock
     from chalicelib.domain.matching import rank
+    from chalicelib.services import engagement
     from chalicelib.services.interns import candidates_for
 
     store = get_store()
     brief = _brief(store, event.brief_id)
+    engagement.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     pool = candidates_for(brief["skills"])
     shortlist = rank(brief_profile(brief), pool, today=clock.today(), limit=5)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.engagement import LABELS
-from tests.helpers import load_event
+from tests.helpers import eventually, load_event
 
 pytestmark = pytest.mark.browser
 
@@ -121,12 +121,18 @@ def test_the_outbox_shows_the_confirmation_email_with_the_manage_link(page: Any,
     manage_path = page.url.removeprefix(twin.url)
     assert manage_path.startswith("/briefs/b_")
 
-    # When the employer's inbox (the twin's outbox) is opened
-    page.goto(f"{twin.url}/_local/outbox")
+    # When the employer's inbox (the twin's outbox) is opened (the workflow sends the email)
+    def confirmation() -> Any:
+        page.goto(f"{twin.url}/_local/outbox")
+        found = page.locator("details", has_text=email)
+        return found.first if found.count() else None
 
-    # Then the confirmation is there, to them, with the link to this brief
-    mail = page.locator("details", has_text=email).first
-    assert mail.is_visible()
+    mail = eventually(confirmation, timeout=20, every=0.3)
+
+    # Then the confirmation is there, to them, with a link that opens this brief
     assert f"We received your brief: {brief['title']}" in mail.locator("summary").inner_text()
     text = mail.locator("pre").text_content() or ""
-    assert manage_path in text
+    link = re.search(r"http://\S+/briefs/b_\S+\?key=\S+", text)
+    assert link and manage_path.split("?")[0] in link.group(0)
+    page.goto(link.group(0))
+    assert brief["title"] in page.locator("h1").inner_text()

@@ -4,6 +4,7 @@ the JSON API, the emails in the outbox and the links inside them. Windows are se
 from __future__ import annotations
 
 import concurrent.futures
+import re
 
 import pytest
 import requests
@@ -85,6 +86,10 @@ def test_no_intern_with_the_skill_is_unmatched_with_advice(twin: RunningTwin) ->
     final = wait_status(twin, brief_id, token, "UNMATCHED")
 
     assert final["shortlist"] == []
+    confirmation = wait_email(twin, employer_email, "We received your brief")
+    link = re.search(r"http://\S+/briefs/\S+\?key=\S+", confirmation["text"])
+    assert link and brief_id in link.group(0)
+    assert "Rare skill study" in requests.get(link.group(0), timeout=10).text
     advice = wait_email(twin, employer_email, "No intern matched")
     assert "No registered intern lists any of the required skills" in advice["text"]
 
