@@ -138,6 +138,7 @@ class Twin:
 
         import app as app_module
 
+        _requests_per_thread(app_module.app)
         config = Config.create(chalice_stage="dev", lambda_timeout=30, lambda_memory_size=512)
         handler = _local_handler(self)
         server = LocalDevServer(app_module.app, config, self.host, self.port, handler_cls=handler)
@@ -416,6 +417,35 @@ def _stub_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "# the twin runs the real app in-process\n")
     return buffer.getvalue()
+
+
+def _requests_per_thread(app_object: Any) -> None:
+    """Keep `app.current_request` per thread, as if each request had its own Lambda container.
+
+    Chalice stores the request on the shared app object (fine in Lambda, one request per
+    container); the twin serves requests on threads, so without this a Stripe webhook arriving
+    during an API call could swap the request under the handler.
+    """
+    base = type(app_object)
+    if getattr(base, "_twin_per_thread", False):
+        return
+    local = threading.local()
+
+    def slot(name: str) -> property:
+        return property(
+            lambda self: getattr(local, name, None),
+            lambda self, value: setattr(local, name, value),
+        )
+
+    app_object.__class__ = type(
+        base.__name__,
+        (base,),
+        {
+            "_twin_per_thread": True,
+            "current_request": slot("current_request"),
+            "lambda_context": slot("lambda_context"),
+        },
+    )
 
 
 def _serialise_dynamodb() -> None:

@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Windows shrunk to seconds: the flow's timers run for real, just short.
 FAST_WINDOWS = {
-    "OFFER_WINDOW_SECONDS": "4",
-    "NDA_WINDOW_SECONDS": "4",
-    "FUNDING_WINDOW_SECONDS": "5",
-    "DEADLINE_DECISION_WINDOW_SECONDS": "4",
-    "REVIEW_WINDOW_SECONDS": "4",
+    "OFFER_WINDOW_SECONDS": "6",
+    "NDA_WINDOW_SECONDS": "6",
+    "FUNDING_WINDOW_SECONDS": "8",
+    "DEADLINE_DECISION_WINDOW_SECONDS": "6",
+    "REVIEW_WINDOW_SECONDS": "8",
     "PAYOUT_REMINDER_SECONDS": "30",
-    "WORK_WINDOW_SECONDS": "6",
+    "WORK_WINDOW_SECONDS": "10",
 }
 
 
