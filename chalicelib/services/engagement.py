@@ -509,14 +509,19 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
             from chalicelib.services.interns import record_track_record
 
             record_track_record(str(brief["intern_id"]), completed=1)
-        pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
+        from chalicelib.domain.ledger import balances
+        from chalicelib.services.escrow import brief_journal
+
+        books = balances(brief_journal(brief_id))
+        pay = books.released_cents  # what the intern received (a split pays less)
         notify.send(
             "released",
             to=employer,
             key=f"{key}:employer",
             title=str(brief["title"]),
             role="employer",
-            amount_cents=int(brief["budget_cents"]),
+            amount_cents=books.released_cents + books.fee_cents,
+            fee_cents=books.fee_cents,
             **money,
         )
         if intern:
