@@ -11,9 +11,9 @@ from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
 from chalicelib.domain.money import format_money
 from chalicelib.services import engagement
 from chalicelib.services.errors import AppError, Invalid
-from chalicelib.web import csrf, forms
+from chalicelib.web import csrf
 from chalicelib.web.pages import page
-from chalicelib.web.views import FLOW, OFF_PATH, error_page
+from chalicelib.web.views import FLOW, OFF_PATH, error_page, form_post
 
 
 def task_page(
@@ -55,29 +55,14 @@ def task_action(
     token: str, action: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
     """Apply a form's action, then show the page again (Post/Redirect/Get)."""
-    form = forms.parse_form(body)
-    try:
-        csrf.verify(headers, form.get("csrf_token"))
-    except csrf.CsrfError as exc:
-        return page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint="",
-        )
-    try:
-        run_action(token, action, form, headers)
-    except Invalid as exc:
-        by_field = {str(e["field"]): str(e["message"]) for e in exc.errors}
-        return task_page(token, headers, errors=by_field, values=form, status=422)
-    except AppError as exc:
-        return error_page(exc)
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": f"/tasks/{token}", "Referrer-Policy": "no-referrer"},
+    return form_post(
+        headers,
+        body,
+        act=lambda form: run_action(token, action, form, headers),
+        show_errors=lambda form, errors: task_page(
+            token, headers, errors=errors, values=form, status=422
+        ),
+        location=f"/tasks/{token}",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -124,16 +124,20 @@ def submit_brief_form(headers: Mapping[str, str], body: bytes | str | None) -> R
     )
 
 
-def employer_action(
-    brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
+def form_post(
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    *,
+    act: Callable[[dict[str, str]], object],
+    show_errors: Callable[[dict[str, str], dict[str, str]], Response],
+    location: str,
 ) -> Response:
-    """The brief page's forms: review, cancel, extend (then back to the page)."""
+    """Every action form: CSRF, the action, then Post/Redirect/Get back to `location`;
+    field errors re-render the page with the input kept; refusals get the error page."""
     form = forms.parse_form(body)
-    key = form.get("key")
     try:
         csrf.verify(headers, form.get("csrf_token"))
-        brief = briefs.open_brief(brief_id, key)
-        run_employer_action(brief, action, form)
+        act(form)
     except csrf.CsrfError as exc:
         return page(
             "error.html",
@@ -144,14 +148,27 @@ def employer_action(
             hint="",
         )
     except Invalid as exc:
-        by_field = {str(e["field"]): str(e["message"]) for e in exc.errors}
-        return brief_page(brief_id, key, headers, errors=by_field, status=422)
+        return show_errors(form, {str(e["field"]): str(e["message"]) for e in exc.errors})
     except AppError as exc:
         return error_page(exc)
     return Response(
-        body="",
-        status_code=303,
-        headers={"Location": f"/briefs/{brief_id}?key={key}", "Referrer-Policy": "no-referrer"},
+        body="", status_code=303, headers={"Location": location, "Referrer-Policy": "no-referrer"}
+    )
+
+
+def employer_action(
+    brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's forms: review, cancel, extend, rate (then back to the page)."""
+    key = forms.parse_form(body).get("key")
+    return form_post(
+        headers,
+        body,
+        act=lambda form: run_employer_action(briefs.open_brief(brief_id, key), action, form),
+        show_errors=lambda form, errors: brief_page(
+            brief_id, key, headers, errors=errors, status=422
+        ),
+        location=f"/briefs/{brief_id}?key={key}",
     )
 
 
