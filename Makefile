@@ -52,8 +52,11 @@ e2e: $(STAMP)
 browser: $(STAMP) chromium
 	$(BIN)/python -m pytest -q tests/browser
 
-bench: $(STAMP)  ## print the benchmarks' figures
+bench: $(STAMP)  ## print the benchmarks' figures (about 8 minutes)
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.matching
+	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.cost
 
 reconcile: $(STAMP)  ## the local twin's ledgers against the Stripe sandbox (with `make run` going)
 	AWS_ENDPOINT_URL=http://127.0.0.1:$${AWS_TWIN_PORT:-5000} AWS_ACCESS_KEY_ID=testing \
