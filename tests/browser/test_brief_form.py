@@ -124,9 +124,7 @@ def test_the_outbox_shows_the_confirmation_email_with_the_manage_link(page: Any,
     # When the employer's inbox (the twin's outbox) is opened (the workflow sends the email)
     def confirmation() -> Any:
         page.goto(f"{twin.url}/_local/outbox")
-        found = page.locator("details", has_text=email).filter(
-            has_text="We received your brief"
-        )
+        found = page.locator("details", has_text=email).filter(has_text="We received your brief")
         return found.first if found.count() else None
 
     mail = eventually(confirmation, timeout=20, every=0.3)
