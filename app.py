@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
-from chalicelib.observability import logger, metrics, step_handler
+from chalicelib.observability import logger, metrics, step_handler, tracer
 from chalicelib.services import steps
 from chalicelib.services.steps import StepEvent
 from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
@@ -16,11 +16,12 @@ app.log = logger  # type: ignore[assignment]
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
-# Routes and schedules get the Lambda context in their logs and flush their metrics; the
-# workflow steps get the same (plus a trace) from `step_handler`.
+# Routes and schedules get the Lambda context in their logs, flush their metrics and are
+# traced (when tracing is on); the workflow steps get the same from `step_handler`.
 for _event_type in ("http", "scheduled"):
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), _event_type)
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics), _event_type)
+    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), _event_type)
 
 
 def _request() -> Request:

@@ -102,40 +102,6 @@ class LazyTracer:
 
         return decorate(lambda_handler) if lambda_handler is not None else decorate
 
-    @overload
-    def capture_method(
-        self,
-        method: None = None,
-        capture_response: bool | None = None,
-        capture_error: bool | None = None,
-    ) -> Callable[[F], F]: ...
-
-    @overload
-    def capture_method(
-        self,
-        method: F,
-        capture_response: bool | None = None,
-        capture_error: bool | None = None,
-    ) -> F: ...
-
-    def capture_method(
-        self,
-        method: F | None = None,
-        capture_response: bool | None = None,
-        capture_error: bool | None = None,
-    ) -> Any:
-        """``Tracer.capture_method``, applied at the method's first call if tracing."""
-
-        def decorate(fn: F) -> F:
-            return self._lazily(
-                fn,
-                lambda real, f: real.capture_method(
-                    f, capture_response=capture_response, capture_error=capture_error
-                ),
-            )
-
-        return decorate(method) if method is not None else decorate
-
 
 tracer = LazyTracer(service="microintern")
 
