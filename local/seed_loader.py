@@ -5,7 +5,6 @@ from __future__ import annotations
 
 def load_demo_interns(count: int) -> int:
     from chalicelib.services.interns import import_profiles
-
     from local.seed import generate_profiles
 
     return int(import_profiles(generate_profiles(count)))
