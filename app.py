@@ -7,8 +7,6 @@ from typing import Any
 from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
 from chalicelib.observability import logger, metrics, step_handler, tracer
-from chalicelib.services import steps
-from chalicelib.services.steps import StepEvent
 from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
 
 app = Chalice(app_name="microintern")
@@ -299,43 +297,51 @@ def finance_page() -> Response:
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 
+def _step(name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Validate the state machine's payload and hand it to the step's service function."""
+    from chalicelib.services import steps
+
+    result: dict[str, Any] = getattr(steps, name)(steps.StepEvent.model_validate(event))
+    return result
+
+
 @app.lambda_function(name="match")
 @step_handler
 def match(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.match(StepEvent.model_validate(event))
+    return _step("match", event)
 
 
 @app.lambda_function(name="next_candidate")
 @step_handler
 def next_candidate(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.next_candidate(StepEvent.model_validate(event))
+    return _step("next_candidate", event)
 
 
 @app.lambda_function(name="await_party")
 @step_handler
 def await_party(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.await_party(StepEvent.model_validate(event))
+    return _step("await_party", event)
 
 
 @app.lambda_function(name="window_closed")
 @step_handler
 def window_closed(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.window_closed(StepEvent.model_validate(event))
+    return _step("window_closed", event)
 
 
 @app.lambda_function(name="release")
 @step_handler
 def release(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.release(StepEvent.model_validate(event))
+    return _step("release", event)
 
 
 @app.lambda_function(name="refund")
 @step_handler
 def refund(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.refund(StepEvent.model_validate(event))
+    return _step("refund", event)
 
 
 @app.lambda_function(name="settle")
 @step_handler
 def settle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return steps.settle(StepEvent.model_validate(event))
+    return _step("settle", event)
