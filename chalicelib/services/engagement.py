@@ -209,7 +209,7 @@ def deliver(
         raise NotAllowed("Only the intern working on this project can deliver.")
     _require(brief, {Status.IN_PROGRESS}, "deliver")
     store = get_store()
-    token_value = _consume(brief_id, "work")
+    token_value = _consume_first_work_token(brief_id)
     number = int(brief.get("deliveries", 0)) + 1
     store.put(
         {
@@ -701,6 +701,21 @@ def _consume(brief_id: str, kind: str, *, intern_id: str | None = None) -> str:
         return get_store().consume_task_token(brief_id, kind, intern_id)
     except Conflict:
         raise NotAllowed("This was already done, or the window for it has closed.") from None
+
+
+def _consume_first_work_token(brief_id: str, wait_seconds: float = 5.0) -> str:
+    """The work wait's token. Funding moves the brief to IN_PROGRESS in the payment's own
+    transaction, a moment before the workflow's Work step registers its token: an intern who
+    delivers within that moment waits for it instead of being refused."""
+    import time
+
+    store = get_store()
+    deadline = time.monotonic() + wait_seconds
+    while store.get(f"BRIEF#{brief_id}", "TASKTOKEN#work") is None:
+        if time.monotonic() > deadline:
+            raise NotAllowed("Work is just starting; please try again in a moment.")
+        time.sleep(0.1)
+    return _consume(brief_id, "work")
 
 
 def _send(task_token: str, output: dict[str, Any]) -> None:
