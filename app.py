@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
-from chalicelib.observability import logger, metrics, step_handler, tracer
+from chalicelib.observability import flush_metrics, logger, step_handler, tracer
 from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
 
 app = Chalice(app_name="microintern")
@@ -18,7 +18,7 @@ FORM = "application/x-www-form-urlencoded"
 # traced (when tracing is on); the workflow steps get the same from `step_handler`.
 for _event_type in ("http", "scheduled"):
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), _event_type)
-    app.register_middleware(ConvertToMiddleware(metrics.log_metrics), _event_type)
+    app.register_middleware(flush_metrics, _event_type)
     app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), _event_type)
 
 

@@ -118,3 +118,12 @@ def step_handler(fn: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str
         return fn(event, context)
 
     return wrapper
+
+
+def flush_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware: publish the metrics a request or schedule recorded, if any."""
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
