@@ -435,6 +435,36 @@ def _remind_onboarding(store: Store, brief: Mapping[str, Any], intern: Mapping[s
         logger.exception("onboarding reminder failed", extra={"brief_id": brief_id})
 
 
+def remind_onboarding(brief_id: str) -> None:
+    """The payout waits for the intern's Stripe account: send them a fresh onboarding link."""
+    store = get_store()
+    brief = _brief(store, brief_id)
+    intern = store.get(f"INTERN#{brief.get('intern_id')}", "PROFILE")
+    if intern is not None:
+        _remind_onboarding(store, brief, intern)
+
+
+def resume_payout_for(intern_id: str) -> bool:
+    """The intern's account became payout-ready: resume the release that waits for it."""
+    from chalicelib.adapters import workflow
+
+    store = get_store()
+    intern = store.get(f"INTERN#{intern_id}", "PROFILE")
+    brief_id = str((intern or {}).get("holding") or "")
+    if not brief_id or store.waiting_token(brief_id, "account") is None:
+        return False
+    try:
+        token = store.consume_task_token(brief_id, "account")
+    except Conflict:
+        return False
+    try:
+        workflow.resume(token, {"ready": True})
+    except workflow.WaitClosed:
+        return False
+    logger.info("payout account ready, releasing", extra={"brief_id": brief_id})
+    return True
+
+
 def release_escrow(brief_id: str) -> dict[str, Any]:
     """Transfer what is held, less the platform fee, to the intern (status RELEASING)."""
     store = get_store()

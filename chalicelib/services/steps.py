@@ -14,7 +14,9 @@ from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain.engagement import TERMINAL, TRANSITIONS, Status
 from chalicelib.observability import logger, metrics
 
-WaitKind = Literal["offer", "nda", "funding", "work", "deadline", "review", "payout", "dispute"]
+WaitKind = Literal[
+    "offer", "nda", "funding", "work", "deadline", "review", "payout", "dispute", "account"
+]
 TerminalStatus = Literal["COMPLETED", "UNMATCHED", "CANCELLED", "REFUNDED"]
 
 # kind of wait -> the engagement's status while it waits
@@ -27,6 +29,7 @@ WAITS: dict[str, Status] = {
     "review": Status.IN_REVIEW,
     "payout": Status.PAYOUT_APPROVAL,
     "dispute": Status.DISPUTED,
+    "account": Status.RELEASING,  # the intern's Stripe account is not ready to be paid yet
 }
 
 
@@ -39,6 +42,7 @@ WAIT_DETAILS: dict[str, str] = {
     "review": "Delivery received; waiting for the employer's review",
     "payout": "Approved; waiting for finance to approve the payout",
     "dispute": "In dispute; waiting for finance to resolve it",
+    "account": "Waiting for the intern to finish Stripe onboarding before paying out",
 }
 CLOSED_DETAILS: dict[str, str] = {
     "offer": "The offer expired without an answer",
@@ -48,6 +52,7 @@ CLOSED_DETAILS: dict[str, str] = {
     "review": "No review in time: the delivery was approved automatically",
     "payout": "Finance reminded of the pending payout",
     "dispute": "Finance reminded of the open dispute",
+    "account": "The intern was reminded to finish Stripe onboarding",
 }
 
 
@@ -204,7 +209,18 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     )
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
-    _advance(store, event.brief_id, to=status, detail=WAIT_DETAILS[event.kind])
+    if not _advance(store, event.brief_id, to=status, detail=WAIT_DETAILS[event.kind]) and (
+        event.kind == "account"
+    ):
+        store.put(
+            store.event_item(
+                event.brief_id,
+                status_from=status,
+                status_to=status,
+                actor="workflow",
+                detail=WAIT_DETAILS[event.kind],
+            )
+        )
     engagement.on_wait(
         _brief(store, event.brief_id),
         event.kind,
@@ -229,6 +245,10 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
                 store.release_intern(intern_id, event.brief_id)
         if brief.get("intern_id"):
             store.remove_brief_fields(event.brief_id, "intern_id")
+    if event.kind == "account":
+        from chalicelib.services import escrow
+
+        escrow.remind_onboarding(event.brief_id)
     if event.kind in ("payout", "dispute"):
         from chalicelib.services import finance
 

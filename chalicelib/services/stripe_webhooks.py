@@ -170,4 +170,8 @@ def _account_updated(obj: Mapping[str, Any], created: int, receipt: Mapping[str,
         # an older event than one already applied, or an account that is not this intern's
         return "stale" if store.put_if_absent(receipt) else "duplicate"
     logger.info("payout account", extra={"intern_id": intern_id, "payout_ready": ready})
+    if ready:
+        from chalicelib.services.escrow import resume_payout_for
+
+        resume_payout_for(str(intern_id))
     return "ready" if ready else "not_ready"

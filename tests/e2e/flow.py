@@ -141,13 +141,14 @@ def offered_to(twin: RunningTwin, interns: list[dict], title: str) -> tuple[dict
 
 
 def engaged(
-    twin: RunningTwin, title: str, *, nda: bool = False
+    twin: RunningTwin, title: str, *, nda: bool = False, onboarded: bool = True
 ) -> tuple[str, str, str, dict[str, Any], str]:
-    """A brief accepted by a payout-ready intern, waiting for funding:
-    (brief_id, manage token, employer email, intern, task token)."""
+    """A brief accepted by an intern (payout-ready unless `onboarded=False`), waiting for
+    funding: (brief_id, manage token, employer email, intern, task token)."""
     skill = unique_skill()
     intern = register(twin, skill)
-    onboard(intern["onboarding_url"])
+    if onboarded:
+        onboard(intern["onboarding_url"])
     brief_id, token, employer_email = submit(twin, skill, title=title, nda_required=nda)
     _, link = offered_to(twin, [intern], title)
     assert act(twin, link, "accept").status_code == 200
