@@ -52,6 +52,8 @@ class Settings(BaseModel):
 
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_local"), validation_alias="STRIPE_API_KEY")
     stripe_api_base: str = Field("", validation_alias="STRIPE_API_BASE")
+    # What the funding page hands the browser to confirm a payment with Stripe (public by design).
+    stripe_publishable_key: str = Field("pk_test_local", validation_alias="STRIPE_PUBLISHABLE_KEY")
     stripe_webhook_secret: SecretStr = Field(
         SecretStr("whsec_local"), validation_alias="STRIPE_WEBHOOK_SECRET"
     )

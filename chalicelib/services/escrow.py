@@ -665,7 +665,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         fee=_money(brief, fee),
         manage_key=key,
         api_base=api_base,
-        publishable_key=str(getattr(settings, "stripe_publishable_key", "") or "pk_test_local"),
+        publishable_key=settings.stripe_publishable_key,
         manage_url=briefs.manage_url(brief_id, str(key)),
     )
     csp = str(response.headers["Content-Security-Policy"])
