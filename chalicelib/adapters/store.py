@@ -102,6 +102,10 @@ class Store:
         }
         if index:
             kwargs["IndexName"] = index
+        return self._query_all(kwargs)
+
+    def _query_all(self, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every page of a Query."""
         items: list[dict[str, Any]] = []
         while True:
             resp = self._db.query(**kwargs)
@@ -109,6 +113,20 @@ class Store:
             if "LastEvaluatedKey" not in resp:
                 return items
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def query_range(
+        self, pk: str, low: str, high: str, *, index: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Items of partition `pk` whose sort key lies between `low` and `high` (inclusive)."""
+        key_pk, key_sk = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": f"{key_pk} = :pk AND {key_sk} BETWEEN :low AND :high",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":low": low, ":high": f"{high}~"}),
+        }
+        if index:
+            kwargs["IndexName"] = index
+        return self._query_all(kwargs)
 
     def put_new(self, item: Mapping[str, Any]) -> None:
         """Create an item that must not exist yet."""

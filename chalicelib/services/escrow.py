@@ -91,13 +91,24 @@ def _brief(store: Store, brief_id: str) -> dict[str, Any]:
     return brief
 
 
-def _ledger_item(brief_id: str, entry: ledger.JournalEntry) -> dict[str, Any]:
+def _ledger_item(brief: Mapping[str, Any], entry: ledger.JournalEntry) -> dict[str, Any]:
+    """The entry under its engagement, and in the month's books (`LEDGER#<yyyy-mm>` on gsi1)
+    so finance exports any date range with one Query per month, whatever the engagement."""
+    brief_id = str(brief["brief_id"])
+    at = clock.iso(entry.at)
     return {
         "pk": f"BRIEF#{brief_id}",
         "sk": f"{LEDGER_PREFIX}{entry.entry_id}",
         "type": "ledger_entry",
+        "brief_id": brief_id,
+        "currency": str(brief.get("currency", "usd")),
         **ledger.entry_to_dict(entry),
+        "gsi1pk": f"{LEDGER_BOOK_PREFIX}{at[:7]}",
+        "gsi1sk": f"{at}#{brief_id}#{entry.entry_id}",
     }
+
+
+LEDGER_BOOK_PREFIX = "LEDGER#"
 
 
 def _money(brief: Mapping[str, Any], cents: int) -> str:
@@ -265,7 +276,7 @@ def _commit_funding(
             add_fields={"version": 1},
             values={":expected": status},
         ),
-        store.put_op(_ledger_item(brief_id, entry)),
+        store.put_op(_ledger_item(brief, entry)),
         store.put_op(
             store.event_item(
                 brief_id, status_from=status, status_to=to, actor="stripe", detail=detail
@@ -381,7 +392,7 @@ def _commit_out(
             add_fields={HELD: -held, "version": 1},
             values={":held": held, **{f":st{i}": s for i, s in enumerate(allowed)}},
         ),
-        store.put_op(_ledger_item(brief_id, entry)),
+        store.put_op(_ledger_item(brief, entry)),
         store.put_op(
             store.event_item(
                 brief_id, status_from=status, status_to=status, actor="workflow", detail=detail

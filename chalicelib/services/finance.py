@@ -910,28 +910,29 @@ CSV_COLUMNS: Final = (
 def journal_lines(start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
     """Every journal line of the entries made in [start, end), oldest first.
 
-    Engagements are found through the escrow service's `ESCROW#OPEN` markers (one per
-    engagement that ever had a PaymentIntent, kept 100 days: a Query, not a Scan); each
-    engagement's `LEDGER#` entries are then one Query under its own partition.
+    Ledger entries are filed in monthly books on gsi1 (`LEDGER#<yyyy-mm>`, sorted by time):
+    one Query per month of the range, never a Scan, however old the engagement. Without
+    `from`, the range starts a year before `to`.
     """
-    from chalicelib.services import escrow
+    from chalicelib.domain.ledger import entry_from_dict
+    from chalicelib.services.escrow import LEDGER_BOOK_PREFIX
 
     store = get_store()
+    high = end or clock.now()
+    low = start or high - timedelta(days=366)
     rows: list[dict[str, Any]] = []
-    for marker in store.query(escrow.OPEN_PK, "BRIEF#"):
-        brief_id = str(marker["brief_id"])
-        if end is not None and str(marker.get("created_at", "")) >= clock.iso(end):
-            continue  # no money moved before the engagement's PaymentIntent existed
-        brief = store.get_brief(brief_id) or {}
-        currency = str(brief.get("currency", "usd"))
-        for entry in escrow.brief_journal(brief_id):
-            if (start is not None and entry.at < start) or (end is not None and entry.at >= end):
+    for month in _months(low, high):
+        for item in store.query_range(
+            f"{LEDGER_BOOK_PREFIX}{month}", clock.iso(low), clock.iso(high), index="gsi1"
+        ):
+            entry = entry_from_dict(item)
+            if not low <= entry.at < high:
                 continue
             for line in entry.lines:
                 rows.append(
                     {
-                        "at": entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                        "brief_id": brief_id,
+                        "at": clock.iso(entry.at),
+                        "brief_id": str(item["brief_id"]),
                         "entry_id": entry.entry_id,
                         "kind": entry.kind,
                         "reference": entry.reference,
@@ -939,11 +940,20 @@ def journal_lines(start: datetime | None, end: datetime | None) -> list[dict[str
                         "amount_cents": line.amount_cents,
                         "debit_cents": max(line.amount_cents, 0),
                         "credit_cents": max(-line.amount_cents, 0),
-                        "currency": currency,
+                        "currency": str(item.get("currency", "usd")),
                     }
                 )
     rows.sort(key=lambda r: (r["at"], r["brief_id"], r["entry_id"]))
     return rows
+
+
+def _months(low: datetime, high: datetime) -> list[str]:
+    """The `yyyy-mm` of every month from `low` to `high`, inclusive."""
+    months, year, month = [], low.year, low.month
+    while (year, month) <= (high.year, high.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def ledger_csv(start: str | None, end: str | None) -> str:
