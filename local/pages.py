@@ -56,7 +56,7 @@ def outbox_page(messages: list[dict[str, Any]]) -> str:
             f" → {html.escape(', '.join(message['to']))} <small>{html.escape(message['sent_at'])}"
             f'</small></summary><iframe sandbox srcdoc="{html.escape(message["html"] or "")}" '
             f"style='width:100%;height:22rem;border:1px solid #ddd'></iframe>"
-            f"<pre>{html.escape(message['text'])}</pre></details>"
+            f"<pre style='white-space:pre-wrap'>{html.escape(message['text'])}</pre></details>"
         )
     empty = "<p>No email sent yet.</p>" if not messages else ""
     return (
