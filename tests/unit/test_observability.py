@@ -15,6 +15,7 @@ def test_recorded_metrics_are_published_once(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    metrics.clear_metrics()  # what earlier tests in this process recorded
 
     def handler(event: Any) -> str:
         metrics.add_metric(name="BriefsSubmitted", unit="Count", value=1)
@@ -28,6 +29,7 @@ def test_recorded_metrics_are_published_once(
 
 
 def test_no_metrics_no_output_and_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    metrics.clear_metrics()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert flush_metrics({}, lambda event: "ok") == "ok"
