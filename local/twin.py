@@ -588,7 +588,8 @@ Press Ctrl-C to stop (all servers stop and the ports are freed).
         flush=True,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+        signal.signal(signum, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
