@@ -167,3 +167,21 @@ def test_a_reminder_comes_before_the_offer_window_closes(twin: RunningTwin) -> N
     wait_status(twin, brief_id, token, "UNMATCHED", timeout=30)
     reminders = [m for m in emails_to(twin, intern["email"]) if m["subject"].startswith("Reminder")]
     assert len(reminders) == 1
+
+
+def test_an_intern_holds_one_open_offer_at_a_time(twin: RunningTwin) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    first_id, first_token, _ = submit(twin, skill, title="First claim study")
+    _, link = offered_to(twin, [intern], "First claim study")
+
+    second_id, second_token, _ = submit(twin, skill, title="Second claim study")
+
+    second = wait_status(twin, second_id, second_token, "UNMATCHED")
+    assert [c["offer_status"] for c in second["shortlist"]] == ["busy"]
+    offers = [
+        m for m in emails_to(twin, intern["email"]) if m["subject"].startswith("Paid project")
+    ]
+    assert len(offers) == 1
+    assert view(twin, first_id, first_token)["status"] == "OFFERED"
+    assert act(twin, link, "decline").status_code == 200
