@@ -275,25 +275,19 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
     }
     _note(brief, "employer", labels[decision])
     if decision == "approve" and brief.get("intern_id"):
-        intern = _intern(str(brief["intern_id"]))
-        notify.send(
+        _email_intern(
+            str(brief["intern_id"]),
             "approved",
-            to=str(intern["email"]),
             key=f"{brief_id}:approved",
-            name=str(intern.get("name", "")),
-            timezone=str(intern.get("timezone") or "UTC"),
             title=str(brief["title"]),
             pay_cents=intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000))),
             currency=str(brief["currency"]),
         )
     if decision == "request_changes" and brief.get("intern_id"):
-        intern = _intern(str(brief["intern_id"]))
-        notify.send(
+        _email_intern(
+            str(brief["intern_id"]),
             "changes_requested",
-            to=str(intern["email"]),
             key=f"{brief_id}:changes:{rounds + 1}",
-            name=str(intern.get("name", "")),
-            timezone=str(intern.get("timezone") or "UTC"),
             title=str(brief["title"]),
             comment=comment,
             round=rounds + 1,
@@ -409,13 +403,10 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
     pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
     employer = str(brief["employer_email"])
     if kind == "offer" and intern_id:
-        intern = _intern(intern_id)
-        notify.send(
+        _email_intern(
+            intern_id,
             "offer",
-            to=str(intern["email"]),
             key=key,
-            name=str(intern.get("name", "")),
-            timezone=str(intern.get("timezone") or "UTC"),
             title=str(brief["title"]),
             company=str(brief["company"]),
             hours=int(brief["estimated_hours"]),
@@ -439,14 +430,11 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
             **money,
         )
     elif kind == "work" and brief.get("intern_id"):
-        intern = _intern(str(brief["intern_id"]))
         if int(brief.get("revision_rounds", 0)) == 0 and not brief.get("deadline_extended"):
-            notify.send(
+            _email_intern(
+                str(brief["intern_id"]),
                 "work_started",
-                to=str(intern["email"]),
                 key=key,
-                name=str(intern.get("name", "")),
-                timezone=str(intern.get("timezone") or "UTC"),
                 title=str(brief["title"]),
                 company=str(brief["company"]),
                 deadline=str(brief["deadline"]),
@@ -762,6 +750,19 @@ def _set_candidate(store: Store, brief_id: str, intern_id: str, offer_status: st
     for candidate in store.query(f"BRIEF#{brief_id}", "CANDIDATE#"):
         if candidate["intern_id"] == intern_id:
             store.put({**candidate, "offer_status": offer_status})
+
+
+def _email_intern(intern_id: str, kind: str, *, key: str, **context: Any) -> None:
+    """An email to the intern, greeting them by name in their own time zone."""
+    intern = _intern(intern_id)
+    notify.send(
+        kind,
+        to=str(intern["email"]),
+        key=key,
+        name=str(intern.get("name", "")),
+        timezone=str(intern.get("timezone") or "UTC"),
+        **context,
+    )
 
 
 def _intern(intern_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from chalicelib.domain.intern import BIO_MAX, BIO_MIN, HOURS_MAX, HOURS_MIN, SKI
 from chalicelib.services import intern_signup
 from chalicelib.services.errors import AppError
 from chalicelib.web import csrf, forms
-from chalicelib.web.pages import page
+from chalicelib.web.pages import form_page, page
 
 FIELDS = ("name", "email", "skills", "bio", "hours_per_week", "timezone", "portfolio_url")
 FORM_DEFAULTS: dict[str, str] = dict.fromkeys(FIELDS, "")
@@ -100,17 +100,16 @@ def intern_form(
 ) -> Response:
     import secrets
 
-    token, cookie = csrf.issue(headers)
     kept = {**FORM_DEFAULTS, **(values or {})}
     listed = {zone for _, zones in TIME_ZONES for zone in zones}
-    response = page(
+    return form_page(
         "intern_form.html",
+        headers,
         status=status,
         values=kept,
         errors=dict(errors or {}),
         # Problems that belong to no field of the form (shown above it).
         general=[m for f, m in (errors or {}).items() if f not in FIELDS],
-        csrf_token=token,
         nonce=nonce or secrets.token_urlsafe(16),
         time_zones=TIME_ZONES,
         # A zone typed elsewhere (or kept from a rejected post) stays selectable.
@@ -123,9 +122,6 @@ def intern_form(
             "hours_max": HOURS_MAX,
         },
     )
-    if cookie:
-        response.headers["Set-Cookie"] = cookie
-    return response
 
 
 def registered_page(onboarding_url: str | None = None) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -38,6 +39,24 @@ def page(template: str, *, status: int = 200, tokened: bool = False, **context: 
     if tokened:
         headers.update(TOKENED_HEADERS)
     return Response(body=render(template, **context), status_code=status, headers=headers)
+
+
+def form_page(
+    template: str,
+    headers: Mapping[str, str],
+    *,
+    status: int = 200,
+    tokened: bool = False,
+    **context: Any,
+) -> Response:
+    """A page with forms: it carries a CSRF token (and sets the cookie it is checked against)."""
+    from chalicelib.web import csrf
+
+    csrf_token, cookie = csrf.issue(headers)
+    response = page(template, status=status, tokened=tokened, csrf_token=csrf_token, **context)
+    if cookie:
+        response.headers["Set-Cookie"] = cookie
+    return response
 
 
 def home() -> Response:

@@ -11,9 +11,8 @@ from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
 from chalicelib.domain.money import format_money
 from chalicelib.services import engagement
 from chalicelib.services.errors import AppError, Invalid
-from chalicelib.web import csrf
-from chalicelib.web.pages import page
-from chalicelib.web.views import FLOW, OFF_PATH, error_page, form_post
+from chalicelib.web.pages import form_page
+from chalicelib.web.views import error_page, flow_context, form_post
 
 
 def task_page(
@@ -29,26 +28,20 @@ def task_page(
     except AppError as exc:
         return error_page(exc)
     state = Status(task["status"])
-    csrf_token, cookie = csrf.issue(headers)
-    response = page(
+    return form_page(
         "task_page.html",
+        headers,
         status=status,
         tokened=True,
         task=task,
         token=token,
-        csrf_token=csrf_token,
         errors=dict(errors or {}),
         values=dict(values or {}),
         status_label=LABELS[state],
         status_explained=EXPLAIN[state],
         pay=format_money(int(task["pay_cents"]), str(task["currency"])),
-        flow_steps=[(s.value, LABELS[s]) for s in FLOW],
-        flow_position=FLOW.index(state) if state in FLOW else -1,
-        flow_off_path=OFF_PATH.get(state, ""),
+        **flow_context(state),
     )
-    if cookie:
-        response.headers["Set-Cookie"] = cookie
-    return response
 
 
 def task_action(

@@ -13,7 +13,7 @@ from chalicelib.services import briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
 from chalicelib.web import csrf, forms
-from chalicelib.web.pages import page
+from chalicelib.web.pages import form_page, page
 
 # The happy path, as the brief page draws it.
 FLOW = [
@@ -35,6 +35,15 @@ OFF_PATH = {
     Status.DISPUTED: "This project is in dispute; finance is reviewing it.",
     Status.DEADLINE_MISSED: "The deadline passed without a delivery.",
 }
+
+
+def flow_context(state: Status) -> dict[str, Any]:
+    """What flow.html needs to draw the engagement with its current step highlighted."""
+    return {
+        "flow_steps": [(s.value, LABELS[s]) for s in FLOW],
+        "flow_position": FLOW.index(state) if state in FLOW else -1,
+        "flow_off_path": OFF_PATH.get(state, ""),
+    }
 
 
 def error_page(exc: AppError) -> Response:
@@ -65,22 +74,18 @@ def brief_form(
 ) -> Response:
     import secrets
 
-    token, cookie = csrf.issue(headers)
     low, high = briefs.deadline_bounds()
-    response = page(
+    return form_page(
         "brief_form.html",
+        headers,
         status=status,
         values={**forms.BRIEF_FORM_DEFAULTS, **(values or {})},
         errors=dict(errors or {}),
-        csrf_token=token,
         nonce=nonce or secrets.token_urlsafe(16),
         deadline_min=low,
         deadline_max=high,
         fee_percent=f"{get_settings().platform_fee_bps / 100:g}%",
     )
-    if cookie:
-        response.headers["Set-Cookie"] = cookie
-    return response
 
 
 def submit_brief_form(headers: Mapping[str, str], body: bytes | str | None) -> Response:
@@ -221,29 +226,21 @@ def brief_page(
         brief = briefs.open_brief(brief_id, key)
     except AppError as exc:
         return error_page(exc)
-    csrf_token, cookie = csrf.issue(headers or {})
     view = briefs.brief_view(brief)
-    state = Status(view["status"])
-    position = FLOW.index(state) if state in FLOW else -1
     currency = str(view["currency"])
-    response = page(
+    return form_page(
         "brief_page.html",
+        headers or {},
         status=status,
         tokened=True,
         brief=view,
         key=key,
-        csrf_token=csrf_token,
         errors=dict(errors or {}),
         labels=LABELS,
-        flow_steps=[(s.value, LABELS[s]) for s in FLOW],
-        flow_position=position,
-        flow_off_path=OFF_PATH.get(state, ""),
+        **flow_context(Status(view["status"])),
         budget=format_money(int(view["budget_cents"]), currency),
         payout=format_money(
             intern_payout(int(view["budget_cents"]), int(brief.get("fee_bps", 1000))), currency
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
     )
-    if cookie:
-        response.headers["Set-Cookie"] = cookie
-    return response
