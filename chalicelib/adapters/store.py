@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.clock import iso
+from chalicelib.adapters.clock import iso, now
 
 
 class Conflict(Exception):
@@ -176,10 +176,12 @@ class Store:
     def event_item(
         brief_id: str, *, status_from: str | None, status_to: str, actor: str, detail: str
     ) -> dict[str, Any]:
-        at = iso()
+        moment = now()
+        at = iso(moment)
+        # Microseconds in the key keep events of the same millisecond in the order they happened.
         return {
             "pk": f"BRIEF#{brief_id}",
-            "sk": f"EVENT#{at}#{uuid.uuid4().hex[:8]}",
+            "sk": f"EVENT#{moment.isoformat(timespec='microseconds')}#{uuid.uuid4().hex[:8]}",
             "type": "event",
             "at": at,
             "from": status_from,
