@@ -232,6 +232,34 @@ class Store:
         )
         self.transact([update, self.put_op(event), *extra])
 
+    def flag(
+        self,
+        brief_id: str,
+        *,
+        expected: Iterable[str],
+        fields: Mapping[str, Any],
+        event: dict[str, Any],
+    ) -> None:
+        """Set fields (never the status) while the brief is in one of `expected`, with its
+        timeline event, in one transaction; Conflict when the brief has moved on."""
+        expected = list(expected)
+        names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
+        values = {f":f{i}": v for i, v in enumerate(fields.values())}
+        values |= {f":e{i}": status for i, status in enumerate(expected)}
+        sets = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        placeholders = ", ".join(f":e{i}" for i in range(len(expected)))
+        update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item(brief_key(brief_id)),
+                "UpdateExpression": f"SET {sets}",
+                "ConditionExpression": f"#status IN ({placeholders})",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+        self.transact([update, self.put_op(event)])
+
     def timeline(self, brief_id: str) -> list[dict[str, Any]]:
         return self.query(f"BRIEF#{brief_id}", "EVENT#")
 

@@ -303,12 +303,30 @@ def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
     status = Status(brief["status"])
     if status not in EMPLOYER_CANCELLABLE:
         raise NotAllowed(f"A project that is {status.value} cannot be cancelled.")
+    if brief.get("cancel_requested"):
+        raise NotAllowed("This project is already being cancelled.")
     if status == Status.DEADLINE_MISSED:
         _resume(brief_id, "deadline", {"decision": "cancel"})
     elif status in WAIT_OF:
         _fail(brief_id, WAIT_OF[status], "Cancelled")
     else:
-        raise NotAllowed("Matching is running; try again in a few seconds.")
+        # Still matching: no wait is open yet. Flag it; the flow stops at its next step.
+        try:
+            get_store().flag(
+                brief_id,
+                expected=[Status.SUBMITTED, Status.MATCHING],
+                fields={"cancel_requested": True},
+                event=Store.event_item(
+                    brief_id,
+                    status_from=status,
+                    status_to=status,
+                    actor="employer",
+                    detail="The employer cancelled the project",
+                ),
+            )
+        except Conflict:
+            raise NotAllowed("The project just moved on; reload the page and try again.") from None
+        return {"status": "cancelling"}
     _note(brief, "employer", "The employer cancelled the project")
     return {"status": "cancelling"}
 

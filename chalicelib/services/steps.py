@@ -74,6 +74,15 @@ class StepError(Exception):
     """A step could not do its work (not transient: the execution fails and is investigated)."""
 
 
+class Cancelled(Exception):
+    """The employer cancelled while matching ran: the flow goes to Refund and ends CANCELLED."""
+
+
+def _stop_if_cancelled(brief: dict[str, Any]) -> None:
+    if brief.get("cancel_requested"):
+        raise Cancelled(f"brief {brief['brief_id']} was cancelled by the employer")
+
+
 def _brief(store: Store, brief_id: str) -> dict[str, Any]:
     brief = store.get_brief(brief_id)
     if brief is None:
@@ -174,6 +183,7 @@ def unmatched_reason(brief: dict[str, Any], pool: list[Any]) -> str:
 def next_candidate(event: StepEvent) -> dict[str, Any]:
     """The best shortlisted intern not yet offered who holds no other offer or engagement."""
     store = get_store()
+    _stop_if_cancelled(_brief(store, event.brief_id))
     for candidate in sorted(
         store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"), key=lambda c: str(c["sk"])
     ):
@@ -199,6 +209,8 @@ def await_party(event: StepEvent) -> dict[str, Any]:
 
     bound = event.intern_id if event.kind in ("offer", "nda") else None
     brief = _brief(store, event.brief_id)
+    if event.kind == "offer":
+        _stop_if_cancelled(brief)  # cancelled while the first offer was being made
     store.save_task_token(
         event.brief_id,
         event.kind,

@@ -185,3 +185,23 @@ def test_an_intern_holds_one_open_offer_at_a_time(twin: RunningTwin) -> None:
     assert len(offers) == 1
     assert view(twin, first_id, first_token)["status"] == "OFFERED"
     assert act(twin, link, "decline").status_code == 200
+
+
+def test_cancel_while_matching_stops_the_flow(twin: RunningTwin) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    brief_id, token, employer_email = submit(twin, skill, title="Cancelled early study")
+
+    first = employer(twin, brief_id, token, "cancel")
+    again = employer(twin, brief_id, token, "cancel")
+
+    assert first.status_code == 200
+    assert again.status_code == 409
+    final = wait_status(twin, brief_id, token, "CANCELLED", timeout=30)
+    assert final["escrow"]["funded_cents"] == 0
+    assert timeline(twin, brief_id, token).count("The employer cancelled the project") == 1
+    wait_email(twin, employer_email, "was cancelled")
+    # the intern is free again for other projects
+    submit(twin, skill, title="After the cancel study")
+    _, link = offered_to(twin, [intern], "After the cancel study")
+    assert act(twin, link, "decline").status_code == 200
