@@ -112,9 +112,6 @@ def create_intern() -> Response:
     return json_response(intern_signup.sign_up(json_object(_request().raw_body)), 201)
 
 
-# (routes for this section go above this line)
-
-
 # --- escrow: funding, Stripe webhooks, Connect onboarding (issue 6) ---------------------------
 
 
@@ -148,9 +145,6 @@ def reconcile_escrow(event: Any) -> dict[str, Any]:
     from chalicelib.services import reconcile
 
     return reconcile.run().as_dict()
-
-
-# (routes for this section go above this line)
 
 
 # --- engagement: the intern's task page and the employer's actions (issue 5) -----------------
@@ -238,9 +232,6 @@ def rate_intern(brief_id: str) -> Response:
     return _employer_api(brief_id, "rate")
 
 
-# (routes for this section go above this line)
-
-
 @app.schedule("rate(10 minutes)", name="send_reminders")
 def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib.services import reminders
@@ -289,9 +280,6 @@ def finance_page() -> Response:
     from chalicelib.services import finance
 
     return finance.finance_page(dict(_request().query_params or {}).get("key"))
-
-
-# (routes for this section go above this line)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
