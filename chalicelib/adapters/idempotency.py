@@ -64,7 +64,9 @@ def reset() -> None:
     _lambda_context.set(None)
 
 
-def idempotent(namespace: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def idempotent(
+    namespace: str, *, expires_after_seconds: int = EXPIRES_AFTER_SECONDS
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Make a function run once per ``idempotency_key`` (a keyword argument it accepts).
 
     ``namespace`` names the kind of side effect ("mail", "stripe.transfer"…); keys are unique
@@ -90,7 +92,7 @@ def idempotent(namespace: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 fn,
                 data_keyword_argument=KEY_ARGUMENT,
                 persistence_store=_layer(namespace),
-                config=_config(),
+                config=_config(expires_after_seconds),
                 key_prefix=namespace,
             )
             try:
@@ -123,12 +125,12 @@ class _Budget:
         return DEFAULT_IN_PROGRESS_MILLIS
 
 
-def _config() -> Any:
+def _config(expires_after_seconds: int = EXPIRES_AFTER_SECONDS) -> Any:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     # Built per call (cheap): it carries this invocation's time budget.
     return IdempotencyConfig(
-        expires_after_seconds=EXPIRES_AFTER_SECONDS,
+        expires_after_seconds=expires_after_seconds,
         hash_function="sha256",
         raise_on_no_idempotency_key=True,
         lambda_context=_Budget(_lambda_context.get()),  # type: ignore[arg-type]

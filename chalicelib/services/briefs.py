@@ -132,7 +132,9 @@ def submit_brief_once(data: Mapping[str, Any], idempotency_key: str) -> dict[str
 def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
     from chalicelib.adapters.idempotency import idempotent
 
-    @idempotent("submit_brief")
+    # The stored first response holds the manage token: keep it only as long as a client
+    # may reasonably retry (like Stripe's 24 h), not for the life of the engagement.
+    @idempotent("submit_brief", expires_after_seconds=24 * 3600)
     def once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
         key = idempotency_key.split(":", 1)[1]
         return {**submit_brief(data, idempotency_key=key).as_dict(), "fingerprint": fingerprint}

@@ -142,3 +142,21 @@ def test_brief_opens_only_with_its_own_token(client: Any) -> None:
     assert view["engagement"] == {"intern_id": None, "status": "SUBMITTED"}
     assert view["payout"] == {"payout_id": None, "status": None}
     assert "cancel" in view["actions"]
+
+
+def test_the_replayable_first_response_is_kept_one_day_only(
+    client: Any, aws_env: dict[str, str]
+) -> None:
+    import time
+
+    post(client, load_event("brief"), **{"Idempotency-Key": "k-ttl"})
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    records = ddb.query(
+        TableName=aws_env["TABLE_NAME"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#submit_brief"}},
+    )["Items"]
+    (record,) = records
+    lifetime = int(record["expires_at"]["N"]) - time.time()
+    assert 23 * 3600 < lifetime <= 24 * 3600 + 60
