@@ -487,9 +487,9 @@ class Store:
             self._db.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": f"BRIEF#{brief_id}", "sk": f"TASKTOKEN#{kind}"}),
-                UpdateExpression="SET consumed = :no REMOVE consumed_at",
-                ConditionExpression="#token = :token AND consumed = :yes",
-                ExpressionAttributeNames={"#token": "token"},
+                UpdateExpression="SET #consumed = :no REMOVE consumed_at",
+                ConditionExpression="#token = :token AND #consumed = :yes",
+                ExpressionAttributeNames={"#token": "token", "#consumed": "consumed"},
                 ExpressionAttributeValues=to_item({":no": False, ":yes": True, ":token": token}),
             )
         except Exception as exc:
