@@ -419,7 +419,6 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
     now = clock.now()
     money = {"currency": str(brief["currency"])}
     pay = intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000)))
-    employer = str(brief["employer_email"])
     if kind == "offer" and intern_id:
         _email_intern(
             intern_id,
@@ -435,12 +434,10 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
             **money,
         )
     elif kind == "funding":
-        notify.send(
+        _email_employer(
+            brief,
             "offer_accepted",
-            to=employer,
             key=key,
-            name=str(brief["employer_name"]),
-            title=str(brief["title"]),
             amount_cents=int(brief["budget_cents"]),
             nda_signed=bool(brief.get("nda_required")),
             window_end=now + timedelta(seconds=windows.funding_seconds),
@@ -459,24 +456,20 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
                 action_url=issue_task_link(brief_id, str(brief["intern_id"])),
             )
     elif kind == "deadline":
-        notify.send(
+        _email_employer(
+            brief,
             "reminder",
-            to=employer,
             key=key,
-            name=str(brief["employer_name"]),
-            title=str(brief["title"]),
             waiting_for="your decision on the missed deadline (extend or cancel)",
             window_end=now + timedelta(seconds=windows.deadline_decision_seconds),
             action_url=issue_manage_link(brief_id),
             action_label="Extend or cancel",
         )
     elif kind == "review":
-        notify.send(
+        _email_employer(
+            brief,
             "delivery_received",
-            to=employer,
             key=key,
-            name=str(brief["employer_name"]),
-            title=str(brief["title"]),
             window_end=now + timedelta(seconds=windows.review_seconds),
             action_url=issue_manage_link(brief_id),
         )
@@ -500,12 +493,10 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
     intern = _intern(str(brief["intern_id"])) if brief.get("intern_id") else None
     money = {"currency": str(brief["currency"])}
     if status == Status.UNMATCHED:
-        notify.send(
+        _email_employer(
+            brief,
             "unmatched",
-            to=employer,
             key=key,
-            name=str(brief["employer_name"]),
-            title=str(brief["title"]),
             reason=str(
                 brief.get("unmatched_reason")
                 or "The best-matched interns were offered the project, but none accepted it "
@@ -768,6 +759,18 @@ def _set_candidate(store: Store, brief_id: str, intern_id: str, offer_status: st
     for candidate in store.query(f"BRIEF#{brief_id}", "CANDIDATE#"):
         if candidate["intern_id"] == intern_id:
             store.put({**candidate, "offer_status": offer_status})
+
+
+def _email_employer(brief: Mapping[str, Any], kind: str, *, key: str, **context: Any) -> None:
+    """An email to the employer about their brief, greeting them by name."""
+    notify.send(
+        kind,
+        to=str(brief["employer_email"]),
+        key=key,
+        name=str(brief["employer_name"]),
+        title=str(brief["title"]),
+        **context,
+    )
 
 
 def _email_intern(intern_id: str, kind: str, *, key: str, **context: Any) -> None:

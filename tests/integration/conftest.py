@@ -81,3 +81,27 @@ def sent_emails() -> list[Any]:
     from moto.ses.models import ses_backends
 
     return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
+
+
+def open_form(client: Any, path: str) -> tuple[str, str, str]:
+    """GET a form page like a browser: (its CSRF cookie, the form's CSRF token, its nonce)."""
+    import re
+
+    page = client.http.get(path)
+    assert page.status_code == 200
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    html = page.body.decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', html)
+    assert token and nonce
+    return cookie, token.group(1), nonce.group(1)
+
+
+def post_form(client: Any, path: str, cookie: str, fields: dict[str, str]) -> Any:
+    from urllib.parse import urlencode
+
+    return client.http.post(
+        path,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        body=urlencode(fields),
+    )

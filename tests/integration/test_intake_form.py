@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlencode
 
 from tests.helpers import load_event
-from tests.integration.conftest import sent_emails
+from tests.integration.conftest import open_form as shared_open_form
+from tests.integration.conftest import post_form, sent_emails
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -43,21 +42,11 @@ def form_fields(**overrides: str) -> dict[str, str]:
 
 
 def open_form(client: Any) -> tuple[str, str, str]:
-    page = client.http.get("/briefs/new")
-    assert page.status_code == 200
-    cookie = page.headers["Set-Cookie"].split(";")[0]
-    html = page.body.decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)
-    return cookie, token, nonce
+    return shared_open_form(client, "/briefs/new")
 
 
 def submit(client: Any, cookie: str, fields: dict[str, str]) -> Any:
-    return client.http.post(
-        "/briefs",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-        body=urlencode(fields),
-    )
+    return post_form(client, "/briefs", cookie, fields)
 
 
 def test_form_page_has_labels_help_and_csrf(client: Any) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.integration.conftest import sent_emails
+from tests.integration.conftest import open_form as shared_open_form
+from tests.integration.conftest import post_form, sent_emails
 from tests.integration.test_interns_api import HOSTILE, profile_and_postings
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -29,17 +29,11 @@ def form_fields(**overrides: str) -> dict[str, str]:
 
 
 def open_form(client: Any) -> tuple[str, str, str]:
-    page = client.http.get("/interns/new")
-    assert page.status_code == 200
-    cookie = page.headers["Set-Cookie"].split(";")[0]
-    html = page.body.decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)
-    return cookie, token, nonce
+    return shared_open_form(client, "/interns/new")
 
 
 def submit(client: Any, cookie: str, fields: dict[str, str]) -> Any:
-    return client.http.post("/interns", headers={**FORM, "Cookie": cookie}, body=urlencode(fields))
+    return post_form(client, "/interns", cookie, fields)
 
 
 def test_form_has_a_label_and_help_for_every_rule(client: Any) -> None:
