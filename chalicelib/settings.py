@@ -28,7 +28,8 @@ class Windows(BaseModel):
     )
     review_seconds: int = Field(7 * DAY, ge=1, validation_alias="REVIEW_WINDOW_SECONDS")
     payout_reminder_seconds: int = Field(DAY, ge=1, validation_alias="PAYOUT_REMINDER_SECONDS")
-    # Seconds the intern has to deliver; 0 means "until the brief's deadline".
+    # The intern always has until the brief's deadline; a value here only caps that window
+    # (tests and demos shorten it to seconds). 0: no cap, the production default.
     work_seconds: int = Field(0, ge=0, validation_alias="WORK_WINDOW_SECONDS")
 
 

@@ -28,6 +28,7 @@ The states are the step names of PRODUCT.md's flow table. Transition decisions:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Final, Literal
 
@@ -191,3 +192,18 @@ EXPLAIN: Final[Mapping[Status, str]] = {
     Status.REFUNDED: "The escrowed budget was refunded to the employer",
     Status.DISPUTED: "The delivery is disputed; finance will release, refund or split the budget",
 }
+
+
+def work_window_seconds(
+    deadline: date | str, now: datetime, *, cap: int = 0, floor: int = 1
+) -> int:
+    """Seconds the intern has to deliver: until the end of the deadline day (UTC).
+
+    The window always derives from the deadline (a date, or the ISO string DynamoDB gives
+    back); `floor` keeps a passed deadline from closing the wait at once, and a configured
+    `cap` (tests and demos shrink windows to seconds) may only shorten the window.
+    """
+    day = deadline if isinstance(deadline, date) else date.fromisoformat(deadline)
+    end = datetime.combine(day, time.max, tzinfo=UTC)
+    seconds = max(floor, int((end - now).total_seconds()))
+    return min(seconds, cap) if cap else seconds

@@ -9,13 +9,19 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.adapters import clock, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
-from chalicelib.domain.engagement import EXPLAIN, LABELS, Status, allowed_actions
+from chalicelib.domain.engagement import (
+    EXPLAIN,
+    LABELS,
+    Status,
+    allowed_actions,
+    work_window_seconds,
+)
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
@@ -145,9 +151,7 @@ def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str
 def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
     settings = get_settings()
     windows = settings.windows.model_dump()
-    windows["work_seconds"] = settings.windows.work_seconds or seconds_until_deadline(
-        brief.deadline
-    )
+    windows["work_seconds"] = work_seconds(brief.deadline)
     return {
         "brief_id": brief_id,
         "nda_required": brief.nda_required,
@@ -156,10 +160,10 @@ def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
     }
 
 
-def seconds_until_deadline(deadline: Any) -> int:
-    """Seconds from now to the end of the deadline day (UTC), at least one."""
-    end = datetime.combine(deadline, time.max, tzinfo=UTC)
-    return max(1, int((end - clock.now()).total_seconds()))
+def work_seconds(deadline: date | str, *, floor: int = 1) -> int:
+    """The work window as the flow runs it: to the deadline, capped by WORK_WINDOW_SECONDS."""
+    cap = get_settings().windows.work_seconds
+    return work_window_seconds(deadline, clock.now(), cap=cap, floor=floor)
 
 
 def _brief_fields(brief: BriefInput) -> dict[str, Any]:

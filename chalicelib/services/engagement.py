@@ -347,9 +347,9 @@ def extend(brief: Mapping[str, Any], *, deadline: str) -> dict[str, Any]:
             [{"field": "deadline", "message": "The new deadline must be 1–30 days from today."}]
         )
     _require(brief, {Status.DEADLINE_MISSED}, "extend the deadline")
-    from chalicelib.services.briefs import seconds_until_deadline
+    from chalicelib.services.briefs import work_seconds
 
-    seconds = get_settings().windows.work_seconds or seconds_until_deadline(new_deadline)
+    seconds = work_seconds(new_deadline)
     token_value = _consume(brief_id, "deadline")
     get_store().update_brief(
         brief_id, {"deadline": new_deadline.isoformat(), "deadline_extended": True}
@@ -384,12 +384,9 @@ def delivery_file_url(brief: Mapping[str, Any], number: int) -> str:
 
 
 def revision_seconds(brief: Mapping[str, Any]) -> int:
-    from chalicelib.services.briefs import seconds_until_deadline
+    from chalicelib.services.briefs import work_seconds
 
-    configured = get_settings().windows.work_seconds
-    if configured:
-        return configured
-    return max(seconds_until_deadline(brief["deadline"]), MIN_REVISION_SECONDS)
+    return work_seconds(str(brief["deadline"]), floor=MIN_REVISION_SECONDS)
 
 
 # -- what each step tells whom (called by the workflow steps) -------------------------------

@@ -22,7 +22,7 @@ replays the same Transfer/Refund for the same key, and the commit then records i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalice.app import Response
@@ -307,10 +307,9 @@ def _commit_funding(
 
 
 def _work_seconds(brief: Mapping[str, Any]) -> int:
-    from chalicelib.services.briefs import seconds_until_deadline
+    from chalicelib.services.briefs import work_seconds
 
-    configured = get_settings().windows.work_seconds
-    return configured or seconds_until_deadline(date.fromisoformat(str(brief["deadline"])))
+    return work_seconds(str(brief["deadline"]))
 
 
 _CLOSED_WAIT = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken", "WaitClosed"}

@@ -29,12 +29,11 @@ def window_seconds(kind: str, brief: dict[str, Any]) -> int | None:
     """The wait's window as the flow runs it (the work window ends at the deadline)."""
     if kind not in WAITS:
         return None
-    windows = get_settings().windows
-    if kind == "work" and not windows.work_seconds:
-        from chalicelib.services.briefs import seconds_until_deadline
+    if kind == "work":
+        from chalicelib.services.briefs import work_seconds
 
-        return seconds_until_deadline(brief["deadline"])
-    return int(getattr(windows, WAITS[kind][2]))
+        return work_seconds(str(brief["deadline"]))
+    return int(getattr(get_settings().windows, WAITS[kind][2]))
 
 
 def remind_at(kind: str, brief: dict[str, Any], started: datetime) -> str | None:
