@@ -31,6 +31,10 @@ FAST_WINDOWS = {
 }
 
 
+# Production defaults: a twin started with no window variables at all (not even inherited).
+PRODUCTION_WINDOWS: dict[str, str] = {}
+
+
 @dataclass
 class RunningTwin:
     url: str
@@ -54,9 +58,13 @@ class RunningTwin:
 
 @contextmanager
 def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
-    """`python -m local.twin` on free ports with the given windows, until the block ends."""
+    """`python -m local.twin` on free ports with the given windows, until the block ends.
+
+    Only `windows` shortens anything: window variables of the calling shell are dropped.
+    """
     port, aws_port, stripe_port = free_port(), free_port(), free_port()
-    env = {**os.environ, **windows, "PORT": str(port)}
+    inherited = {k: v for k, v in os.environ.items() if k not in FAST_WINDOWS}
+    env = {**inherited, **windows, "PORT": str(port)}
     args = ["--port", str(port), "--aws-port", str(aws_port), "--stripe-port", str(stripe_port)]
     with log.open("w") as out:
         process = subprocess.Popen(
