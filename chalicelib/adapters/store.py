@@ -7,7 +7,7 @@ same transaction, so an engagement never changes state without its audit record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -437,9 +437,10 @@ class Store:
         condition: str,
         set_fields: Mapping[str, Any] | None = None,
         add_fields: Mapping[str, int] | None = None,
+        remove_fields: Sequence[str] = (),
         values: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One conditional Update for `transact`: SET `set_fields`, ADD `add_fields`.
+        """One conditional Update for `transact`: SET `set_fields`, ADD `add_fields`, REMOVE.
 
         In `condition`, attributes are written `#name` and values `:name` (given in `values`).
         """
@@ -462,6 +463,12 @@ class Store:
             adds.append(f"#add{i} :add{i}")
         if adds:
             clauses.append("ADD " + ", ".join(adds))
+        removes = []
+        for i, field in enumerate(remove_fields):
+            names[f"#rem{i}"] = field
+            removes.append(f"#rem{i}")
+        if removes:
+            clauses.append("REMOVE " + ", ".join(removes))
         op: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_item(key),

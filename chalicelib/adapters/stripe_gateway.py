@@ -146,11 +146,6 @@ def _pi(obj: Any) -> PaymentIntent:
     )
 
 
-def payment_intent_from_event(obj: Mapping[str, Any]) -> PaymentIntent:
-    """The PaymentIntent carried by a webhook event's ``data.object``."""
-    return _pi(obj)
-
-
 # -- payment intents ----------------------------------------------------------------------
 
 

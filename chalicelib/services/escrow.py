@@ -204,7 +204,12 @@ def record_funding(
     Already funded: nothing changes. Any other state (the employer cancelled while paying):
     the money is recorded as held and refunded in full.
 
-    Returns "funded", "refunded", "already_funded", "duplicate" or "ignored".
+    `pi` is Stripe's own record (re-read, never a webhook's copy). Only the PaymentIntent
+    that `/fund` created for this brief, succeeded, for the brief's budget and currency,
+    funds it; money that does not belong is refunded in full and noted (`_refund_stray`).
+
+    Returns "funded", "refunded", "already_funded", "refunded_stray", "already_refunded",
+    "duplicate" or "ignored".
     """
     store = get_store()
     for _ in range(3):  # the state may move between reading and writing: decide again
@@ -217,15 +222,13 @@ def record_funding(
                 store.put_if_absent(receipt)
             _follow_up(brief)
             return "already_funded"
-        expected_pi = brief.get("payment_intent_id")
-        if expected_pi and expected_pi != pi.id:
-            logger.error(
-                "payment for an unknown intent",
-                extra={"brief_id": brief_id, "payment_intent_id": pi.id},
-            )
+        if pi.status != "succeeded":  # Stripe's record says the payment did not complete
             if receipt is not None:
                 store.put_if_absent(receipt)
             return "ignored"
+        mismatch = _mismatch(brief, pi)
+        if mismatch:
+            return _refund_stray(store, brief, pi, mismatch, receipt)
         try:
             outcome = _commit_funding(store, brief, pi, receipt)
         except Conflict:
@@ -236,6 +239,79 @@ def record_funding(
     raise EscrowError(f"brief {brief_id} kept changing while funding was recorded")
 
 
+def _mismatch(brief: Mapping[str, Any], pi: gateway.PaymentIntent) -> str:
+    """Why `pi` cannot fund `brief` ("" when it can)."""
+    if pi.id != brief.get("payment_intent_id"):
+        return "it was not created by this project's funding page"
+    if pi.currency != str(brief.get("currency", "usd")):
+        return f"it is in {pi.currency.upper()}, not {str(brief.get('currency')).upper()}"
+    if pi.amount_received != int(brief["budget_cents"]):
+        return f"it is not the budget of {_money(brief, int(brief['budget_cents']))}"
+    return ""
+
+
+def _refund_stray(
+    store: Store,
+    brief: Mapping[str, Any],
+    pi: gateway.PaymentIntent,
+    reason: str,
+    receipt: Mapping[str, Any] | None,
+) -> str:
+    """Money arrived that does not belong to this engagement: refund it in full, note it.
+
+    The refund's idempotency key is the PaymentIntent's, so a redelivered event or a retry
+    after a crash refunds once; the note is written once, with the event's receipt.
+    """
+    brief_id = str(brief["brief_id"])
+    amount = pi.amount_received
+    shown = format_money(amount, pi.currency)
+    logger.error(
+        "payment does not belong to the engagement",
+        extra={"brief_id": brief_id, "payment_intent_id": pi.id, "reason": reason},
+    )
+    refund = gateway.create_refund(
+        payment_intent_id=pi.id,
+        amount_cents=amount,
+        metadata={"brief_id": brief_id, "step": "refund_stray"},
+        idempotency_key=gateway.key(pi.id, "refund_stray"),
+    )
+    marker = {"pk": f"BRIEF#{brief_id}", "sk": f"STRAY#{pi.id}", "type": "stray_payment"}
+    status = str(brief["status"])
+    ops = [
+        store.put_op({**marker, "refund_id": refund.id, "amount": amount, "currency": pi.currency}),
+        store.put_op(
+            store.event_item(
+                brief_id,
+                status_from=status,
+                status_to=status,
+                actor="stripe",
+                detail=f"A payment of {shown} ({pi.id}) does not match this project: {reason}. "
+                f"It was refunded in full ({refund.id}); escrow is not funded by it.",
+            )
+        ),
+    ]
+    if pi.id == brief.get("payment_intent_id"):  # the funding page makes a fresh one next
+        ops.append(
+            store.update_op(
+                brief_key(brief_id),
+                condition="#payment_intent_id = :pi",
+                set_fields={"funding_attempt": int(brief.get("funding_attempt", 1)) + 1},
+                remove_fields=["payment_intent_id"],
+                values={":pi": pi.id},
+            )
+        )
+    if receipt is not None:
+        ops.append(store.put_op(receipt))
+    try:
+        store.transact(ops)
+    except Conflict:
+        if receipt is not None:
+            store.put_if_absent(receipt)
+        return "already_refunded"
+    metrics.add_metric(name="StrayPaymentsRefunded", unit="Count", value=1)
+    return "refunded_stray"
+
+
 def _commit_funding(
     store: Store,
     brief: Mapping[str, Any],
@@ -244,12 +320,7 @@ def _commit_funding(
 ) -> str:
     brief_id = str(brief["brief_id"])
     status = str(brief["status"])
-    amount = pi.amount_received or pi.amount
-    if amount != int(brief["budget_cents"]):
-        logger.warning(
-            "funded amount differs from the budget",
-            extra={"brief_id": brief_id, "amount": amount, "budget": brief["budget_cents"]},
-        )
+    amount = pi.amount_received  # equal to the budget (checked by record_funding)
     entry = ledger.fund_entry(amount, reference=pi.id, at=clock.now())
     token = store.waiting_token(brief_id, "funding") if status == Status.AWAITING_FUNDING else None
     starts = token is not None

@@ -7,6 +7,10 @@
 - Each event id takes effect once: a `WEBHOOK#stripe#<event id>` receipt is written with a
   condition, in the same transaction as the change the event makes where there is one, so a
   repeated or concurrent delivery finds the receipt and changes nothing.
+- A payment is funded from Stripe's own record: the PaymentIntent is re-read with the
+  platform key (the event's copy is never trusted), and only the one `/fund` created for the
+  brief, with its amount and currency, funds it (escrow.record_funding); money that does not
+  belong is refunded automatically. A signed event of the wrong shape answers 400.
 - Events are applied by the engagement's current state, so out-of-order delivery is harmless:
   `payment_intent.succeeded` funds escrow only once; a `payment_intent.payment_failed` after
   the payment succeeded adds nothing; an older `account.updated` never overrides a newer one.
@@ -18,6 +22,8 @@ import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.adapters import clock
 from chalicelib.adapters import stripe_gateway as gateway
@@ -86,16 +92,50 @@ def receipt_item(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class _StripeObject(BaseModel):
+    """The part of `data.object` the app reads; anything else about it comes from Stripe."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = ""
+    metadata: dict[str, str] = {}
+
+
+class _EventData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    object: _StripeObject
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str = ""
+    created: int = 0
+    data: _EventData
+
+
+def _checked(event: Mapping[str, Any]) -> tuple[str, dict[str, Any], int]:
+    """(type, data.object, created) of a signed event, or 400 when its shape is not Stripe's."""
+    from pydantic import ValidationError
+
+    try:
+        parsed = _Event.model_validate(event)
+    except ValidationError:
+        raise BadRequest("The event does not have the shape of a Stripe event.") from None
+    return parsed.type, dict(event["data"]["object"]), parsed.created
+
+
 def apply(event: Mapping[str, Any]) -> dict[str, Any]:
-    event_type = str(event.get("type", ""))
-    obj = (event.get("data") or {}).get("object") or {}
+    event_type, obj, created = _checked(event)
     receipt = receipt_item(event)
     if event_type == "payment_intent.succeeded":
         outcome = _payment_succeeded(obj, receipt)
     elif event_type == "payment_intent.payment_failed":
         outcome = _payment_failed(obj, receipt)
     elif event_type == "account.updated":
-        outcome = _account_updated(obj, int(event.get("created") or 0), receipt)
+        outcome = _account_updated(obj, created, receipt)
     else:
         outcome = "applied" if get_store().put_if_absent(receipt) else "duplicate"
         outcome = "ignored" if outcome == "applied" else outcome
@@ -113,10 +153,21 @@ def _brief_of(obj: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _payment_succeeded(obj: Mapping[str, Any], receipt: Mapping[str, Any]) -> str:
-    brief = _brief_of(obj)
+    """Fund from Stripe's own record of the PaymentIntent, never from the event's copy."""
+    if not obj.get("id"):
+        raise BadRequest("The event's PaymentIntent has no id.")
+    try:
+        pi = gateway.retrieve_payment_intent(str(obj["id"]))
+    except gateway.TransientError:
+        raise escrow.PaymentProviderUnavailable(
+            "Stripe is unavailable; deliver the event again later."
+        ) from None
+    except gateway.StripeRejected:  # Stripe knows no such PaymentIntent: not a real payment
+        return "ignored" if get_store().put_if_absent(receipt) else "duplicate"
+    brief_id = pi.metadata.get("brief_id")
+    brief = get_store().get_brief(brief_id) if brief_id else None
     if brief is None:
         return "ignored" if get_store().put_if_absent(receipt) else "duplicate"
-    pi = gateway.payment_intent_from_event(obj)
     return escrow.record_funding(str(brief["brief_id"]), pi, receipt=receipt)
 
 
@@ -127,7 +178,8 @@ def _payment_failed(obj: Mapping[str, Any], receipt: Mapping[str, Any]) -> str:
     if brief is None or brief["status"] != Status.AWAITING_FUNDING:
         return "ignored" if store.put_if_absent(receipt) else "duplicate"
     error = obj.get("last_payment_error") or {}
-    reason = str(error.get("message") or "the payment failed")
+    message = error.get("message") if isinstance(error, dict) else None
+    reason = str(message or "the payment failed")[:300]
     status = str(brief["status"])
     note = store.event_item(
         str(brief["brief_id"]),
@@ -152,6 +204,8 @@ def _account_updated(obj: Mapping[str, Any], created: int, receipt: Mapping[str,
     if not intern_id or not account_id:
         return "ignored" if store.put_if_absent(receipt) else "duplicate"
     capabilities = obj.get("capabilities") or {}
+    if not isinstance(capabilities, dict):
+        raise BadRequest("The account's capabilities are not an object.")
     ready = bool(obj.get("payouts_enabled") or obj.get("charges_enabled")) and (
         capabilities.get("transfers", "active") == "active"
     )

@@ -181,7 +181,9 @@ def test_escrow_invariants_hold_under_any_sequence(money: Money) -> None:
                 return
             event = self.events[data.draw(st.sampled_from(sorted(self.events)))]
             response = money.post_webhook(*money.signed(event))
-            assert response.status_code in (200, 500), response.body
+            assert response.status_code in (200, 500, 503), (
+                response.body
+            )  # 503: Stripe down, redelivered
 
         @rule(
             kind=st.sampled_from(["500", "rate_limit", "timeout"]),
