@@ -7,7 +7,14 @@ from typing import Any
 from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
 from chalicelib.observability import flush_metrics, logger, step_handler, tracer
-from chalicelib.web.http import bearer, header, json_errors, json_object, json_response
+from chalicelib.web.http import (
+    bearer,
+    check_json_limits,
+    header,
+    json_errors,
+    json_object,
+    json_response,
+)
 
 app = Chalice(app_name="microintern")
 app.log = logger  # type: ignore[assignment]
@@ -137,6 +144,7 @@ def stripe_webhook() -> Response:
 
     request = _request()
     signature = header(request.headers, "Stripe-Signature")
+    check_json_limits(request.raw_body or b"")
     return json_response(stripe_webhooks.handle(request.raw_body, signature))
 
 
@@ -248,6 +256,7 @@ def finance_webhook() -> Response:
     from chalicelib.services import finance
 
     request = _request()
+    check_json_limits(request.raw_body or b"")
     return json_response(finance.handle_finance_webhook(dict(request.headers), request.raw_body))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec
 
@@ -32,10 +33,30 @@ def json_errors(fn: Callable[P, Response]) -> Callable[P, Response]:
     return wrapper
 
 
+MAX_JSON_BYTES = 256 * 1024  # the largest form (a brief) is far below this
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def check_json_limits(raw: bytes | str) -> None:
+    """400 before parsing when a body is too large or nested too deep (json.loads would
+    otherwise recurse until Python gives up)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > MAX_JSON_BYTES:
+        raise BadRequest(f"The request body is larger than {MAX_JSON_BYTES // 1024} KiB.")
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub(b"", data)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
 def json_object(raw: bytes | str | None) -> dict[str, Any]:
     """The body as a JSON object, or a 400 that says what is wrong with it."""
     if not raw:
         raise BadRequest("The request body must be a JSON object.")
+    check_json_limits(raw)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

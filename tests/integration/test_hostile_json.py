@@ -1,0 +1,50 @@
+"""Hostile JSON never reaches a 5xx: bodies nested too deep or too large answer 400 before
+they are parsed (issue 12, finding 5), and nothing changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.services.errors import BadRequest
+from chalicelib.web.http import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_json_limits
+
+DEEP = "[" * 100_000 + "]" * 100_000
+ROUTES = [
+    "/api/briefs",
+    "/api/interns",
+    "/api/tasks/not-a-real-token-but-long-enough-to-look-like-one-000000/accept",
+    "/webhooks/stripe",
+    "/webhooks/finance",
+]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, '{"a":' * 5000 + "1" + "}" * 5000, '{"title": "' + "x" * (MAX_JSON_BYTES + 1) + '"}'],
+    ids=["deep-list", "deep-object", "too-large"],
+)
+def test_deep_or_huge_bodies_are_a_bad_request(client: Any, path: str, body: str) -> None:
+    response = client.http.post(
+        path,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Bearer x",
+            "Stripe-Signature": "t=1,v1=00",
+        },
+        body=body,
+    )
+    assert response.status_code == 400, (response.status_code, response.body[:200])
+    assert response.json_body["errors"][0]["message"]
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    check_json_limits('{"text": "' + "[{" * 1000 + '", "escaped": "\\"[[["}')
+
+
+def test_the_depth_limit_is_exact() -> None:
+    check_json_limits("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+    with pytest.raises(BadRequest):
+        check_json_limits("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
