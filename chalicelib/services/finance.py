@@ -956,6 +956,18 @@ def _months(low: datetime, high: datetime) -> list[str]:
     return months
 
 
+MAX_LEDGER_RANGE: Final = timedelta(days=731)  # 24 months per request
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's
+    CSV injection advice); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def ledger_csv(start: str | None, end: str | None) -> str:
     """GET /api/finance/ledger.csv?from=&to=: every journal line; the amounts sum to zero.
 
@@ -965,13 +977,23 @@ def ledger_csv(start: str | None, end: str | None) -> str:
     low, high = _moment(start, "from", end_of_day=False), _moment(end, "to", end_of_day=True)
     if low is not None and high is not None and low > high:
         raise Invalid([{"field": "from", "message": "from must not be after to."}])
+    if low is not None and (high or clock.now()) - low > MAX_LEDGER_RANGE:
+        raise Invalid(
+            [
+                {
+                    "field": "from",
+                    "message": "Export at most 24 months per request: page through longer "
+                    "periods with consecutive from/to ranges.",
+                }
+            ]
+        )
     rows = journal_lines(low, high)
     totals = ledger.account_totals([])  # every account, zero
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({name: csv_cell(value) for name, value in row.items()})
         totals[ledger.Account(row["account"])] += int(row["amount_cents"])
     if sum(totals.values()) != 0:  # every entry balances, so the export must
         logger.error("ledger export does not balance", extra={"totals": str(totals)})

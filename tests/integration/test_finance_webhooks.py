@@ -717,3 +717,29 @@ def get_intern(intern_id: str) -> dict[str, Any]:
     from chalicelib.adapters.store import get_store
 
     return dict(get_store().get(f"INTERN#{intern_id}", "PROFILE") or {})
+
+
+def test_ledger_csv_range_is_bounded_and_cells_are_not_formulas(finance: Finance) -> None:
+    """Issue 12, finding 7: `from=0001-01-01` once ran ~24k queries; a text cell starting
+    with = + - @ would run as a formula in a spreadsheet."""
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services.finance import csv_cell
+
+    assert finance.get("/api/finance/ledger.csv?from=0001-01-01").status_code == 422
+    long_ago = (datetime.now(UTC) - timedelta(days=800)).date().isoformat()
+    answer = finance.get(f"/api/finance/ledger.csv?from={long_ago}")
+    assert answer.status_code == 422
+    assert "24 months" in answer.json_body["errors"][0]["message"]
+    recent = (datetime.now(UTC) - timedelta(days=700)).date().isoformat()
+    assert finance.get(f"/api/finance/ledger.csv?from={recent}").status_code == 200
+
+    brief_id, token = put_brief(budget_cents=30_000)
+    finance.money.pay(brief_id, token)
+    store = get_store()
+    (item,) = list(store.query(f"BRIEF#{brief_id}", "LEDGER#"))
+    store.put({**item, "brief_id": '=HYPERLINK("http://evil.example")', "reference": "@SUM(1)"})
+    rows = list(csv.DictReader(io.StringIO(finance.get("/api/finance/ledger.csv").body.decode())))
+    mine = [r for r in rows if r["reference"] == "'@SUM(1)"]
+    assert mine and all(r["brief_id"].startswith("'=") for r in mine)
+    assert {r["amount_cents"] for r in mine} == {"30000", "-30000"}  # numbers stay numbers
+    assert csv_cell("-5") == "'-5" and csv_cell(-5) == -5
