@@ -19,7 +19,7 @@ from chalicelib.domain.engagement import EMPLOYER_CANCELLABLE, Status
 from chalicelib.domain.money import intern_payout
 from chalicelib.observability import logger, metrics
 from chalicelib.services import notify
-from chalicelib.services.errors import Invalid, NotAllowed, NotFound
+from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 
 LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
@@ -556,6 +556,15 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
 
 RATING_REVEAL = timedelta(days=7)
 PARTIES = ("employer", "intern")
+
+
+def rate_employer(token: str, *, score: Any, text: str = "") -> dict[str, Any]:
+    """The intern's rating of the employer: only the intern engaged on the brief may give it
+    (a declined or lapsed candidate's task link opens the page, but rates nothing)."""
+    brief, intern_id = open_task(token)
+    if brief.get("intern_id") != intern_id:
+        raise Forbidden("Only the intern who did this project can rate the employer.")
+    return rate(brief, party="intern", score=score, text=text)
 
 
 def rate(brief: Mapping[str, Any], *, party: str, score: Any, text: str = "") -> dict[str, Any]:

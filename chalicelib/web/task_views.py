@@ -77,9 +77,8 @@ def run_action(
             user_agent=str(headers.get("user-agent", "")),
         )
     if action == "rate":
-        brief, _intern = engagement.open_task(token)
-        return engagement.rate(
-            brief, party="intern", score=data.get("score"), text=str(data.get("text") or "")
+        return engagement.rate_employer(
+            token, score=data.get("score"), text=str(data.get("text") or "")
         )
     if action == "deliver":
         return engagement.deliver(

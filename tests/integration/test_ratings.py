@@ -139,3 +139,30 @@ def test_rating_before_completion_is_refused(client: Any, completed: dict[str, s
     get_store().update_brief(completed["brief_id"], {"status": "IN_REVIEW"})
 
     assert employer_rates(client, completed, {"score": 5}).status_code == 409
+
+
+def test_a_declined_candidates_link_cannot_rate_the_employer(
+    client: Any, completed: dict[str, str]
+) -> None:
+    """Issue 12, finding 3: the link of a candidate who declined opened the rating to them,
+    and the real intern then got 409."""
+    from chalicelib.services import engagement
+    from chalicelib.services.interns import register_intern
+
+    other = register_intern(
+        {
+            "name": "Ben Declined",
+            "email": "ben@uni.example",
+            "skills": ["Excel"],
+            "bio": "I declined this offer earlier, but kept the email.",
+            "hours_per_week": 10,
+            "timezone": "Europe/Berlin",
+        }
+    )
+    link = engagement.issue_task_link(completed["brief_id"], other["intern_id"])
+    declined = {**completed, "task": link.rsplit("/", 1)[1]}
+
+    refused = intern_rates(client, declined, {"score": 1, "text": "Never worked with them"})
+
+    assert refused.status_code == 403
+    assert intern_rates(client, completed, {"score": 5, "text": "Clear brief"}).status_code == 200
