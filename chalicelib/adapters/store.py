@@ -23,6 +23,25 @@ class NotFound(Exception):
     pass
 
 
+class Busy(Exception):
+    """DynamoDB throttled the request: nothing changed, try again shortly (HTTP 503)."""
+
+
+class Rejected(Exception):
+    """DynamoDB refused the request as invalid: nothing changed (HTTP 422)."""
+
+
+THROTTLED = frozenset(
+    {
+        "ThrottlingException",
+        "ThrottlingError",
+        "ProvisionedThroughputExceededException",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+    }
+)
+
+
 def brief_key(brief_id: str) -> dict[str, str]:
     return {"pk": f"BRIEF#{brief_id}", "sk": "BRIEF"}
 
@@ -68,8 +87,21 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_condition_failure(exc: Exception) -> bool:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+    """True when the write was refused by its condition (or a concurrent transaction);
+    Busy or Rejected when DynamoDB cancelled a transaction for another reason."""
+    response = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {str(r.get("Code")) for r in response.get("CancellationReasons") or []}
+    reasons -= {"None"}
+    if reasons & THROTTLED:
+        raise Busy(str(exc)) from exc
+    if "ValidationError" in reasons:
+        raise Rejected(str(exc)) from exc
+    return reasons <= {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 class Store:

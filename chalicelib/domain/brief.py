@@ -128,11 +128,41 @@ def _whole_number(value: object) -> int | None:
     return None
 
 
-def _text(value: object, label: str, lo: int, hi: int) -> str:
+# Characters nobody types on purpose that change how text is shown or break where it goes:
+# control characters (line breaks allowed in multi-line text), lone surrogates (not storable
+# as UTF-8) and bidirectional overrides (U+202E turns "exe.pdf" into "fdp.exe").
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS: Final = frozenset("\n\r\t")
+
+
+def unprintable(text: str, *, multiline: bool = False) -> str | None:
+    """A description of the first character `text` must not hold, or None when it is clean."""
+    for char in text:
+        code = ord(char)
+        if multiline and char in _LINE_BREAKS:
+            continue
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            return "control characters"
+        if 0xD800 <= code <= 0xDFFF:
+            return "an invalid character (a lone surrogate)"
+        if char in _BIDI_CONTROLS:
+            return "text-direction control characters"
+    return None
+
+
+def clean_text(text: str, label: str, *, multiline: bool = False) -> str:
+    """`text` unchanged, or a readable error naming what it must not contain."""
+    problem = unprintable(text, multiline=multiline)
+    if problem:
+        raise invalid(f"{label} must not contain {problem}")
+    return text
+
+
+def _text(value: object, label: str, lo: int, hi: int, *, multiline: bool = False) -> str:
     """Stripped text whose length is within lo..hi, else a readable error."""
     if not isinstance(value, str):
         raise invalid(f"{label} must be text")
-    text = value.strip()
+    text = clean_text(value.strip(), label, multiline=multiline)
     n = len(text)
     if n == 0 and lo == 1:
         raise invalid(f"{label} is required")
@@ -167,7 +197,7 @@ def _text_list(
     for position, item in enumerate(raw, start=1):
         if not isinstance(item, str):
             raise invalid(f"{item_label} {position} must be text")
-        text = item.strip()
+        text = clean_text(item.strip(), f"{item_label} {position}")
         if not text:
             raise invalid(f"{item_label} {position} is empty")
         if len(text) > item_max:
@@ -231,7 +261,7 @@ class BriefInput(BaseModel):
     @field_validator("description", mode="before")
     @classmethod
     def _description(cls, value: object) -> str:
-        return _text(value, "Description", DESCRIPTION_MIN, DESCRIPTION_MAX)
+        return _text(value, "Description", DESCRIPTION_MIN, DESCRIPTION_MAX, multiline=True)
 
     @field_validator("deliverables", mode="before")
     @classmethod

@@ -7,7 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from chalicelib.domain.brief import FieldError, field_errors, invalid, normalize_email
+from chalicelib.domain.brief import (
+    FieldError,
+    clean_text,
+    field_errors,
+    invalid,
+    normalize_email,
+)
 
 SKILLS_MAX = 20
 BIO_MIN, BIO_MAX = 20, 2_000
@@ -46,7 +52,7 @@ class InternInput(BaseModel):
     def _name(cls, value: str) -> str:
         if not 1 <= len(value) <= 120:
             raise invalid("Name must be 1–120 characters.")
-        return value
+        return clean_text(value, "Name")
 
     @field_validator("email", mode="before")
     @classmethod
@@ -65,14 +71,14 @@ class InternInput(BaseModel):
             raise invalid(f"List 1–{SKILLS_MAX} skills (you listed {len(skills)}).")
         if any(len(s) > 60 for s in skills):
             raise invalid("Each skill must be at most 60 characters.")
-        return skills
+        return [clean_text(s, "Skills") for s in skills]
 
     @field_validator("bio")
     @classmethod
     def _bio(cls, value: str) -> str:
         if not BIO_MIN <= len(value) <= BIO_MAX:
             raise invalid(f"Bio must be {BIO_MIN}–{BIO_MAX:,} characters (you wrote {len(value)}).")
-        return value
+        return clean_text(value, "Bio", multiline=True)
 
     @field_validator("hours_per_week", mode="before")
     @classmethod

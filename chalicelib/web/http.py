@@ -25,10 +25,25 @@ def json_errors(fn: Callable[P, Response]) -> Callable[P, Response]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        from chalicelib.adapters.store import THROTTLED, Busy, Rejected
+
         try:
             return fn(*args, **kwargs)
         except AppError as exc:
             return json_response({"errors": exc.errors}, exc.status)
+        except Rejected:
+            message = "The request holds something that cannot be stored."
+            return json_response({"errors": [{"field": None, "message": message}]}, 422)
+        except Exception as exc:
+            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+            if not isinstance(exc, Busy) and code not in THROTTLED:
+                raise
+            busy = json_response(
+                {"errors": [{"field": None, "message": "Busy right now: try again shortly."}]},
+                503,
+            )
+            busy.headers["Retry-After"] = "2"
+            return busy
 
     return wrapper
 

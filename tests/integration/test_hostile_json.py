@@ -48,3 +48,37 @@ def test_the_depth_limit_is_exact() -> None:
     check_json_limits("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
     with pytest.raises(BadRequest):
         check_json_limits("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
+
+
+def test_a_lone_surrogate_in_a_title_is_a_clear_422(client: Any) -> None:
+    import json
+
+    from tests.helpers import load_event
+
+    body = json.dumps(load_event("brief", title="Market study \ud800 of apps"))
+    response = client.http.post(
+        "/api/briefs", headers={"Content-Type": "application/json"}, body=body
+    )
+    assert response.status_code == 422, response.body
+    assert response.json_body["errors"][0]["field"] == "title"
+
+
+def test_throttled_writes_answer_503_with_retry_after(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from chalicelib.adapters.store import Busy, Store
+    from tests.helpers import load_event
+
+    def throttled(self: Any, operations: Any) -> None:
+        raise Busy("ThrottlingError")
+
+    monkeypatch.setattr(Store, "transact", throttled)
+    response = client.http.post(
+        "/api/briefs",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(load_event("brief")),
+    )
+    assert response.status_code == 503, response.body
+    assert response.headers["Retry-After"] == "2"
