@@ -29,7 +29,10 @@ def presigned(twin: RunningTwin, key: str, *, max_bytes: int = 16) -> dict[str, 
             Bucket=bucket(twin),
             Key=key,
             Fields={"Content-Type": "application/pdf"},
-            Conditions=[["content-length-range", 1, max_bytes], {"Content-Type": "application/pdf"}],
+            Conditions=[
+                ["content-length-range", 1, max_bytes],
+                {"Content-Type": "application/pdf"},
+            ],
             ExpiresIn=300,
         )
     )

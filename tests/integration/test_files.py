@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -87,7 +87,7 @@ def test_the_upload_policy_caps_the_size_and_pins_the_key_and_content_type(
     assert {"key": target["file_key"]} in conditions
     assert {"bucket": aws_env["DELIVERABLES_BUCKET"]} in conditions
     expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ")
-    left = expires.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)
+    left = expires.replace(tzinfo=UTC) - datetime.now(UTC)
     assert timedelta(minutes=10) < left <= timedelta(minutes=15)
 
 
@@ -218,7 +218,10 @@ def test_downloads_are_attachments_and_keep_their_content_type(
     brief_id = task["brief_id"]
     key = f"deliverables/{brief_id}/0123/deck-final.pdf"
     boto3.client("s3", region_name="us-east-1").put_object(
-        Bucket=aws_env["DELIVERABLES_BUCKET"], Key=key, Body=b"%PDF-1.4", ContentType="application/pdf"
+        Bucket=aws_env["DELIVERABLES_BUCKET"],
+        Key=key,
+        Body=b"%PDF-1.4",
+        ContentType="application/pdf",
     )
     put_delivery(brief_id, key)
 
@@ -242,7 +245,10 @@ def test_an_active_content_type_stored_earlier_is_downloaded_as_plain_bytes(
     brief_id = task["brief_id"]
     key = f"deliverables/{brief_id}/0123/page.html"
     boto3.client("s3", region_name="us-east-1").put_object(
-        Bucket=aws_env["DELIVERABLES_BUCKET"], Key=key, Body=b"<script>1</script>", ContentType="text/html"
+        Bucket=aws_env["DELIVERABLES_BUCKET"],
+        Key=key,
+        Body=b"<script>1</script>",
+        ContentType="text/html",
     )
     put_delivery(brief_id, key)
     answer = client.http.get(f"/briefs/{brief_id}/deliveries/1/file?key={task['manage']}")

@@ -10,7 +10,10 @@ from chalicelib.adapters.files import attachment, safe_name
 @pytest.mark.parametrize(
     ("name", "header"),
     [
-        ("deck-final.pdf", "attachment; filename=\"deck-final.pdf\"; filename*=UTF-8''deck-final.pdf"),
+        (
+            "deck-final.pdf",
+            "attachment; filename=\"deck-final.pdf\"; filename*=UTF-8''deck-final.pdf",
+        ),
         (
             'Präsentation "v2".pdf',
             'attachment; filename="Pr_sentation _v2_.pdf"; '
@@ -18,7 +21,7 @@ from chalicelib.adapters.files import attachment, safe_name
         ),
         (
             "a\r\nSet-Cookie: x=1;.txt",
-            "attachment; filename=\"a__Set-Cookie_ x=1_.txt\"; "
+            'attachment; filename="a__Set-Cookie_ x=1_.txt"; '
             "filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x%3D1%3B.txt",
         ),
         ("", "attachment; filename=\"file\"; filename*=UTF-8''file"),
