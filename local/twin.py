@@ -34,6 +34,7 @@ from typing import Any
 
 import requests
 
+from local import s3_rules
 from local.stats import STATS
 
 REGION = "us-east-1"
@@ -103,6 +104,7 @@ class Twin:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        s3_rules.enforce()  # bucket CORS and POST policies as S3 applies them
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         server.start()
@@ -351,6 +353,14 @@ def provision(session: Any) -> dict[str, str]:
                 Bucket=name,
                 PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
             )
+            if "CorsConfiguration" in props:
+                # The site here is BASE_URL (the twin's app, or a test's), as SiteOrigin deployed.
+                if os.environ.get("BASE_URL"):
+                    resolver.params["SiteOrigin"] = site_origin(os.environ["BASE_URL"])
+                s3.put_bucket_cors(
+                    Bucket=name,
+                    CORSConfiguration=cors_configuration(resolver(props["CorsConfiguration"])),
+                )
             attrs[logical] = name
         elif res["Type"] == "AWS::SES::EmailIdentity":
             identity = resolver(props["EmailIdentity"])
@@ -379,6 +389,27 @@ def provision(session: Any) -> dict[str, str]:
     # The same variables the template's Globals give every deployed function.
     env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
     return {str(k): str(v) for k, v in env.items()}
+
+
+def site_origin(base_url: str) -> str:
+    """`scheme://host[:port]` of a base URL (which may carry a path prefix)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def cors_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation `CorsConfiguration` in the shape of S3's PutBucketCors."""
+    names = {
+        "Id": "ID",
+        "AllowedOrigins": "AllowedOrigins",
+        "AllowedMethods": "AllowedMethods",
+        "AllowedHeaders": "AllowedHeaders",
+        "ExposedHeaders": "ExposeHeaders",
+        "MaxAge": "MaxAgeSeconds",
+    }
+    return {"CORSRules": [{names[k]: v for k, v in rule.items()} for rule in cfn["CorsRules"]]}
 
 
 _HANDLERS: dict[str, Any] = {}

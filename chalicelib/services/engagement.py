@@ -166,8 +166,11 @@ def signed_nda(token: str) -> str:
     )
 
 
-def upload_form(token: str, *, filename: str, size: Any) -> dict[str, Any]:
-    """Where the intern's browser uploads a deliverable file (≤ 10 MB, private)."""
+def upload_form(
+    token: str, *, filename: str, size: Any, content_type: str | None = None
+) -> dict[str, Any]:
+    """Where the intern's browser uploads a deliverable file (≤ 10 MB, private; stored with
+    `content_type` when harmless, else as opaque bytes)."""
     from chalicelib.adapters import files
 
     brief, intern_id = open_task(token)
@@ -178,7 +181,7 @@ def upload_form(token: str, *, filename: str, size: Any) -> dict[str, Any]:
     if brief.get("intern_id") != intern_id:
         raise NotAllowed("Only the intern working on this project can upload files.")
     _require(brief, {Status.IN_PROGRESS}, "upload files")
-    return files.upload_form(str(brief["brief_id"]), filename)
+    return files.upload_form(str(brief["brief_id"]), filename, content_type)
 
 
 def deliver(
@@ -192,10 +195,10 @@ def deliver(
     summary = (summary or "").strip()
     link = (url or "").strip() or None
     file_key = (file_key or "").strip() or None
-    if file_key and (
-        not file_key.startswith(f"deliverables/{brief_id}/")
-        or (files.uploaded_size(file_key) or 0) == 0
-    ):
+    found = None  # an upload of this brief that reached S3
+    if file_key and file_key.startswith(f"deliverables/{brief_id}/"):
+        found = files.stored(file_key)
+    if file_key and (found is None or found.size == 0):
         errors.append({"field": "file", "message": "The file did not upload; please try again."})
     if not 10 <= len(summary) <= 5_000:
         errors.append(
@@ -380,7 +383,10 @@ def delivery_file_url(brief: Mapping[str, Any], number: int) -> str:
     item = get_store().get(f"BRIEF#{brief['brief_id']}", f"DELIVERY#{number:02d}")
     if not item or not item.get("file_key"):
         raise NotFound("This delivery has no file.")
-    return files.download_url(str(item["file_key"]))
+    found = files.stored(str(item["file_key"]))
+    if found is None:
+        raise NotFound("This delivery's file is no longer available.")
+    return files.download_url(str(item["file_key"]), found.content_type)
 
 
 def revision_seconds(brief: Mapping[str, Any]) -> int:

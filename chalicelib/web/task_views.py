@@ -93,6 +93,7 @@ def run_action(
             token,
             filename=str(data.get("filename") or ""),
             size=int(size) if isinstance(size, str) and size.isdigit() else size,
+            content_type=str(data.get("content_type") or "") or None,
         )
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
 
