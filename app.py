@@ -70,7 +70,12 @@ def brief_page(brief_id: str) -> Response:
     from chalicelib.web import views
 
     params: dict[str, str] = dict(_request().query_params or {})
-    return views.brief_page(brief_id, params.get("key"), _request().headers)
+    return views.brief_page(
+        brief_id,
+        params.get("key"),
+        _request().headers,
+        payment_intent=params.get("payment_intent"),  # back from paying (web/funding.py)
+    )
 
 
 @app.route("/api/briefs", methods=["POST"], content_types=[JSON, "text/plain"])
@@ -132,9 +137,9 @@ def fund_brief(brief_id: str) -> Response:
 
 @app.route("/briefs/{brief_id}/fund", methods=["GET"])
 def fund_page(brief_id: str) -> Response:
-    from chalicelib.services import escrow
+    from chalicelib.web import funding
 
-    return escrow.funding_page(brief_id, dict(_request().query_params or {}).get("key"))
+    return funding.funding_page(brief_id, dict(_request().query_params or {}).get("key"))
 
 
 @app.route("/webhooks/stripe", methods=["POST"], content_types=[JSON])

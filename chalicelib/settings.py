@@ -55,6 +55,8 @@ class Settings(BaseModel):
     stripe_api_base: str = Field("", validation_alias="STRIPE_API_BASE")
     # What the funding page hands the browser to confirm a payment with Stripe (public by design).
     stripe_publishable_key: str = Field("pk_test_local", validation_alias="STRIPE_PUBLISHABLE_KEY")
+    # Where the funding page loads Stripe.js from (on the twin: the sandbox's stand-in, …/v3/).
+    stripe_js_url: str = Field("https://js.stripe.com/v3/", validation_alias="STRIPE_JS_URL")
     stripe_webhook_secret: SecretStr = Field(
         SecretStr("whsec_local"), validation_alias="STRIPE_WEBHOOK_SECRET"
     )

@@ -15,13 +15,17 @@ What it models (faithfully enough for the app, a browser and the SDK):
 
 * form-encoded requests with nested keys, Bearer (or Basic) auth with ``sk_test_`` keys,
   publishable ``pk_test_`` keys for the browser-side PaymentIntent retrieve/confirm;
-* Accounts, Account Links (whose URL completes onboarding when opened), PaymentIntents
-  (test payment methods ``pm_card_visa``, ``pm_card_chargeDeclined`` …), Charges,
+* Accounts, Account Links (whose URL completes onboarding when opened), PaymentMethods made
+  from test card numbers, PaymentIntents (test payment methods ``pm_card_visa``,
+  ``pm_card_chargeDeclined`` …; ``4000 0027 6000 3184`` needs a 3-D Secure challenge, answered
+  on ``/_sandbox/3ds/<token>``), Charges,
   Transfers (+ reversals), Refunds, Events and the platform Balance;
 * Stripe's error shapes and statuses, list objects with pagination, ``expand[]``;
 * idempotency keys (replay / ``idempotency_error``), scoped per API key;
 * signed webhook delivery on a background thread with retries and backoff;
-* fault injection (500, 429, timeouts) and state inspection under ``/_sandbox/``.
+* fault injection (500, 429, timeouts) and state inspection under ``/_sandbox/``;
+* a stand-in for Stripe.js at ``/v3/`` (``local/stripe_js.py``): the Payment Element and
+  ``confirmPayment`` the funding page uses.
 
 Run standalone: ``python -m local.stripe_sandbox --port 12111 --webhook-url URL
 --webhook-secret whsec_...``.
@@ -54,6 +58,8 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+from local import stripe_js
 
 JSON = dict[str, Any]
 
@@ -303,12 +309,14 @@ class _TestCard:
     error_code: str = "card_declined"
     message: str = "Your card was declined."
     error_param: str | None = None
+    three_d_secure: bool = False  # every payment needs the cardholder's 3-D Secure challenge
 
 
 TEST_CARDS: dict[str, _TestCard] = {
     "pm_card_visa": _TestCard("visa", "4242"),
     "pm_card_mastercard": _TestCard("mastercard", "4444"),
     "pm_card_amex": _TestCard("amex", "8431"),
+    "pm_card_authenticationRequired": _TestCard("visa", "3184", three_d_secure=True),
     "pm_card_chargeDeclined": _TestCard("visa", "0002", decline_code="generic_decline"),
     "pm_card_chargeDeclinedInsufficientFunds": _TestCard(
         "visa",
@@ -339,6 +347,7 @@ _CARD_NUMBERS: dict[str, str] = {
     "4242424242424242": "pm_card_visa",
     "5555555555554444": "pm_card_mastercard",
     "378282246310005": "pm_card_amex",
+    "4000002760003184": "pm_card_authenticationRequired",
     "4000000000000002": "pm_card_chargeDeclined",
     "4000000000009995": "pm_card_chargeDeclinedInsufficientFunds",
     "4100000000000019": "pm_card_chargeDeclinedFraudulent",
@@ -350,6 +359,7 @@ _TOKENS: dict[str, str] = {
     "tok_visa": "pm_card_visa",
     "tok_mastercard": "pm_card_mastercard",
     "tok_amex": "pm_card_amex",
+    "tok_threeDSecureRequired": "pm_card_authenticationRequired",
     "tok_chargeDeclined": "pm_card_chargeDeclined",
     "tok_chargeDeclinedInsufficientFunds": "pm_card_chargeDeclinedInsufficientFunds",
     "tok_chargeDeclinedFraudulent": "pm_card_chargeDeclinedFraudulent",
@@ -381,6 +391,47 @@ def _payment_method_from_data(data: Any) -> str:
         "payment_method_data[card] must carry a test card number or token",
         param="payment_method_data[card]",
     )
+
+
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` added to its query string (its fragment kept)."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def _card_error(code: str, message: str, param: str) -> StripeError:
+    return StripeError(402, "card_error", message, code=code, param=param)
+
+
+def _card_details(raw: Any) -> tuple[str, int, int]:
+    """(test card name, exp_month, exp_year) of ``card[...]`` params, checked like Stripe."""
+    if not isinstance(raw, dict):
+        raise _missing_param("card")
+    number = re.sub(r"\D", "", str(raw.get("number", "")))
+    if not number:
+        raise _missing_param("card[number]")
+    if number not in _CARD_NUMBERS:
+        raise _card_error("incorrect_number", "Your card number is incorrect.", "number")
+    month = str(raw.get("exp_month", "")).strip()
+    if not month.isdigit() or not 1 <= int(month) <= 12:
+        raise _card_error(
+            "invalid_expiry_month", "Your card's expiration month is invalid.", "exp_month"
+        )
+    year = str(raw.get("exp_year", "")).strip()
+    full_year = int(year) + 2000 if year.isdigit() and len(year) == 2 else int(year or 0)
+    today = time.gmtime()
+    if (full_year, int(month)) < (today.tm_year, today.tm_mon) or full_year > today.tm_year + 50:
+        raise _card_error(
+            "invalid_expiry_year", "Your card's expiration year is invalid.", "exp_year"
+        )
+    cvc = str(raw.get("cvc", "")).strip()
+    if cvc and not re.fullmatch(r"\d{3,4}", cvc):
+        raise _card_error("invalid_cvc", "Your card's security code is invalid.", "cvc")
+    return _CARD_NUMBERS[number], int(month), full_year
 
 
 # --------------------------------------------------------------------------------------
@@ -783,6 +834,7 @@ class StripeSandbox:
                 {
                     "accounts": list(self._accounts.values()),
                     "payment_intents": list(self._payment_intents.values()),
+                    "payment_methods": list(self._payment_methods.values()),
                     "charges": list(self._charges.values()),
                     "transfers": list(self._transfers.values()),
                     "refunds": list(self._refunds.values()),
@@ -836,6 +888,9 @@ class StripeSandbox:
     def _reset_state(self) -> None:
         self._accounts: dict[str, JSON] = {}
         self._payment_intents: dict[str, JSON] = {}
+        self._payment_methods: dict[str, JSON] = {}
+        self._pm_cards: dict[str, str] = {}  # PaymentMethod id -> its test card's name
+        self._challenges: dict[str, JSON] = {}  # 3-D Secure challenge token -> what it confirms
         self._charges: dict[str, JSON] = {}
         self._transfers: dict[str, JSON] = {}
         self._reversals: dict[str, JSON] = {}
@@ -854,6 +909,7 @@ class StripeSandbox:
         tables: dict[str, dict[str, JSON]] = {
             "acct": self._accounts,
             "pi": self._payment_intents,
+            "pm": self._payment_methods,
             "ch": self._charges,
             "tr": self._transfers,
             "trr": self._reversals,
@@ -1114,6 +1170,72 @@ class StripeSandbox:
             "url": url,
         }
 
+    # -- payment methods (what Stripe.js makes of the card details a customer types) -------
+
+    def h_pm_create(self, req: _Request) -> JSON:
+        params = req.params
+        if (_str_param(params, "type") or "card") != "card":
+            raise _invalid("The sandbox only makes card PaymentMethods", param="type")
+        name, exp_month, exp_year = _card_details(params.get("card"))
+        card = TEST_CARDS[name]
+        billing = params.get("billing_details")
+        billing = billing if isinstance(billing, dict) else {}
+        address = billing.get("address")
+        address = address if isinstance(address, dict) else {}
+        pm: JSON = {
+            "id": _new_id("pm"),
+            "object": "payment_method",
+            "allow_redisplay": "unspecified",
+            "billing_details": {
+                "address": {
+                    k: address.get(k)
+                    for k in ("city", "country", "line1", "line2", "postal_code", "state")
+                },
+                "email": billing.get("email"),
+                "name": billing.get("name"),
+                "phone": billing.get("phone"),
+            },
+            "card": {
+                "brand": card.brand,
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": None,
+                    "cvc_check": "unchecked" if params["card"].get("cvc") else None,
+                },
+                "country": "US",
+                "display_brand": card.brand,
+                "exp_month": exp_month,
+                "exp_year": exp_year,
+                "fingerprint": hashlib.sha256(name.encode()).hexdigest()[:16],
+                "funding": "credit",
+                "generated_from": None,
+                "last4": card.last4,
+                "networks": {"available": [card.brand], "preferred": None},
+                "three_d_secure_usage": {"supported": True},
+                "wallet": None,
+            },
+            "created": _now(),
+            "customer": None,
+            "livemode": False,
+            "metadata": _apply_metadata({}, params.get("metadata")),
+            "type": "card",
+        }
+        self._store(self._payment_methods, pm)
+        self._pm_cards[pm["id"]] = name
+        return self._render(pm, params)
+
+    def h_pm_get(self, req: _Request) -> JSON:
+        pm = self._payment_methods.get(req.groups[0])
+        if pm is None:
+            raise _no_such("PaymentMethod", req.groups[0], param="payment_method")
+        return self._render(pm, req.params)
+
+    def _card_for(self, payment_method: str) -> _TestCard:
+        card = TEST_CARDS.get(self._pm_cards.get(payment_method, payment_method))
+        if card is None:
+            raise _no_such("PaymentMethod", payment_method, param="payment_method", status=400)
+        return card
+
     # -- payment intents -----------------------------------------------------------------
 
     def _get_pi(self, pi_id: str, param: str = "intent") -> JSON:
@@ -1201,8 +1323,8 @@ class StripeSandbox:
             "transfer_group": _str_param(params, "transfer_group"),
         }
         confirm = _bool_param(params, "confirm")
-        if payment_method and payment_method not in TEST_CARDS:
-            raise _no_such("PaymentMethod", payment_method, param="payment_method", status=400)
+        if payment_method:
+            self._card_for(payment_method)
         self._store(self._payment_intents, pi)
         self._emit("payment_intent.created", pi, req)
         if confirm:
@@ -1261,7 +1383,7 @@ class StripeSandbox:
 
     def _confirm(self, pi: JSON, req: _Request) -> None:
         params = req.params
-        if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
+        if pi["status"] not in CONFIRMABLE:
             if pi["status"] == "succeeded":
                 detail = "it has already succeeded after being previously confirmed"
             else:
@@ -1282,9 +1404,19 @@ class StripeSandbox:
                 param="payment_method",
                 code="payment_intent_unexpected_state",
             )
-        card = TEST_CARDS.get(payment_method)
-        if card is None:
-            raise _no_such("PaymentMethod", payment_method, param="payment_method", status=400)
+        card = self._card_for(payment_method)
+        self._challenges = {
+            t: c for t, c in self._challenges.items() if c["payment_intent"] != pi["id"]
+        }
+        if card.three_d_secure:
+            self._require_action(pi, payment_method, _str_param(params, "return_url"), req)
+            return
+        self._charge(pi, payment_method, card, req)
+
+    def _charge(self, pi: JSON, payment_method: str, card: _TestCard, req: _Request | None) -> None:
+        """Charge the card: the PaymentIntent succeeds, or a decline raises its card_error."""
+        pm = self._payment_methods.get(payment_method)
+        pi["next_action"] = None
         declined = card.decline_code is not None
         charge: JSON = {
             "id": _new_id("ch"),
@@ -1321,8 +1453,8 @@ class StripeSandbox:
                 "card": {
                     "brand": card.brand,
                     "last4": card.last4,
-                    "exp_month": 12,
-                    "exp_year": time.gmtime().tm_year + 3,
+                    "exp_month": pm["card"]["exp_month"] if pm else 12,
+                    "exp_year": pm["card"]["exp_year"] if pm else time.gmtime().tm_year + 3,
                     "funding": "credit",
                     "country": "US",
                 },
@@ -1365,6 +1497,87 @@ class StripeSandbox:
         pi["last_payment_error"] = None
         self._emit("charge.succeeded", charge, req)
         self._emit("payment_intent.succeeded", pi, req)
+
+    # -- 3-D Secure ------------------------------------------------------------------------
+
+    def _require_action(
+        self, pi: JSON, payment_method: str, return_url: str | None, req: _Request
+    ) -> None:
+        """The issuer wants a challenge: ``requires_action`` with the challenge page's URL
+        (``redirect_to_url`` when the confirmation named a ``return_url``, as Stripe does)."""
+        token = secrets.token_urlsafe(18)
+        url = f"{self.public_url}/_sandbox/3ds/{token}"
+        self._challenges[token] = {
+            "payment_intent": pi["id"],
+            "payment_method": payment_method,
+            "return_url": return_url,
+        }
+        pi["status"] = "requires_action"
+        pi["payment_method"] = payment_method
+        pi["last_payment_error"] = None
+        if return_url:
+            pi["next_action"] = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": url, "return_url": return_url},
+            }
+        else:
+            pi["next_action"] = {
+                "type": "use_stripe_sdk",
+                "use_stripe_sdk": {
+                    "type": "three_d_secure_redirect",
+                    "stripe_js": url,
+                    "source": _new_id("src"),
+                },
+            }
+        self._emit("payment_intent.requires_action", pi, req)
+
+    def challenge(self, token: str) -> JSON:
+        """The PaymentIntent a pending 3-D Secure challenge is for (KeyError when none)."""
+        with self._lock:
+            found = self._challenges.get(token)
+            if found is None:
+                raise KeyError(token)
+            return copy.deepcopy(self._payment_intents[found["payment_intent"]])
+
+    def authenticate(self, token: str, *, succeed: bool) -> str | None:
+        """The cardholder completes (or fails) a challenge: the payment goes through, or the
+        PaymentIntent wants another payment method. Returns where Stripe sends the browser:
+        the ``return_url`` with ``payment_intent``, ``payment_intent_client_secret`` and
+        ``redirect_status`` added (None when the confirmation named no return_url)."""
+        with self._lock:
+            found = self._challenges.pop(token, None)
+            if found is None:
+                raise KeyError(token)
+            pi = self._payment_intents[found["payment_intent"]]
+            payment_method = str(found["payment_method"])
+            if succeed:
+                self._charge(pi, payment_method, self._card_for(payment_method), None)
+            else:
+                pi["status"] = "requires_payment_method"
+                pi["payment_method"] = None
+                pi["next_action"] = None
+                pi["last_payment_error"] = {
+                    "code": "payment_intent_authentication_failure",
+                    "doc_url": "https://stripe.com/docs/error-codes/"
+                    "payment-intent-authentication-failure",
+                    "message": "The provided PaymentMethod has failed authentication. You can "
+                    "provide payment_method_data or a new PaymentMethod to attempt to fulfill "
+                    "this PaymentIntent again.",
+                    "payment_method": {"id": payment_method, "object": "payment_method"},
+                    "type": "invalid_request_error",
+                }
+                self._emit("payment_intent.payment_failed", pi)
+            return_url = found["return_url"]
+            if not return_url:
+                return None
+            return _with_query(
+                str(return_url),
+                {
+                    "payment_intent": pi["id"],
+                    "payment_intent_client_secret": pi["client_secret"],
+                    "redirect_status": "succeeded" if succeed else "failed",
+                },
+            )
 
     # -- charges -------------------------------------------------------------------------
 
@@ -1730,6 +1943,15 @@ ROUTES: list[_Route] = [
         "payment_method_configuration statement_descriptor statement_descriptor_suffix "
         "transfer_data transfer_group",
     ),
+    _r(
+        "POST",
+        "/v1/payment_methods",
+        _S.h_pm_create,
+        "allow_redisplay billing_details card metadata type payment_user_agent time_on_page "
+        "guid muid sid",
+        pk=True,
+    ),
+    _r("GET", f"/v1/payment_methods/{_ID}", _S.h_pm_get, ""),
     _r("GET", "/v1/payment_intents", _S.h_pi_list, f"{_LIST} customer"),
     _r("GET", f"/v1/payment_intents/{_ID}", _S.h_pi_get, "client_secret", pk=True),
     _r(
@@ -1859,6 +2081,13 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 response = self._control(method, path, split.query, body)
             elif path.startswith("/v1/") or path == "/v1":
                 response = self._api(method, path, split.query, body)
+            elif path == "/v3" and method == "GET":  # the Stripe.js stand-in
+                response = _Response(
+                    200,
+                    stripe_js.script(self.sandbox.public_url),
+                    "application/javascript; charset=utf-8",
+                    {"Cache-Control": "no-cache"},
+                )
             else:
                 response = _json_response(
                     404,
@@ -2126,11 +2355,31 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 return _json_response(200, {"event_id": parts[1], "queued": True})
             if method == "GET" and len(parts) == 2 and parts[0] == "onboard":
                 return self._onboard_page(parts[1], qs)
+            if len(parts) == 2 and parts[0] == "3ds" and method in ("GET", "POST"):
+                outcome = payload().get("outcome") if method == "POST" else None
+                return self._challenge_page(parts[1], outcome)
         except (ValueError, TypeError) as exc:
             return _json_response(
                 400, {"error": {"type": "invalid_request_error", "message": str(exc)}}
             )
         return _json_response(404, _invalid(f"Unrecognized sandbox URL ({method}: {path}).").body())
+
+    def _challenge_page(self, token: str, outcome: Any) -> _Response:
+        """GET shows the 3-D Secure challenge; POST answers it and goes back to the shop."""
+        page = "text/html; charset=utf-8"
+        try:
+            if outcome is None:
+                pi = self.sandbox.challenge(token)
+                return _Response(200, stripe_js.challenge_page(token, pi).encode(), page)
+            if outcome not in ("complete", "fail"):
+                raise ValueError("outcome must be complete or fail")
+            succeeded = outcome == "complete"
+            back = self.sandbox.authenticate(token, succeed=succeeded)
+        except KeyError:
+            return _Response(404, stripe_js.unknown_challenge_page(token).encode(), page)
+        if back:
+            return _Response(303, b"", "text/plain", {"Location": back})
+        return _Response(200, stripe_js.finished_page(succeeded).encode(), page)
 
     def _onboard_page(self, account_id: str, qs: dict[str, str]) -> _Response:
         try:

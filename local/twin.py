@@ -90,6 +90,7 @@ class Twin:
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "STRIPE_API_BASE": f"http://{self.host}:{self.stripe_port}",
+                "STRIPE_JS_URL": f"http://{self.host}:{self.stripe_port}/v3/",
                 "FINANCE_WEBHOOK_URL": os.environ.get(
                     "FINANCE_WEBHOOK_URL", f"{self.app_url}/_local/finance-webhook"
                 ),

@@ -130,6 +130,7 @@ class PaymentIntent:
     client_secret: str | None
     latest_charge: str | None
     metadata: Mapping[str, str]
+    last_payment_error: str | None = None  # Stripe's message for the last failed attempt
 
 
 def _pi(obj: Any) -> PaymentIntent:
@@ -143,6 +144,7 @@ def _pi(obj: Any) -> PaymentIntent:
         client_secret=obj.get("client_secret"),
         latest_charge=charge if isinstance(charge, str) or charge is None else str(charge["id"]),
         metadata=dict(obj.get("metadata") or {}),
+        last_payment_error=(obj.get("last_payment_error") or {}).get("message"),
     )
 
 
@@ -164,7 +166,9 @@ def create_payment_intent(
         "transfer_group": transfer_group,
         "metadata": dict(metadata),
         "description": description,
-        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+        # Whatever methods the account enables, redirect-based ones too: the funding page
+        # confirms with a return_url (the brief page), where 3-D Secure and bank redirects land.
+        "automatic_payment_methods": {"enabled": True},
     }
     obj = _call(
         client().v1.payment_intents.create, params=params, options=_options(idempotency_key)

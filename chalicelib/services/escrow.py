@@ -25,8 +25,6 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from chalice.app import Response
-
 from chalicelib.adapters import clock
 from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
@@ -714,41 +712,43 @@ def onboarding_link(intern_id: str, account_id: str) -> str:
     )
 
 
-# -- the funding page -------------------------------------------------------------------------
+# -- what the employer's pages say about funding ----------------------------------------------
 
 
-def funding_page(brief_id: str, key: str | None) -> Response:
-    """GET /briefs/{id}/fund?key=…: the amount, and a button that pays it the way Stripe.js
-    does (POST /api/briefs/{id}/fund, then confirm the PaymentIntent with its client secret).
-    GET changes nothing."""
-    from chalicelib.services import briefs
-    from chalicelib.web.pages import page
-    from chalicelib.web.views import error_page
-
-    try:
-        brief = briefs.open_brief(brief_id, key)
-    except AppError as exc:
-        return error_page(exc)
-    settings = get_settings()
-    api_base = (settings.stripe_api_base or "https://api.stripe.com").rstrip("/")
+def funding_figures(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The funding page's figures: what the employer pays, the intern gets, the platform keeps."""
     budget = int(brief["budget_cents"])
     fee = platform_fee(budget, _fee_bps(brief))
-    response = page(
-        "fund.html",
-        tokened=True,
-        brief_id=brief_id,
-        title=str(brief["title"]),
-        project_status=str(brief["status"]),
-        funded=brief.get(FUNDED) is not None,
-        awaiting=brief["status"] == Status.AWAITING_FUNDING,
-        amount=_money(brief, budget),
-        payout=_money(brief, budget - fee),
-        fee=_money(brief, fee),
-        manage_key=key,
-        api_base=api_base,
-        publishable_key=settings.stripe_publishable_key,
-        manage_url=briefs.manage_url(brief_id, str(key)),
-    )
-    csp = str(response.headers["Content-Security-Policy"])
-    response.headers["Content-Security-Policy"] = f"{csp}; connect-src 'self' {api_base}"
-    return response
+    return {
+        "amount": _money(brief, budget),
+        "payout": _money(brief, budget - fee),
+        "fee": _money(brief, fee),
+        "funded": brief.get(FUNDED) is not None,
+        "awaiting": brief["status"] == Status.AWAITING_FUNDING,
+    }
+
+
+def payment_outcome(brief: Mapping[str, Any], payment_intent_id: str | None) -> dict[str, str]:
+    """What became of the payment the browser just made on the funding page.
+
+    Stripe.js (and every 3-D Secure or bank redirect) comes back to the brief page with
+    `?payment_intent=…&redirect_status=…`; the query string is never trusted: the answer is the
+    ledger (funded) or Stripe's own record of the brief's PaymentIntent. `state` is one of
+    funded, processing (paid; Stripe's webhook has not landed yet), failed (with Stripe's
+    `message`), requires_action, unknown (Stripe did not answer), or "" (nothing to say).
+    """
+    if not payment_intent_id or payment_intent_id != brief.get("payment_intent_id"):
+        return {"state": ""}
+    if brief.get(FUNDED) is not None:
+        return {"state": "funded", "amount": _money(brief, int(brief[FUNDED]))}
+    try:
+        pi = gateway.retrieve_payment_intent(payment_intent_id)
+    except (gateway.TransientError, gateway.StripeRejected):
+        return {"state": "unknown"}
+    if pi.status in ("succeeded", "processing"):
+        return {"state": "processing", "amount": _money(brief, pi.amount)}
+    if pi.status == "requires_action":
+        return {"state": "requires_action"}
+    if pi.status == "requires_payment_method" and pi.last_payment_error:
+        return {"state": "failed", "message": pi.last_payment_error}
+    return {"state": ""}

@@ -221,7 +221,10 @@ def brief_page(
     *,
     errors: Mapping[str, str] | None = None,
     status: int = 200,
+    payment_intent: str | None = None,
 ) -> Response:
+    from chalicelib.web import funding
+
     try:
         brief = briefs.open_brief(brief_id, key)
     except AppError as exc:
@@ -243,4 +246,5 @@ def brief_page(
             intern_payout(int(view["budget_cents"]), int(brief.get("fee_bps", 1000))), currency
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
+        payment=funding.payment_notice(brief, payment_intent, str(key)),
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import funding
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import offered_to, onboard, register, submit, unique_skill, view, wait_status
 
@@ -56,12 +57,9 @@ def test_intern_journey_and_employer_review(twin: RunningTwin, page: Any, tmp_pa
 
     # The employer funds escrow on the funding page: a declined card first, then a good one.
     page.goto(f"{twin.url}/briefs/{brief_id}/fund?key={token}")
-    page.get_by_label("Card (Stripe test mode)").select_option("pm_card_chargeDeclined")
-    page.get_by_role("button", name="Pay").click()
-    page.locator("#message.error").wait_for()
-    page.get_by_label("Card (Stripe test mode)").select_option("pm_card_visa")
-    page.get_by_role("button", name="Pay").click()
-    page.get_by_text("Payment received").wait_for()
+    funding.pay(page, funding.DECLINED)
+    assert "declined" in funding.payment_error(page)
+    funding.pay_and_land_on_brief_page(page, funding.VISA, brief_id)
     wait_status(twin, brief_id, token, "IN_PROGRESS")
 
     # The intern delivers with a file.

@@ -1,0 +1,98 @@
+"""The funding page (GET /briefs/{id}/fund?key=…) with Stripe's Payment Element.
+
+The page loads Stripe.js from `settings.stripe_js_url` (Stripe's `https://js.stripe.com/v3/`;
+on the twin the sandbox's stand-in), asks `POST /api/briefs/{id}/fund` for the PaymentIntent's
+client secret, mounts the Payment Element and confirms with `stripe.confirmPayment`, whose
+`return_url` is the brief page: card details go to Stripe only. A payment that needs nothing
+more goes to the brief page itself; 3-D Secure and bank redirects come back there with Stripe's
+`payment_intent` / `redirect_status` parameters, and the brief page says what became of it
+(`escrow.payment_outcome`). Escrow is funded only by Stripe's `payment_intent.succeeded`
+webhook. GET changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from chalice.app import Response
+
+from chalicelib.services import briefs, escrow
+from chalicelib.services.errors import AppError
+from chalicelib.settings import get_settings
+from chalicelib.web.pages import content_security_policy, page
+
+STRIPE_JS = "https://js.stripe.com"
+# Stripe.js's own scripts and frames, and where its 3-D Secure challenges are framed from.
+STRIPE_JS_SCRIPTS = {STRIPE_JS: ("https://*.js.stripe.com",)}
+STRIPE_JS_FRAMES = {STRIPE_JS: ("https://*.js.stripe.com", "https://hooks.stripe.com")}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def funding_policy() -> str:
+    """The site's policy, plus Stripe.js (scripts, frames, its API calls) from the settings."""
+    settings = get_settings()
+    js = _origin(settings.stripe_js_url)
+    api = _origin(settings.stripe_api_base or "https://api.stripe.com")
+    extra = {
+        "script-src": [js, *STRIPE_JS_SCRIPTS.get(js, ())],
+        "frame-src": ["'self'", js, *STRIPE_JS_FRAMES.get(js, ())],
+        "connect-src": [js, api],
+    }
+    directives: list[str] = []
+    for directive in content_security_policy().split(";"):
+        name, *sources = directive.split()
+        sources += [s for s in extra.pop(name, []) if s not in sources]
+        directives.append(" ".join([name, *sources]))
+    directives += [" ".join([name, *sources]) for name, sources in extra.items()]
+    return "; ".join(directives)
+
+
+def brief_url(brief_id: str, key: str) -> str:
+    return f"{get_settings().base_url}/briefs/{brief_id}?{urlencode({'key': key})}"
+
+
+def funding_page(brief_id: str, key: str | None) -> Response:
+    from chalicelib.web.views import error_page
+
+    try:
+        brief = briefs.open_brief(brief_id, key)
+    except AppError as exc:
+        return error_page(exc)
+    settings = get_settings()
+    base = settings.base_url
+    config: dict[str, Any] = {
+        "key": key,
+        "fund_url": f"{base}/api/briefs/{brief_id}/fund",
+        "publishable_key": settings.stripe_publishable_key,
+        "return_url": brief_url(brief_id, str(key)),
+    }
+    response = page(
+        "fund.html",
+        tokened=True,
+        title=str(brief["title"]),
+        project_status=str(brief["status"]),
+        manage_url=briefs.manage_url(brief_id, str(key)),
+        stripe_js_url=settings.stripe_js_url,
+        config=config,
+        **escrow.funding_figures(brief),
+    )
+    response.headers["Content-Security-Policy"] = funding_policy()
+    return response
+
+
+def payment_notice(
+    brief: Mapping[str, Any], payment_intent_id: str | None, key: str
+) -> dict[str, str]:
+    """What the brief page says about the payment just made (see escrow.payment_outcome)."""
+    outcome = escrow.payment_outcome(brief, payment_intent_id)
+    if outcome["state"] in ("failed", "requires_action"):
+        outcome["retry_url"] = f"{get_settings().base_url}/briefs/{brief['brief_id']}/fund?" + (
+            urlencode({"key": key})
+        )
+    return outcome
