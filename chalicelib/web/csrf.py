@@ -1,6 +1,6 @@
 """CSRF protection for HTML forms: the signed double-submit cookie pattern.
 
-GET of a form sets a random `csrf` cookie (HttpOnly, SameSite=Strict) and puts
+GET of a form sets a random `csrf` cookie (Secure, HttpOnly, SameSite=Strict) and puts
 HMAC(secret, cookie) in a hidden field; a POST is accepted only when the field matches the
 cookie it came with. Another site can neither read the cookie nor forge the field.
 """
@@ -45,7 +45,8 @@ def issue(headers: Mapping[str, str]) -> tuple[str, str | None]:
     if existing:
         return _sign(existing), None
     fresh = secrets.token_urlsafe(24)
-    cookie = f"{COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict"
+    # Secure always: browsers keep Secure cookies on http://127.0.0.1 too (a secure context).
+    cookie = f"{COOKIE}={fresh}; Path=/; Secure; HttpOnly; SameSite=Strict"
     return _sign(fresh), cookie
 
 

@@ -13,7 +13,11 @@ from chalice.app import Response
 from chalicelib.services.errors import AppError, BadRequest
 
 P = ParamSpec("P")
-JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -14,6 +14,9 @@ SECURITY_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
+    # HTTPS only, for a year (API Gateway and custom domains serve HTTPS only; browsers
+    # ignore this header on plain-HTTP local pages).
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 TOKENED_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 

@@ -144,3 +144,13 @@ def test_brief_page_with_a_wrong_key_shows_no_brief(client: Any) -> None:
 
     assert page.status_code == 403
     assert "FreshBox" not in page.body.decode()
+
+
+def test_the_csrf_cookie_is_secure_and_pages_ask_for_https_only(client: Any) -> None:
+    """Issue 12, finding 9: the CSRF cookie lacked `Secure`; no HSTS."""
+    page = client.http.get("/briefs/new")
+    cookie = page.headers["Set-Cookie"]
+    assert all(flag in cookie for flag in ("Secure", "HttpOnly", "SameSite=Strict"))
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    api = client.http.post("/api/briefs", headers={"Content-Type": "application/json"}, body="{}")
+    assert api.headers["Strict-Transport-Security"].startswith("max-age=31536000")
