@@ -28,6 +28,27 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
         yield running
 
 
+# API Gateway's execute-api URL puts the stage in front of every route (https://…/api/briefs/new).
+STAGE_PREFIX = "/api"
+
+
+@pytest.fixture(scope="session")
+def prefixed_twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+    """The twin serving the app under the stage prefix, as the execute-api URL does
+    (`twin.url` ends with it; outside it everything is 404)."""
+    log = tmp_path_factory.mktemp("prefixed-twin") / "twin.log"
+    with running_twin(log, PATIENT_WINDOWS, base_path=STAGE_PREFIX) as running:
+        yield running
+
+
+@pytest.fixture(params=["custom-domain", "stage-prefix"])
+def site(request: pytest.FixtureRequest) -> RunningTwin:
+    """The app at the root of its host (a custom domain) and under the stage prefix."""
+    name = "twin" if request.param == "custom-domain" else "prefixed_twin"
+    running: RunningTwin = request.getfixturevalue(name)
+    return running
+
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
