@@ -151,7 +151,11 @@ class Twin:
         config = Config.create(chalice_stage="dev", lambda_timeout=30, lambda_memory_size=512)
         handler = _local_handler(self)
         server = LocalDevServer(app_module.app, config, self.host, self.port, handler_cls=handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True, name="chalice-local")
+        # Its own serve_forever prints "Serving on http://host:port", without the base path:
+        # the banner below prints the addresses.
+        thread = threading.Thread(
+            target=server.server.serve_forever, daemon=True, name="chalice-local"
+        )
         thread.start()
         self._servers.append(server)
 
