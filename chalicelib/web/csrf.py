@@ -12,6 +12,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
+from chalicelib.web import urls
+
 COOKIE = "csrf"
 FIELD = "csrf_token"
 
@@ -45,7 +47,8 @@ def issue(headers: Mapping[str, str]) -> tuple[str, str | None]:
     if existing:
         return _sign(existing), None
     fresh = secrets.token_urlsafe(24)
-    cookie = f"{COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict"
+    # Scoped to the site's own path (the stage prefix on an execute-api URL, else "/").
+    cookie = f"{COOKIE}={fresh}; Path={urls.href('/')}; HttpOnly; SameSite=Strict"
     return _sign(fresh), cookie
 
 

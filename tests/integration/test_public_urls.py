@@ -69,7 +69,9 @@ def test_page_links_and_action_redirects_stay_under_the_prefix(client: Any, base
     assert [a for a in found if not a.startswith(f"{prefix(base)}/")] == []
 
     # A refused action comes back through the brief page's form; a done one redirects to it.
-    cookie = brief_page.headers["Set-Cookie"].split(";")[0]
+    set_cookie = brief_page.headers["Set-Cookie"]
+    assert f"; Path={prefix(base)}/;" in set_cookie  # the CSRF cookie stays on this site
+    cookie = set_cookie.split(";")[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', brief_page.body.decode())
     assert token
     key = created["manage_token"]
