@@ -525,6 +525,7 @@ def _local_handler(twin: Twin) -> Any:
 
     class Handler(ChaliceRequestHandler):
         disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on every response
+        path: str
 
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("TWIN_ACCESS_LOG"):
@@ -536,9 +537,9 @@ def _local_handler(twin: Twin) -> Any:
             prefix = twin.base_path
             if not prefix:
                 return True
-            path, mark, query = self.path.partition("?")
-            if path == prefix or path.startswith(prefix + "/"):
-                self.path = (path[len(prefix) :] or "/") + mark + query
+            route, mark, query = self.path.partition("?")
+            if route == prefix or route.startswith(prefix + "/"):
+                self.path = (route[len(prefix) :] or "/") + mark + query
                 return True
             length = int(self.headers.get("content-length") or 0)
             if length:
