@@ -9,7 +9,11 @@ One process tree, in the foreground:
 - the Chalice app, reaching the twin only through the standard `AWS_ENDPOINT_URL` setting;
 - `/_local/outbox(.json)` (every email sent) and `/_local/finance-inbox.json`.
 
-    python -m local.twin [--port 8000] [--aws-port 5000] [--seed N]
+With `--base-path /api` (or `BASE_PATH=/api`) everything is served under that prefix, the way
+API Gateway's execute-api URL puts the stage in front of every route: the app answers at
+`http://127.0.0.1:8000/api/...` (BASE_URL includes the prefix), anything outside it is 404.
+
+    python -m local.twin [--port 8000] [--aws-port 5000] [--seed N] [--base-path /api]
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Twin:
     aws_port: int = 5000
     stripe_port: int = 12111
     host: str = "127.0.0.1"
+    base_path: str = ""  # e.g. "/api": the stage prefix of an execute-api URL
     env: dict[str, str] = field(default_factory=dict)
     finance_inbox: list[dict[str, Any]] = field(default_factory=list)
     _servers: list[Any] = field(default_factory=list)
@@ -66,9 +71,13 @@ class Twin:
     def aws_url(self) -> str:
         return f"http://{self.host}:{self.aws_port}"
 
+    def __post_init__(self) -> None:
+        self.base_path = normalise_base_path(self.base_path)
+
     @property
     def app_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The app's public base (BASE_URL): the prefix included, as on API Gateway."""
+        return f"http://{self.host}:{self.port}{self.base_path}"
 
     # -- environment ---------------------------------------------------------------------
     def configure_environment(self) -> None:
@@ -145,7 +154,11 @@ class Twin:
         config = Config.create(chalice_stage="dev", lambda_timeout=30, lambda_memory_size=512)
         handler = _local_handler(self)
         server = LocalDevServer(app_module.app, config, self.host, self.port, handler_cls=handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True, name="chalice-local")
+        # Its own serve_forever prints "Serving on http://host:port", without the base path:
+        # the banner below prints the addresses.
+        thread = threading.Thread(
+            target=server.server.serve_forever, daemon=True, name="chalice-local"
+        )
         thread.start()
         self._servers.append(server)
 
@@ -544,10 +557,33 @@ def _local_handler(twin: Twin) -> Any:
 
     class Handler(ChaliceRequestHandler):
         disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on every response
+        path: str
 
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("TWIN_ACCESS_LOG"):
                 super().log_message(format, *args)
+
+        def _inside_base_path(self) -> bool:
+            """Strip the prefix, as API Gateway strips the stage before routing; outside it,
+            answer 404 and return False."""
+            prefix = twin.base_path
+            if not prefix:
+                return True
+            route, mark, query = self.path.partition("?")
+            if route == prefix or route.startswith(prefix + "/"):
+                self.path = (route[len(prefix) :] or "/") + mark + query
+                return True
+            length = int(self.headers.get("content-length") or 0)
+            if length:
+                self.rfile.read(length)
+            message = f"Not found: this twin serves the app under {prefix}/"
+            payload = json.dumps({"errors": [{"field": None, "message": message}]}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return False
 
         def _local(self) -> bool:
             if not self.path.startswith("/_local/"):
@@ -565,15 +601,21 @@ def _local_handler(twin: Twin) -> Any:
             self.wfile.write(payload)
             return True
 
-        def do_GET(self) -> None:
-            if not self._local():
-                super().do_GET()
+        def _handle(self) -> None:
+            if self._inside_base_path() and not self._local():
+                super()._generic_handle()
 
-        def do_POST(self) -> None:
-            if not self._local():
-                super().do_POST()
+        do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
     return Handler
+
+
+def normalise_base_path(value: str | None) -> str:
+    """The prefix as "/api" (given "api", "/api" or "/api/"); "" for none or "/"."""
+    value = (value or "").strip().strip("/")
+    if any(c in value for c in "?#") or " " in value:
+        raise ValueError(f"a base path is a URL path such as /api, got {value!r}")
+    return f"/{value}" if value else ""
 
 
 def _finance_key() -> str:
@@ -593,8 +635,18 @@ def main(argv: list[str] | None = None) -> int:
         "--stripe-port", type=int, default=int(os.environ.get("STRIPE_SANDBOX_PORT", "12111"))
     )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0") or 0))
+    parser.add_argument(
+        "--base-path",
+        default=os.environ.get("BASE_PATH", ""),
+        help="serve everything under this prefix, like API Gateway's stage (e.g. /api)",
+    )
     args = parser.parse_args(argv)
-    twin = Twin(port=args.port, aws_port=args.aws_port, stripe_port=args.stripe_port)
+    twin = Twin(
+        port=args.port,
+        aws_port=args.aws_port,
+        stripe_port=args.stripe_port,
+        base_path=args.base_path,
+    )
     started = time.perf_counter()
     env = twin.start(seed=args.seed)
     print(
@@ -603,7 +655,7 @@ microintern is running on its local twin (ready in {time.perf_counter() - starte
 
   app               {twin.app_url}/
   post a brief      {twin.app_url}/briefs/new
-  outbox            {twin.app_url}/_local/outbox   (JSON: /_local/outbox.json)
+  outbox            {twin.app_url}/_local/outbox   (JSON: {twin.app_url}/_local/outbox.json)
   finance inbox     {twin.app_url}/_local/finance-inbox.json
   finance page      {twin.app_url}/finance?key={_finance_key()}
   AWS twin (moto)   {twin.aws_url}   table {env["TABLE_NAME"]}, bucket {env["DELIVERABLES_BUCKET"]}

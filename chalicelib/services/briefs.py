@@ -26,6 +26,7 @@ from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
 from chalicelib.settings import get_settings
+from chalicelib.web import urls
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Submitted:
 
 
 def manage_url(brief_id: str, token: str) -> str:
-    return f"{get_settings().base_url}/briefs/{brief_id}?key={token}"
+    return urls.url(f"/briefs/{brief_id}", key=token)
 
 
 def validate(data: Mapping[str, Any]) -> BriefInput:

@@ -21,6 +21,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.services import notify
 from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
+from chalicelib.web import urls
 
 LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
 MIN_REVISION_SECONDS = 48 * 3600
@@ -56,14 +57,14 @@ def issue_task_link(brief_id: str, intern_id: str) -> str:
             "expires_at": int(expires.timestamp()),
         }
     )
-    return f"{get_settings().base_url}/tasks/{token}"
+    return urls.url(f"/tasks/{token}")
 
 
 def issue_manage_link(brief_id: str, path: str = "") -> str:
     """A fresh manage link for an employer email (every link stays valid; all stored hashed)."""
     token, token_hash = tokens.new_token()
     get_store().add_manage_token(brief_id, token_hash)
-    return f"{get_settings().base_url}/briefs/{brief_id}{path}?key={token}"
+    return urls.url(f"/briefs/{brief_id}{path}", key=token)
 
 
 def open_task(token: str) -> tuple[dict[str, Any], str]:
@@ -505,7 +506,7 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 or "The best-matched interns were offered the project, but none accepted it "
                 "in time. A later deadline or a higher budget usually helps."
             ),
-            action_url=f"{get_settings().base_url}/briefs/new",
+            action_url=urls.url("/briefs/new"),
         )
     elif status == Status.COMPLETED:
         get_store().update_brief(brief_id, {"completed_at": clock.iso()})

@@ -34,6 +34,7 @@ from chalicelib.domain.money import format_money, platform_fee, split
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import AppError, NotAllowed, NotFound
 from chalicelib.settings import get_settings
+from chalicelib.web import urls
 
 LEDGER_PREFIX = "LEDGER#"
 FUNDED = "escrow_funded_cents"
@@ -703,11 +704,11 @@ def connect_account(intern_id: str, email: str) -> str:
 
 def onboarding_link(intern_id: str, account_id: str) -> str:
     """A fresh Account Link (they expire within minutes; each one is a new attempt)."""
-    base = get_settings().base_url.rstrip("/")
+    back = urls.url("/interns/new", registered=1)
     return gateway.create_account_link(
         account_id,
-        return_url=f"{base}/interns/new?registered=1",
-        refresh_url=f"{base}/interns/new?registered=1",
+        return_url=back,
+        refresh_url=back,
         idempotency_key=gateway.key(intern_id, "account-link", int(clock.now().timestamp())),
     )
 

@@ -54,6 +54,7 @@ from chalicelib.services.errors import (
     Unauthorized,
 )
 from chalicelib.settings import get_settings
+from chalicelib.web import urls
 
 PAYOUTS_PK: Final = "PAYOUTS"  # gsi1 partition of every payout
 TOLERANCE_SECONDS: Final = 300  # inbound webhook timestamps: at most 5 minutes off, either way
@@ -809,7 +810,7 @@ def reminder(brief: Mapping[str, Any], kind: str, *, key: str = "") -> dict[str,
         title=str(brief["title"]),
         waiting_for=waiting_for,
         window_end=clock.now() + timedelta(seconds=settings.windows.payout_reminder_seconds),
-        action_url=f"{settings.base_url.rstrip('/')}/finance",
+        action_url=urls.url("/finance"),
         action_label="Open the finance page",
     )
     logger.info("finance reminded", extra={"brief_id": brief_id, "kind": kind})

@@ -19,14 +19,14 @@ from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger
 from chalicelib.services import interns
 from chalicelib.services.errors import NotAllowed
-from chalicelib.settings import get_settings
+from chalicelib.web import urls
 
-REGISTERED_PATH = "/interns/new?registered=1"
+REGISTERED_PATH = "/interns/new"
 
 
 def registered_url() -> str:
     """The page that tells a newly registered intern what happens next."""
-    return f"{get_settings().base_url.rstrip('/')}{REGISTERED_PATH}"
+    return urls.url(REGISTERED_PATH, registered=1)
 
 
 def sign_up(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
+from chalicelib.web import urls
+
 COOKIE = "csrf"
 FIELD = "csrf_token"
 
@@ -45,8 +47,9 @@ def issue(headers: Mapping[str, str]) -> tuple[str, str | None]:
     if existing:
         return _sign(existing), None
     fresh = secrets.token_urlsafe(24)
+    # Scoped to the site's own path (the stage prefix on an execute-api URL, else "/");
     # Secure always: browsers keep Secure cookies on http://127.0.0.1 too (a secure context).
-    cookie = f"{COOKIE}={fresh}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    cookie = f"{COOKIE}={fresh}; Path={urls.href('/')}; Secure; HttpOnly; SameSite=Strict"
     return _sign(fresh), cookie
 
 

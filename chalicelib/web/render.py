@@ -6,6 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from chalicelib.web import urls
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -20,6 +22,8 @@ def env() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Every link a page writes goes through these (the stage prefix lives in BASE_URL).
+    environment.globals.update(url=urls.url, href=urls.href)
     return environment
 
 

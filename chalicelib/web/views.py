@@ -12,7 +12,7 @@ from chalicelib.domain.money import format_money, intern_payout
 from chalicelib.services import briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
-from chalicelib.web import csrf, forms
+from chalicelib.web import csrf, forms, urls
 from chalicelib.web.pages import form_page, page
 
 # The happy path, as the brief page draws it.
@@ -173,7 +173,7 @@ def employer_action(
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=errors, status=422
         ),
-        location=f"/briefs/{brief_id}?key={key}",
+        location=urls.href(f"/briefs/{brief_id}", key=key),
     )
 
 

@@ -8,24 +8,37 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningTwin, running_twin
+from tests.e2e.conftest import PRODUCTION_WINDOWS, RunningTwin, running_twin
 
-# People take their time: the browser tests' twin keeps every window open for minutes.
-PATIENT_WINDOWS = {
-    "OFFER_WINDOW_SECONDS": "600",
-    "NDA_WINDOW_SECONDS": "600",
-    "FUNDING_WINDOW_SECONDS": "600",
-    "DEADLINE_DECISION_WINDOW_SECONDS": "600",
-    "REVIEW_WINDOW_SECONDS": "600",
-    "PAYOUT_REMINDER_SECONDS": "600",
-    "WORK_WINDOW_SECONDS": "600",
-}
+# The browser journeys run on production defaults: no window variable is set (48 h offers,
+# the work window to the deadline, 7-day reviews), exactly as a deployed stage runs.
 
 
 @pytest.fixture(scope="session")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
-    with running_twin(tmp_path_factory.mktemp("twin") / "twin.log", PATIENT_WINDOWS) as running:
+    with running_twin(tmp_path_factory.mktemp("twin") / "twin.log", PRODUCTION_WINDOWS) as running:
         yield running
+
+
+# API Gateway's execute-api URL puts the stage in front of every route (https://…/api/briefs/new).
+STAGE_PREFIX = "/api"
+
+
+@pytest.fixture(scope="session")
+def prefixed_twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
+    """The twin serving the app under the stage prefix, as the execute-api URL does
+    (`twin.url` ends with it; outside it everything is 404)."""
+    log = tmp_path_factory.mktemp("prefixed-twin") / "twin.log"
+    with running_twin(log, PRODUCTION_WINDOWS, base_path=STAGE_PREFIX) as running:
+        yield running
+
+
+@pytest.fixture(params=["custom-domain", "stage-prefix"])
+def site(request: pytest.FixtureRequest) -> RunningTwin:
+    """The app at the root of its host (a custom domain) and under the stage prefix."""
+    name = "twin" if request.param == "custom-domain" else "prefixed_twin"
+    running: RunningTwin = request.getfixturevalue(name)
+    return running
 
 
 CHROMIUM_ARGS = [

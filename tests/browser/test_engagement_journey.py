@@ -1,12 +1,15 @@
 """The intern's whole journey on the task page and the employer's review, in Chromium.
 
 Set-up goes through the public API (register, submit); everything a person does after the
-emails arrive happens in the browser: accept, sign the NDA, fund escrow on the funding page,
-deliver with a file, ask for changes, deliver again, approve.
+emails arrive happens in the browser, opening the links the emails and pages give: accept, sign
+the NDA, fund escrow on the funding page, deliver with a file, ask for changes, deliver again,
+approve. It runs twice: with the app at the root of its host (a custom domain) and under API
+Gateway's stage prefix (`/api/...`, the execute-api URL).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,17 @@ import pytest
 
 from tests.browser import funding
 from tests.e2e.conftest import RunningTwin
-from tests.e2e.flow import offered_to, onboard, register, submit, unique_skill, view, wait_status
+from tests.e2e.flow import (
+    emails_to,
+    offered_to,
+    onboard,
+    register,
+    submit,
+    unique_skill,
+    view,
+    wait_email,
+    wait_status,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +36,25 @@ def status_badge(page: Any) -> str:
     return str(page.locator(".status").first.inner_text())
 
 
-def test_intern_journey_and_employer_review(twin: RunningTwin, page: Any, tmp_path: Path) -> None:
+def link_in(message: dict[str, Any], part: str) -> str:
+    """The link in an email's text that contains `part`."""
+    found = [u for u in re.findall(r"https?://\S+", message["text"]) if part in u]
+    assert found, message["text"]
+    return found[0]
+
+
+def test_intern_journey_and_employer_review(site: RunningTwin, page: Any, tmp_path: Path) -> None:
+    twin = site
     skill = unique_skill()
     intern = register(twin, skill)
     onboard(intern["onboarding_url"])
-    brief_id, token, _ = submit(twin, skill, title="Browser journey study")
+    brief_id, token, employer = submit(twin, skill, title="Browser journey study")
     _, link = offered_to(twin, [intern], "Browser journey study")
-    task_url = f"{twin.url}/tasks/{link}"
-    brief_url = f"{twin.url}/briefs/{brief_id}?key={token}"
+    offer = next(m for m in emails_to(twin, intern["email"]) if link in m["text"])
+    task_url = link_in(offer, link)
+    brief_url = link_in(wait_email(twin, employer, "We received your brief"), f"/briefs/{brief_id}")
+    assert task_url == f"{twin.url}/tasks/{link}"
+    assert brief_url.startswith(f"{twin.url}/briefs/{brief_id}?key=")
 
     # The intern reads the offer and accepts it.
     page.goto(task_url)
@@ -55,8 +79,12 @@ def test_intern_journey_and_employer_review(twin: RunningTwin, page: Any, tmp_pa
     page.goto(task_url)
     assert page.get_by_role("link", name="download your signed copy").is_visible()
 
-    # The employer funds escrow on the funding page: a declined card first, then a good one.
-    page.goto(f"{twin.url}/briefs/{brief_id}/fund?key={token}")
+    # The employer opens the funding page from the brief page (the email links to it too) and
+    # pays: a declined card first, then a good one.
+    page.goto(brief_url)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Fund escrow").click()
+    assert page.url.startswith(f"{twin.url}/briefs/{brief_id}/fund?key=")
     funding.pay(page, funding.DECLINED)
     assert "declined" in funding.payment_error(page)
     funding.pay_and_land_on_brief_page(page, funding.VISA, brief_id)
@@ -73,9 +101,12 @@ def test_intern_journey_and_employer_review(twin: RunningTwin, page: Any, tmp_pa
         page.get_by_role("button", name="Deliver").click()
     wait_status(twin, brief_id, token, "IN_REVIEW")
 
-    # The employer sees the delivery and its file, and asks for changes.
+    # The employer sees the delivery and its file (the link hands out the file), and asks for
+    # changes.
     page.goto(brief_url)
-    assert page.get_by_role("link", name="Download deck.pdf").is_visible()
+    download = page.get_by_role("link", name="Download deck.pdf")
+    assert download.is_visible()
+    assert page.request.get(download.evaluate("a => a.href")).body() == b"%PDF-1.4 browser deck"
     page.get_by_label("Comment for the intern").fill("Please add the sources slide.")
     with page.expect_navigation():
         page.get_by_role("button", name="Request changes").click()

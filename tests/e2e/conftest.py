@@ -37,11 +37,17 @@ PRODUCTION_WINDOWS: dict[str, str] = {}
 
 @dataclass
 class RunningTwin:
-    url: str
+    url: str  # the app's public base (BASE_URL): the path prefix included, if any
     aws_url: str
     stripe_url: str
     process: subprocess.Popen[str]
     log: Path
+    base_path: str = ""  # e.g. "/api", as on API Gateway's execute-api URL
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port: the URL without the path prefix."""
+        return self.url.removesuffix(self.base_path)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -57,8 +63,11 @@ class RunningTwin:
 
 
 @contextmanager
-def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
-    """`python -m local.twin` on free ports with the given windows, until the block ends.
+def running_twin(
+    log: Path, windows: dict[str, str], *, base_path: str = ""
+) -> Iterator[RunningTwin]:
+    """`python -m local.twin` on free ports with the given windows, until the block ends;
+    with `base_path` the app is served under that prefix (API Gateway's stage).
 
     Only `windows` shortens anything: window variables of the calling shell are dropped.
     """
@@ -66,6 +75,8 @@ def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
     inherited = {k: v for k, v in os.environ.items() if k not in FAST_WINDOWS}
     env = {**inherited, **windows, "PORT": str(port)}
     args = ["--port", str(port), "--aws-port", str(aws_port), "--stripe-port", str(stripe_port)]
+    if base_path:
+        args += ["--base-path", base_path]
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.twin", *args],
@@ -75,7 +86,7 @@ def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{base_path}"
 
     def ready() -> bool:
         if process.poll() is not None:
@@ -93,6 +104,7 @@ def running_twin(log: Path, windows: dict[str, str]) -> Iterator[RunningTwin]:
             stripe_url=f"http://127.0.0.1:{stripe_port}",
             process=process,
             log=log,
+            base_path=base_path,
         )
     finally:
         process.terminate()
