@@ -133,7 +133,9 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
 BASE = ("logs", "tracing")
 STEP = (*BASE, "secrets", "table_read", "table_write", "mail")
 
-# Chalice function name -> capabilities. Keep this beside the code that needs it.
+# Chalice function name -> capabilities, checked against the AWS calls each function made
+# while the integration and e2e suites ran (a botocore hook attributing calls to app.py's
+# handlers). A function that starts sending email or resuming waits needs its line here.
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     # Pages, JSON API, Stripe and finance webhooks: starts executions, resumes waits,
     # signs upload forms and download links, checks uploaded objects.
@@ -149,12 +151,14 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     "reconcile": (*BASE, "secrets", "table_read", "dead_letter"),
     "send_reminders": (*STEP, "dead_letter"),
     "match": STEP,
-    "next_candidate": STEP,
+    # Picks the next shortlisted intern; the offer email goes out when its wait registers.
+    "next_candidate": (*BASE, "secrets", "table_read", "table_write"),
     # Registering a wait may resume it at once (funding already paid, auto-approved payout).
     "await_party": (*STEP, "workflow_callbacks"),
-    "window_closed": (*STEP, "workflow_callbacks"),
+    "window_closed": STEP,
     "release": STEP,
-    "refund": STEP,
+    # Stripe refund and the ledger; the emails about it go from the steps after it.
+    "refund": (*BASE, "secrets", "table_read", "table_write"),
     "settle": STEP,
     # SES bounce/complaint notifications (SNS): marks the address.
     "ses_feedback": (*BASE, "secrets", "table_read", "table_write"),
