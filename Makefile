@@ -36,11 +36,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy chalicelib app.py local infrastructure
 
-package: $(STAMP)  ## merged CloudFormation template + deployment.zip in build/package
+package: $(STAMP)  ## merged template (sam.json, expanded.json) + deployment.zip in build/package
 	$(BIN)/python -m infrastructure.package --stage $(STAGE) --out build/package
 
-validate: package  ## the packaged template and the state machines
-	$(BIN)/cfn-lint build/package/sam.json
+validate: package  ## the IAM policy files, the packaged template (as SAM and expanded), the state machines
+	$(BIN)/python -m infrastructure.policies --check
+	$(BIN)/cfn-lint build/package/sam.json build/package/expanded.json
 	$(BIN)/statelint statemachines/*.asl.json
 
 unit: $(STAMP)

@@ -24,7 +24,7 @@ def state_machines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: res
         for name, res in template["Resources"].items()
-        if res["Type"] == "AWS::StepFunctions::StateMachine"
+        if res.get("Type") == "AWS::StepFunctions::StateMachine"
     }
 
 
@@ -34,12 +34,67 @@ def definition_of(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def merge_template() -> dict[str, Any]:
-    """The template handed to `chalice package --merge-template`: definitions inlined."""
+def merge_template(stage: str | None = None, app: Any = None) -> dict[str, Any]:
+    """The template handed to `chalice package --merge-template`: definitions inlined.
+
+    With `stage`, the `Stage` parameter is fixed to it (its IAM policy files name that stage's
+    resources). With the Chalice `app`, every function gets its name, `microintern-<stage>-
+    <name>` (the names its policies and log groups use), and an SNS subscription whose topic a
+    resource of ours declares (`microintern:chalice-sns-topic` metadata) is pointed at it.
+    Chalice deep-merges dicts, so a Topic is overridden by another `Fn::Sub`, not by a `Ref`.
+    """
     template = load_template()
     for resource in state_machines(template).values():
         resource["Properties"]["Definition"] = definition_of(resource)
+    if stage is not None:
+        template["Parameters"]["Stage"]["Default"] = stage
+        template["Parameters"]["Stage"]["AllowedValues"] = [stage]
+    if app is not None:
+        resources = template["Resources"]
+        for logical, override in function_overrides(app, resources).items():
+            _deep_merge(resources.setdefault(logical, {}), override)
     return template
+
+
+def function_overrides(app: Any, resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per-function additions to Chalice's generated resources, by logical id."""
+    from chalice.app import SNSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    names = {"APIHandler": "api_handler"} if app.routes else {}
+    names.update({to_cfn_resource_name(f.name): f.name for f in app.pure_lambda_functions})
+    names.update({to_cfn_resource_name(s.name): s.name for s in app.event_sources})
+    overrides: dict[str, dict[str, Any]] = {
+        logical: {"Properties": {"FunctionName": {"Fn::Sub": f"microintern-${{Stage}}-{name}"}}}
+        for logical, name in names.items()
+    }
+    if app.routes:
+        # Chalice names the API handler's log group after `ApiHandler`, a resource it calls
+        # `APIHandler` (config `log_retention_in_days` is set for every stage).
+        overrides["ApiHandlerLogGroup"] = {
+            "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}
+        }
+    topics = {
+        res["Metadata"]["microintern:chalice-sns-topic"]: logical
+        for logical, res in resources.items()
+        if res.get("Type") == "AWS::SNS::Topic"
+        and "microintern:chalice-sns-topic" in res.get("Metadata", {})
+    }
+    for source in app.event_sources:
+        if isinstance(source, SNSEventConfig) and source.topic in topics:
+            event = to_cfn_resource_name(f"{source.name}-sns-subscription")
+            topic = {"Fn::Sub": "${" + topics[source.topic] + "}"}
+            events = {event: {"Properties": {"Topic": topic}}}
+            overrides[to_cfn_resource_name(source.name)]["Properties"]["Events"] = events
+    return overrides
+
+
+def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -63,6 +118,7 @@ class Resolver:
             for name, spec in template.get("Parameters", {}).items()
         }
         self.params.update(params)
+        self.mappings: dict[str, Any] = template.get("Mappings", {})
         # Ref of a resource and GetAtt X.Arn are supplied by the caller once resources exist.
         self.attrs = attrs
 
@@ -74,7 +130,10 @@ class Resolver:
         if len(node) == 1:
             ((key, arg),) = node.items()
             if key == "Ref":
-                return self.params.get(arg) or self.attrs[arg]
+                return self.params[arg] if arg in self.params else self.attrs[arg]
+            if key == "Fn::FindInMap":
+                name, top, second = self(arg)
+                return self.mappings[name][top][second]
             if key == "Fn::GetAtt":
                 return self.attrs[f"{arg[0]}.{arg[1]}"]
             if key == "Fn::Sub":

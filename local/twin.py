@@ -307,6 +307,8 @@ def provision(session: Any) -> dict[str, str]:
     )
 
     template = load_template()
+    for mapping in template.get("Mappings", {}).values():  # the twin's stage maps like dev
+        mapping.setdefault(STAGE, mapping.get("dev"))
     attrs: dict[str, str] = {}
     resolver = Resolver(
         template,
@@ -315,6 +317,8 @@ def provision(session: Any) -> dict[str, str]:
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
+            # The public base URL the twin serves (empty: the app's own local default).
+            "BaseUrl": os.environ.get("BASE_URL", ""),
         },
         attrs,
     )
@@ -348,7 +352,7 @@ def provision(session: Any) -> dict[str, str]:
 
     for logical, res in resources.items():
         props = res.get("Properties", {})
-        if res["Type"] == "AWS::DynamoDB::Table":
+        if res.get("Type") == "AWS::DynamoDB::Table":
             spec = resolver({k: v for k, v in props.items() if k in _TABLE_API_KEYS})
             ddb = session.client("dynamodb")
             with contextlib.suppress(ddb.exceptions.ResourceInUseException):
@@ -359,7 +363,7 @@ def provision(session: Any) -> dict[str, str]:
                     TimeToLiveSpecification=props["TimeToLiveSpecification"],
                 )
             attrs[logical] = spec["TableName"]
-        elif res["Type"] == "AWS::S3::Bucket":
+        elif res.get("Type") == "AWS::S3::Bucket":
             name = resolver(props["BucketName"])
             s3 = session.client("s3")
             s3.create_bucket(Bucket=name)
@@ -376,10 +380,16 @@ def provision(session: Any) -> dict[str, str]:
                     CORSConfiguration=cors_configuration(resolver(props["CorsConfiguration"])),
                 )
             attrs[logical] = name
-        elif res["Type"] == "AWS::SES::EmailIdentity":
+        elif res.get("Type") == "AWS::SES::EmailIdentity":
             identity = resolver(props["EmailIdentity"])
             session.client("ses").verify_domain_identity(Domain=identity)
             attrs[logical] = identity
+        elif res.get("Type") in _OPERATIONS:
+            _OPERATIONS[res["Type"]](session, logical, resolver(props), attrs)
+    # What needs the resources above (moto has no alarms worth creating: nothing fires them).
+    for res in resources.values():
+        if res.get("Type") == "AWS::SES::ConfigurationSetEventDestination":
+            _ses_event_destination(session, resolver(res["Properties"]))
 
     sfn = session.client("stepfunctions")
     for logical, res in state_machines(template).items():
@@ -402,7 +412,79 @@ def provision(session: Any) -> dict[str, str]:
 
     # The same variables the template's Globals give every deployed function.
     env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
-    return {str(k): str(v) for k, v in env.items()}
+    return {str(k): str(v) for k, v in env.items() if v != ""}
+
+
+def _sns_topic(session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]) -> None:
+    arn = session.client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
+    attrs[logical] = attrs[f"{logical}.TopicArn"] = arn
+
+
+def _sqs_queue(session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]) -> None:
+    sqs = session.client("sqs")
+    retention = str(props.get("MessageRetentionPeriod", 345600))
+    url = sqs.create_queue(
+        QueueName=props["QueueName"], Attributes={"MessageRetentionPeriod": retention}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    attrs[logical] = url
+    attrs[f"{logical}.Arn"] = arn["QueueArn"]
+    attrs[f"{logical}.QueueName"] = props["QueueName"]
+
+
+def _log_group(session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]) -> None:
+    logs = session.client("logs")
+    name = props["LogGroupName"]
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=name)
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+    attrs[logical] = name
+    attrs[f"{logical}.Arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+
+
+def _ses_configuration_set(
+    session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]
+) -> None:
+    with _already_exists():
+        session.client("sesv2").create_configuration_set(ConfigurationSetName=props["Name"])
+    attrs[logical] = props["Name"]
+
+
+def _ses_event_destination(session: Any, props: dict[str, Any]) -> None:
+    """moto keeps event destinations in SES v1's API (its v2 shares v1's backend)."""
+    ses = session.client("ses")
+    destination = props["EventDestination"]
+    with _already_exists():
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"],
+            EventDestination={
+                "Name": destination["Name"],
+                "Enabled": destination.get("Enabled", True),
+                "MatchingEventTypes": destination["MatchingEventTypes"],
+                "SNSDestination": {"TopicARN": destination["SnsDestination"]["TopicARN"]},
+            },
+        )
+
+
+@contextlib.contextmanager
+def _already_exists() -> Any:
+    """Provisioning twice (a restarted twin) finds the resource there: fine."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if "AlreadyExist" not in exc.response.get("Error", {}).get("Code", ""):
+            raise
+
+
+_OPERATIONS = {
+    "AWS::SNS::Topic": _sns_topic,
+    "AWS::SQS::Queue": _sqs_queue,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::SES::ConfigurationSet": _ses_configuration_set,
+}
 
 
 def site_origin(base_url: str) -> str:
