@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.conftest import UNIT_SETTINGS
+from tests.helpers import TEST_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_every_missing_setting_is_named_in_one_error() -> None:
 def test_one_missing_secret_is_named_alone() -> None:
     from chalicelib.settings import SettingsError, load_settings
 
-    env = {**UNIT_SETTINGS, "STAGE": "prod"}
+    env = {**TEST_SETTINGS, "STAGE": "prod"}
     del env["STRIPE_WEBHOOK_SECRET"]
     with pytest.raises(SettingsError) as caught:
         load_settings(env)
@@ -59,7 +59,7 @@ def test_an_empty_value_counts_as_missing() -> None:
     from chalicelib.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError) as caught:
-        load_settings({**UNIT_SETTINGS, "CSRF_SECRET": "", "BASE_URL": " "})
+        load_settings({**TEST_SETTINGS, "CSRF_SECRET": "", "BASE_URL": " "})
 
     assert set(caught.value.missing) == {"CSRF_SECRET", "BASE_URL"}
 
@@ -68,7 +68,7 @@ def test_malformed_values_are_named_but_never_shown() -> None:
     from chalicelib.settings import SettingsError, load_settings
 
     env = {
-        **UNIT_SETTINGS,
+        **TEST_SETTINGS,
         "STRIPE_API_KEY": "pk_live_not_a_secret_key_0123",  # the publishable key, by mistake
         "FINANCE_API_KEY_SHA256": "the-raw-finance-key-0123",  # not its SHA-256
         "FINANCE_WEBHOOK_SECRET": "whsec_%%%not-base64%%%",
@@ -89,10 +89,10 @@ def test_malformed_values_are_named_but_never_shown() -> None:
 def test_a_complete_environment_loads() -> None:
     from chalicelib.settings import load_settings
 
-    settings = load_settings({**UNIT_SETTINGS, "STAGE": "prod"})
+    settings = load_settings({**TEST_SETTINGS, "STAGE": "prod"})
 
-    assert settings.stripe_webhook_secret.get_secret_value() == "whsec_unit_tests"
-    assert settings.csrf_secret.get_secret_value() == UNIT_SETTINGS["CSRF_SECRET"]
+    assert settings.stripe_webhook_secret.get_secret_value() == "whsec_tests"
+    assert settings.csrf_secret.get_secret_value() == TEST_SETTINGS["CSRF_SECRET"]
     assert settings.base_url == "http://testserver"
 
 
@@ -105,7 +105,7 @@ def test_no_setting_that_must_be_given_has_a_default() -> None:
 
 
 LOCAL_LOOKING = re.compile(
-    r"""["'](?:(?:sk|pk|rk)_(?:test|live)_\w*|whsec_\w*|[^"']*(?:127\.0\.0\.1|localhost)[^"']*"""
+    r"""["'](?:(?:sk|pk|rk)_(?:test|live)_\w+|whsec_\w+|[^"']*(?:127\.0\.0\.1|localhost)[^"']*"""
     r"""|[^"']*csrf-secret[^"']*|[^"']*@microintern\.example[^"'>]*>?)["']"""
 )
 
