@@ -60,11 +60,7 @@ bench: $(STAMP)  ## print the benchmarks' figures (about 8 minutes)
 	$(BIN)/python -m bench.cost
 
 reconcile: $(STAMP)  ## the local twin's ledgers against the Stripe sandbox (with `make run` going)
-	AWS_ENDPOINT_URL=http://127.0.0.1:$${AWS_TWIN_PORT:-5000} AWS_ACCESS_KEY_ID=testing \
-	AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 TABLE_NAME=microintern-local \
-	STRIPE_API_BASE=http://127.0.0.1:$${STRIPE_SANDBOX_PORT:-12111} \
-	STRIPE_API_KEY=$${STRIPE_API_KEY:-sk_test_local_twin} POWERTOOLS_METRICS_DISABLED=true \
-	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m chalicelib.services.reconcile
+	PORT=$(PORT) POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m local.attach chalicelib.services.reconcile
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,19 @@ for _event_type in ("http", "scheduled"):
     app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), _event_type)
 
 
+def _settings_first(event: Any, get_response: Any) -> Any:
+    """Every invocation loads the settings first (once per container, cached): a stage missing a
+    secret or setting refuses to serve, /health included, and the error in the log names every
+    missing one. At import it cannot: `chalice package` imports this module with no stage."""
+    from chalicelib.settings import get_settings
+
+    get_settings()
+    return get_response(event)
+
+
+app.register_middleware(_settings_first, "all")
+
+
 def _request() -> Request:
     request = app.current_request
     assert request is not None  # always set while a route runs
@@ -302,7 +315,9 @@ def finance_page() -> Response:
 def _step(name: str, event: dict[str, Any]) -> dict[str, Any]:
     """Validate the state machine's payload and hand it to the step's service function."""
     from chalicelib.services import steps
+    from chalicelib.settings import get_settings
 
+    get_settings()  # a stage missing a setting refuses here, naming it (as routes do)
     result: dict[str, Any] = getattr(steps, name)(steps.StepEvent.model_validate(event))
     return result
 

@@ -7,7 +7,8 @@ One run starts moto's server (provisioned from infrastructure/ and statemachines
 
 - floor: `import boto3, chalice` and create two boto3 clients (dynamodb, stepfunctions) —
   what any Chalice app on boto3 pays before doing anything;
-- app:   `import app`, then serve a first `POST /api/briefs` in-process the way Lambda does:
+- app:   `import app`, then serve a first `POST /api/briefs` in-process the way Lambda does
+  (its settings load first, the secrets read from the stage's secret in moto over HTTP):
   an API Gateway proxy event (a valid brief from tests/events/brief.json, with an
   Idempotency-Key) handed to `app.app(event, context)`, answered 201 against the twin.
 
@@ -132,6 +133,7 @@ def start_twin() -> tuple[Any, dict[str, str]]:
         "MOTO_PORT": str(port),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "BASE_URL": "http://127.0.0.1:8000",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
     }
     os.environ.update(env)
     from local.twin import provision

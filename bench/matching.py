@@ -155,7 +155,7 @@ AWS_ENV = {  # as tests/integration/conftest.py sets it
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "BASE_URL": "http://bench.local",
-    "CSRF_SECRET": "bench-csrf-secret",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",  # secrets: the twin's, from its secret in moto
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",

@@ -6,7 +6,9 @@ One process tree, in the foreground:
   `statemachines/*.asl.json` (DefinitionSubstitutions applied here, as CloudFormation would);
 - Lambda task states handed in-process to the app's own `@app.lambda_function` steps — moto's
   docker-less Lambda `invoke` is the one seam patched — with Lambda's event and context shape;
-- the Chalice app, reaching the twin only through the standard `AWS_ENDPOINT_URL` setting;
+- the Chalice app, reaching the twin only through the standard `AWS_ENDPOINT_URL` setting, and
+  reading its secrets from the stage's Secrets Manager secret in moto (`AppSecrets`, filled with
+  `DEFAULT_SECRETS`), through the same Powertools Parameters call as when deployed;
 - `/_local/outbox(.json)` (every email sent) and `/_local/finance-inbox.json`.
 
 With `--base-path /api` (or `BASE_PATH=/api`) everything is served under that prefix, the way
@@ -45,6 +47,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STAGE = "local"
 
+# The twin's secrets: stored in its Secrets Manager secret, each overridable by an environment
+# variable of the same name (e.g. your own Stripe test key). The app has no defaults of its own.
 DEFAULT_SECRETS = {
     "STRIPE_API_KEY": "sk_test_local_twin",
     "STRIPE_WEBHOOK_SECRET": "whsec_local_twin_stripe",
@@ -54,6 +58,13 @@ DEFAULT_SECRETS = {
 # The finance books' key on the twin (only its SHA-256 is configured, as when deployed).
 LOCAL_FINANCE_KEY = "fk_local_twin_finance_key"
 DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"] = hashlib.sha256(LOCAL_FINANCE_KEY.encode()).hexdigest()
+# Public by design: what the funding page hands the browser (the sandbox accepts any pk_test_).
+LOCAL_PUBLISHABLE_KEY = "pk_test_local_twin"
+
+
+def twin_secrets() -> dict[str, str]:
+    """The secrets in use on the twin: DEFAULT_SECRETS, each overridden by the environment."""
+    return {name: os.environ.get(name) or value for name, value in DEFAULT_SECRETS.items()}
 
 
 @dataclass
@@ -81,9 +92,12 @@ class Twin:
 
     # -- environment ---------------------------------------------------------------------
     def configure_environment(self) -> None:
-        """The settings a deployed stage gets from its template, pointed at the twin."""
-        for name, value in DEFAULT_SECRETS.items():
-            os.environ.setdefault(name, value)
+        """The settings a deployed stage gets from its template, pointed at the twin.
+
+        The secrets are not set here: `provision` stores them in the stage's secret, and the app
+        reads them from there (APP_SECRETS_ID), as deployed.
+        """
+        os.environ.setdefault("STRIPE_PUBLISHABLE_KEY", LOCAL_PUBLISHABLE_KEY)
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.aws_url,
@@ -169,7 +183,7 @@ class Twin:
             host=self.host,
             port=self.stripe_port,
             webhook_url=f"{self.app_url}/webhooks/stripe",
-            webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+            webhook_secret=twin_secrets()["STRIPE_WEBHOOK_SECRET"],
         )
         sandbox.start()
         self._servers.append(sandbox)
@@ -319,6 +333,7 @@ def provision(session: Any) -> dict[str, str]:
             "AWS::Partition": "aws",
             # The public base URL the twin serves (empty: the app's own local default).
             "BaseUrl": os.environ.get("BASE_URL", ""),
+            "StripePublishableKey": os.environ.get("STRIPE_PUBLISHABLE_KEY", LOCAL_PUBLISHABLE_KEY),
         },
         attrs,
     )
@@ -410,6 +425,7 @@ def provision(session: Any) -> dict[str, str]:
             )["stateMachineArn"]
         attrs[logical] = arn
 
+    attrs.update(create_app_secrets(session, resolver, resources))
     # The same variables the template's Globals give every deployed function.
     env = resolver(template["Globals"]["Function"]["Environment"]["Variables"])
     return {str(k): str(v) for k, v in env.items() if v != ""}
@@ -506,6 +522,59 @@ def cors_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
         "MaxAge": "MaxAgeSeconds",
     }
     return {"CORSRules": [{names[k]: v for k, v in rule.items()} for rule in cfn["CorsRules"]]}
+
+
+def create_app_secrets(session: Any, resolver: Any, resources: dict[str, Any]) -> dict[str, str]:
+    """Create the template's Secrets Manager secrets (the stage's `AppSecrets`) in the twin,
+    holding `twin_secrets()` where AWS would hold the operator's values. {logical id: ARN}."""
+    client = session.client("secretsmanager")
+    arns: dict[str, str] = {}
+    for logical, res in resources.items():
+        if res["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        name = resolver(res["Properties"]["Name"])
+        value = json.dumps(twin_secrets())
+        try:
+            arn = client.create_secret(Name=name, SecretString=value)["ARN"]
+        except client.exceptions.ResourceExistsException:
+            arn = client.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+        arns[logical] = str(arn)
+    return arns
+
+
+# The property that names each resource (what `Ref` gives, or a name that serves as well).
+_NAME_PROPERTIES = ("TableName", "BucketName", "Name", "EmailIdentity", "StateMachineName")
+
+
+def attach_environment(twin: Twin) -> dict[str, str]:
+    """The environment of the running `twin`'s functions, for another process that attaches to
+    it (`make reconcile`, tests): the twin's settings and the template's function variables, with
+    resources named as `provision` names them. Secrets stay in the twin's secret (APP_SECRETS_ID).
+    Leaves `os.environ` as it was."""
+    from infrastructure.template import Resolver, load_template
+
+    saved = dict(os.environ)
+    try:
+        twin.configure_environment()
+        env = dict(os.environ)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    template = load_template()
+    params = {"Stage": STAGE, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    attrs: dict[str, str] = {}
+    resolver = Resolver(template, {**params, "AWS::Partition": "aws"}, attrs)
+    for logical, res in template["Resources"].items():
+        props = res.get("Properties", {})
+        for key in _NAME_PROPERTIES:
+            if key in props:
+                with contextlib.suppress(KeyError):
+                    attrs[logical] = str(resolver(props[key]))
+                break
+    for name, node in template["Globals"]["Function"]["Environment"]["Variables"].items():
+        with contextlib.suppress(KeyError):  # a variable naming what only AWS can tell
+            env[str(name)] = str(resolver(node))
+    return env
 
 
 _HANDLERS: dict[str, Any] = {}
@@ -702,7 +771,7 @@ def normalise_base_path(value: str | None) -> str:
 
 def _finance_key() -> str:
     """The finance key to print: the twin's own, unless FINANCE_API_KEY_SHA256 was overridden."""
-    if os.environ.get("FINANCE_API_KEY_SHA256") == DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"]:
+    if twin_secrets()["FINANCE_API_KEY_SHA256"] == DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"]:
         return LOCAL_FINANCE_KEY
     return "<your key for FINANCE_API_KEY_SHA256>"
 
@@ -731,6 +800,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     env = twin.start(seed=args.seed)
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()  # what the app reads: the stage's secret, env overrides applied
     print(
         f"""
 microintern is running on its local twin (ready in {time.perf_counter() - started:.1f} s)
@@ -744,9 +816,11 @@ microintern is running on its local twin (ready in {time.perf_counter() - starte
   state machine     {env["STATE_MACHINE_ARN"]}
   Stripe sandbox    {os.environ["STRIPE_API_BASE"]}
 
-  secrets in use    STRIPE_API_KEY={os.environ["STRIPE_API_KEY"]}
-                    STRIPE_WEBHOOK_SECRET={os.environ["STRIPE_WEBHOOK_SECRET"]}
-                    FINANCE_WEBHOOK_SECRET={os.environ["FINANCE_WEBHOOK_SECRET"]}
+  secrets in use    {env["APP_SECRETS_ID"]}
+                    STRIPE_API_KEY={settings.stripe_api_key.get_secret_value()}
+                    STRIPE_WEBHOOK_SECRET={settings.stripe_webhook_secret.get_secret_value()}
+                    FINANCE_WEBHOOK_SECRET={settings.finance_webhook_secret.get_secret_value()}
+                    CSRF_SECRET={settings.csrf_secret.get_secret_value()}
   demo interns      {args.seed}
 
 Press Ctrl-C to stop (all servers stop and the ports are freed).

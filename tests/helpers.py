@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import time
@@ -11,6 +12,24 @@ from typing import Any, TypeVar
 
 EVENTS = Path(__file__).parent / "events"
 T = TypeVar("T")
+
+# A complete configuration for code that reads settings without the twin. Secrets are local
+# test values, as the twin's live in local/twin.py: the app itself has no defaults for them.
+TEST_SETTINGS = {
+    "STAGE": "test",
+    "BASE_URL": "http://testserver",
+    "TABLE_NAME": "microintern-test",
+    "DELIVERABLES_BUCKET": "microintern-test-deliverables",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:microintern-test",
+    "MAIL_FROM": "microintern <no-reply@microintern.test>",
+    "FINANCE_EMAIL": "finance@microintern.test",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_tests",
+    "STRIPE_API_KEY": "sk_test_tests",
+    "STRIPE_WEBHOOK_SECRET": "whsec_tests",
+    "FINANCE_WEBHOOK_SECRET": "whsec_dW5pdC10ZXN0cy1maW5hbmNlLXNlY3JldA==",
+    "CSRF_SECRET": "tests-csrf-secret-0123",
+    "FINANCE_API_KEY_SHA256": hashlib.sha256(b"tests-finance-key").hexdigest(),
+}
 
 
 def free_port() -> int:

@@ -46,19 +46,21 @@ def _approve_payout(twin: RunningTwin, brief_id: str) -> None:
 @pytest.fixture
 def reconciler(twin: RunningTwin, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The reconciler in this process, configured as `make reconcile` configures it."""
+    from urllib.parse import urlsplit
+
     from chalicelib.adapters import aws, stripe_gateway
     from chalicelib.services import reconcile
-    from chalicelib.settings import get_settings
+    from chalicelib.settings import SECRET_NAMES, get_settings
+    from local.twin import Twin, attach_environment
 
-    for name, value in {
-        "AWS_ENDPOINT_URL": twin.aws_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "TABLE_NAME": TABLE,
-        "STRIPE_API_BASE": twin.stripe_url,
-        "STRIPE_API_KEY": "sk_test_local_twin",
-    }.items():
+    port, aws_port, stripe_port = (
+        int(urlsplit(url).port or 0) for url in (twin.url, twin.aws_url, twin.stripe_url)
+    )
+    env = attach_environment(Twin(port=port, aws_port=aws_port, stripe_port=stripe_port))
+    assert env["TABLE_NAME"] == TABLE
+    for name in SECRET_NAMES:  # read from the twin's Secrets Manager, as its functions do
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
 
     def reset() -> None:

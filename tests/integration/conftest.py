@@ -13,7 +13,7 @@ TEST_ENV = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "BASE_URL": "http://testserver",
-    "CSRF_SECRET": "test-csrf-secret",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_integration",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -45,17 +45,22 @@ def stripe_sandbox() -> Iterator[Any]:
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[dict[str, str]]:
-    """moto in-process with the table, bucket, SES identity and state machine of the template,
-    and the app's Stripe calls going to the sandbox."""
+    """moto in-process with the table, bucket, SES identity, state machine and secret of the
+    template, and the app's Stripe calls going to the sandbox.
+
+    The secrets are not in the environment: the app reads them from the stage's secret in moto
+    (the twin's values, `local.twin.DEFAULT_SECRETS`), as deployed. A test may still override
+    one with an environment variable of its name."""
     import boto3
     from moto import mock_aws
 
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    from chalicelib.settings import SECRET_NAMES
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", *SECRET_NAMES):
         monkeypatch.delenv(name, raising=False)
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_sandbox.url)
-    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_integration")
     with mock_aws():
         from local.twin import provision
 

@@ -22,6 +22,7 @@ from chalicelib.adapters.idempotency import CallInProgress, idempotent
 from chalicelib.adapters.mailer import MailError, TransientError, send
 from chalicelib.settings import get_settings
 from chalicelib.web.emails import Email, render_email
+from tests.helpers import TEST_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -46,6 +47,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             "POWERTOOLS_IDEMPOTENCY_DISABLED",
         }:
             monkeypatch.delenv(name)
+    for name, value in TEST_SETTINGS.items():  # a complete configuration; the mailer's below
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
