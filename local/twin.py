@@ -530,7 +530,7 @@ def create_app_secrets(session: Any, resolver: Any, resources: dict[str, Any]) -
     client = session.client("secretsmanager")
     arns: dict[str, str] = {}
     for logical, res in resources.items():
-        if res["Type"] != "AWS::SecretsManager::Secret":
+        if res.get("Type") != "AWS::SecretsManager::Secret":
             continue
         name = resolver(res["Properties"]["Name"])
         value = json.dumps(twin_secrets())
