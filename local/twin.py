@@ -117,6 +117,9 @@ class Twin:
         ).raise_for_status()
         _patch_lambda_invoke()
         _serialise_dynamodb()
+        from local import ses_faults
+
+        ses_faults.install()  # SES's sandbox refusal, for recipients at unverified.example
 
     def provision(self) -> dict[str, str]:
         """Create every resource of infrastructure/resources.json in the twin."""
