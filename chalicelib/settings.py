@@ -49,6 +49,9 @@ class Settings(BaseModel):
         "microintern <no-reply@microintern.example>", validation_alias="MAIL_FROM"
     )
     finance_email: str = Field("finance@microintern.example", validation_alias="FINANCE_EMAIL")
+    # The SES configuration set every send names (its event destination publishes bounces and
+    # complaints to SNS); empty sends without one.
+    ses_configuration_set: str = Field("", validation_alias="SES_CONFIGURATION_SET")
 
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_local"), validation_alias="STRIPE_API_KEY")
     stripe_api_base: str = Field("", validation_alias="STRIPE_API_BASE")

@@ -16,8 +16,8 @@ import requests
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
     act,
-    employer,
     emails_to,
+    employer,
     fund,
     offered_to,
     onboard,
