@@ -140,11 +140,12 @@ def stripe_webhook() -> Response:
     return json_response(stripe_webhooks.handle(request.raw_body, signature))
 
 
-@app.schedule("rate(1 hour)", name="reconcile")
+@app.schedule("rate(5 minutes)", name="reconcile")
 def reconcile_escrow(event: Any) -> dict[str, Any]:
+    """An hourly pass over open engagements, worked in batches within each invocation's time."""
     from chalicelib.services import reconcile
 
-    return reconcile.run().as_dict()
+    return reconcile.run(event.context.get_remaining_time_in_millis).as_dict()
 
 
 # --- email deliverability: SES bounce and complaint notifications (issue 10) -----------------

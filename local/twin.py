@@ -206,7 +206,9 @@ class Twin:
                         "detail": {},
                     }
                     try:
-                        handler(event, LambdaContext(str(name), memory_size=512))
+                        # The deployed functions' timeout (30 s): the reconciler budgets by it.
+                        context = LambdaContext(str(name), memory_size=512, max_runtime_ms=30_000)
+                        handler(event, context)
                     except Exception:  # keep ticking, like EventBridge retries next time
                         print(f"scheduled {name} failed:", file=sys.stderr)
                         traceback.print_exc()
