@@ -242,3 +242,17 @@ def test_the_run_publishes_discrepancies_and_errors_as_metrics(books: StripeSand
     recorded = metrics.metric_set
     assert recorded["ReconcileDiscrepancies"]["Value"] == [1.0]
     assert recorded["ReconcileErrors"]["Value"] == [1.0]
+
+
+def test_make_reconcile_runs_one_whole_pass_now(
+    books: StripeSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib.services import reconcile
+
+    _open_engagements(_payment_intents(books, 3))
+    _run_pass(_context)  # the schedule's pass just ran
+
+    status = reconcile.main()  # `make reconcile` asks for a pass now all the same
+
+    assert status == 0
+    assert "reconciled 3 engagements: 0 discrepancies, 0 errors" in capsys.readouterr().out
