@@ -23,7 +23,7 @@ FORM = "application/x-www-form-urlencoded"
 
 # Routes and schedules get the Lambda context in their logs, flush their metrics and are
 # traced (when tracing is on); the workflow steps get the same from `step_handler`.
-for _event_type in ("http", "scheduled"):
+for _event_type in ("http", "scheduled", "sns"):
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), _event_type)
     app.register_middleware(flush_metrics, _event_type)
     app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), _event_type)
@@ -166,11 +166,22 @@ def stripe_webhook() -> Response:
     return json_response(stripe_webhooks.handle(request.raw_body, signature))
 
 
-@app.schedule("rate(1 hour)", name="reconcile")
+@app.schedule("rate(5 minutes)", name="reconcile")
 def reconcile_escrow(event: Any) -> dict[str, Any]:
+    """An hourly pass over open engagements, worked in batches within each invocation's time."""
     from chalicelib.services import reconcile
 
-    return reconcile.run().as_dict()
+    return reconcile.run(event.context.get_remaining_time_in_millis).as_dict()
+
+
+# --- email deliverability: SES bounce and complaint notifications (issue 10) -----------------
+
+
+@app.on_sns_message(topic="microintern-ses-feedback", name="ses_feedback")
+def ses_feedback(event: Any) -> dict[str, int]:
+    from chalicelib.services import deliverability
+
+    return deliverability.handle_ses_notification(event.message)
 
 
 # --- engagement: the intern's task page and the employer's actions (issue 5) -----------------

@@ -73,6 +73,9 @@ class Settings(BaseModel):
     finance_api_key_sha256: str = Field(
         validation_alias="FINANCE_API_KEY_SHA256", pattern=r"^[0-9a-fA-F]{64}$"
     )
+    # The SES configuration set every send names (its event destination publishes bounces and
+    # complaints to SNS); the template and the twin both set it.
+    ses_configuration_set: str = Field("", validation_alias="SES_CONFIGURATION_SET")
 
     stripe_api_base: str = Field("", validation_alias="STRIPE_API_BASE")
     # What the funding page hands the browser to confirm a payment with Stripe (public by design).

@@ -143,6 +143,9 @@ class Twin:
         ).raise_for_status()
         _patch_lambda_invoke()
         _serialise_dynamodb()
+        from local import ses_faults
+
+        ses_faults.install()  # SES's sandbox refusal, for recipients at unverified.example
 
     def provision(self) -> dict[str, str]:
         """Create every resource of infrastructure/resources.json in the twin."""
@@ -233,7 +236,9 @@ class Twin:
                         "detail": {},
                     }
                     try:
-                        handler(event, LambdaContext(str(name), memory_size=512))
+                        # The deployed functions' timeout (30 s): the reconciler budgets by it.
+                        context = LambdaContext(str(name), memory_size=512, max_runtime_ms=30_000)
+                        handler(event, context)
                     except Exception:  # keep ticking, like EventBridge retries next time
                         print(f"scheduled {name} failed:", file=sys.stderr)
                         traceback.print_exc()

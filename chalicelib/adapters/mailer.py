@@ -7,10 +7,17 @@ what a reader gets is exactly what was rendered. ``idempotency_key`` names the s
 (derive it from the engagement and the step): Step Functions retries and repeated webhooks
 send one email, and the repeat returns the first SES message id.
 
-Errors: :class:`MailError` when SES refuses the message for good (do not retry);
-:class:`TransientError` when a retry later may succeed (throttling, SES or the idempotency
-table unavailable, the same key in flight). The class name matches the ``TransientError``
-that the state machine's ``Retry`` blocks retry.
+Errors: :class:`MailError` when SES refuses the message for good (do not retry; its
+``reason`` says why in words fit for the brief's timeline, never naming the address);
+:class:`AddressSuppressed` (a ``MailError``) when every recipient is suppressed after a
+permanent bounce or a complaint — then SES is not called at all; :class:`TransientError`
+when a retry later may succeed (throttling, SES or the idempotency table unavailable, the
+same key in flight). The class name matches the ``TransientError`` that the state machine's
+``Retry`` blocks retry; botocore's own retries (standard mode) come first.
+
+With ``SES_CONFIGURATION_SET`` set, every send names that configuration set: its event
+destination publishes bounces and complaints, which suppress the address
+(:mod:`chalicelib.services.deliverability`).
 """
 
 from __future__ import annotations
@@ -49,8 +56,24 @@ PERMANENT_ERRORS = frozenset(
 _WIRE = default_policy.clone(max_line_length=998)
 
 
+# Why an address is suppressed -> how a timeline says it.
+SUPPRESSION_REASONS = {
+    "bounce": "the address bounced permanently earlier, so it is no longer emailed",
+    "complaint": "the recipient marked an earlier email as spam, so it is no longer emailed",
+}
+
+
 class MailError(Exception):
     """SES refused the message permanently (bad address, unverified sender, paused account)."""
+
+    def __init__(self, message: str, *, reason: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason  # for people: says why, never names the address
+        self.code = code
+
+
+class AddressSuppressed(MailError):
+    """Every recipient is suppressed (an earlier permanent bounce or complaint): not sent."""
 
 
 class TransientError(Exception):
@@ -92,17 +115,50 @@ def to_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=_WIRE)
 
 
+def suppression_key(address: str) -> dict[str, str]:
+    """Where the suppression of ``address`` is kept (one item per address, any case)."""
+    _, bare = parseaddr(address)
+    return {"pk": f"EMAIL#{(bare or address).strip().lower()}", "sk": "SUPPRESSED"}
+
+
+def suppressions(addresses: list[str]) -> dict[str, str]:
+    """The suppressed ones among ``addresses``: address -> why ("bounce" or "complaint")."""
+    from chalicelib.adapters.store import get_store
+
+    store = get_store()
+    found: dict[str, str] = {}
+    for address in addresses:
+        key = suppression_key(address)
+        item = store.get(key["pk"], key["sk"])
+        if item is not None:
+            found[address] = str(item.get("reason", "bounce"))
+    return found
+
+
 @idempotent("mail")
 def _send_once(email: Email, *, idempotency_key: str) -> str:
     settings = get_settings()
-    raw = to_bytes(build_message(email, idempotency_key=idempotency_key))
     domains = sorted({_domain(address) for address in email.to})
-    try:
-        response = aws.client("sesv2").send_email(
-            FromEmailAddress=settings.mail_from,
-            Destination={"ToAddresses": list(email.to)},
-            Content={"Raw": {"Data": raw}},
+    suppressed = suppressions(list(email.to))
+    recipients = [address for address in email.to if address not in suppressed]
+    if not recipients:
+        why = next(iter(suppressed.values()))
+        logger.warning("email not sent: suppressed", kind=email.kind, to_domains=domains)
+        raise AddressSuppressed(
+            f"{email.kind} email not sent: the address is suppressed ({why})",
+            reason=SUPPRESSION_REASONS.get(why, SUPPRESSION_REASONS["bounce"]),
+            code="Suppressed",
         )
+    raw = to_bytes(build_message(email, idempotency_key=idempotency_key))
+    request: dict[str, Any] = {
+        "FromEmailAddress": settings.mail_from,
+        "Destination": {"ToAddresses": recipients},
+        "Content": {"Raw": {"Data": raw}},
+    }
+    if settings.ses_configuration_set:
+        request["ConfigurationSetName"] = settings.ses_configuration_set
+    try:
+        response = aws.client("sesv2").send_email(**request)
     except Exception as exc:
         code = _error_code(exc)
         if code is None:  # not an AWS answer (connection, timeout after botocore's retries)
@@ -110,7 +166,11 @@ def _send_once(email: Email, *, idempotency_key: str) -> str:
             raise TransientError(f"SES unreachable sending {email.kind}") from exc
         if code in PERMANENT_ERRORS:
             logger.error("email rejected", kind=email.kind, to_domains=domains, error_code=code)
-            raise MailError(f"SES rejected {email.kind} email: {code}") from exc
+            raise MailError(
+                f"SES rejected {email.kind} email: {code}",
+                reason=f"SES rejected the message ({code})",
+                code=code,
+            ) from exc
         logger.warning("email not sent", kind=email.kind, to_domains=domains, error_code=code)
         raise TransientError(f"SES failed sending {email.kind}: {code}") from exc
     message_id = str(response["MessageId"])

@@ -146,6 +146,22 @@ class Store:
                 return items
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
+    def page(
+        self, pk: str, prefix: str, *, after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` items of `pk` whose sort key starts with `prefix`, in order, after the
+        sort key `after` (which need not exist); (items, whether more may follow)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":prefix": prefix}),
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = to_item({"pk": pk, "sk": after})
+        resp = self._db.query(**kwargs)
+        return [from_item(i) for i in resp.get("Items", [])], "LastEvaluatedKey" in resp
+
     def query_range(
         self, pk: str, low: str, high: str, *, index: str | None = None
     ) -> list[dict[str, Any]]:

@@ -283,6 +283,7 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
             str(brief["intern_id"]),
             "approved",
             key=f"{brief_id}:approved",
+            brief_id=brief_id,
             title=str(brief["title"]),
             pay_cents=intern_payout(int(brief["budget_cents"]), int(brief.get("fee_bps", 1000))),
             currency=str(brief["currency"]),
@@ -292,6 +293,7 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
             str(brief["intern_id"]),
             "changes_requested",
             key=f"{brief_id}:changes:{rounds + 1}",
+            brief_id=brief_id,
             title=str(brief["title"]),
             comment=comment,
             round=rounds + 1,
@@ -407,6 +409,7 @@ def on_submitted(brief: Mapping[str, Any]) -> None:
         "brief_received",
         to=str(brief["employer_email"]),
         key=f"{brief_id}:brief_received",
+        brief_id=brief_id,
         name=str(brief["employer_name"]),
         title=str(brief["title"]),
         company=str(brief["company"]),
@@ -428,6 +431,7 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
             intern_id,
             "offer",
             key=key,
+            brief_id=brief_id,
             title=str(brief["title"]),
             company=str(brief["company"]),
             hours=int(brief["estimated_hours"]),
@@ -454,6 +458,7 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
                 str(brief["intern_id"]),
                 "work_started",
                 key=key,
+                brief_id=brief_id,
                 title=str(brief["title"]),
                 company=str(brief["company"]),
                 deadline=str(brief["deadline"]),
@@ -523,6 +528,7 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
             "released",
             to=employer,
             key=f"{key}:employer",
+            brief_id=brief_id,
             title=str(brief["title"]),
             role="employer",
             amount_cents=books.released_cents + books.fee_cents,
@@ -534,6 +540,7 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 "released",
                 to=str(intern["email"]),
                 key=f"{key}:intern",
+                brief_id=brief_id,
                 title=str(brief["title"]),
                 role="intern",
                 amount_cents=pay,
@@ -551,6 +558,7 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 "cancelled",
                 to=address,
                 key=f"{key}:{role}",
+                brief_id=brief_id,
                 title=str(brief["title"]),
                 role=role,
                 refunded=bool(refunded),
@@ -780,19 +788,21 @@ def _email_employer(brief: Mapping[str, Any], kind: str, *, key: str, **context:
         kind,
         to=str(brief["employer_email"]),
         key=key,
+        brief_id=str(brief["brief_id"]),
         name=str(brief["employer_name"]),
         title=str(brief["title"]),
         **context,
     )
 
 
-def _email_intern(intern_id: str, kind: str, *, key: str, **context: Any) -> None:
-    """An email to the intern, greeting them by name in their own time zone."""
+def _email_intern(intern_id: str, kind: str, *, key: str, brief_id: str, **context: Any) -> None:
+    """An email to the intern about `brief_id`, greeting them by name in their own time zone."""
     intern = _intern(intern_id)
     notify.send(
         kind,
         to=str(intern["email"]),
         key=key,
+        brief_id=brief_id,
         name=str(intern.get("name", "")),
         timezone=str(intern.get("timezone") or "UTC"),
         **context,

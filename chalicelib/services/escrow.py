@@ -505,6 +505,7 @@ def _remind_onboarding(store: Store, brief: Mapping[str, Any], intern: Mapping[s
             "connect_onboarding",
             to=str(intern["email"]),
             key=f"{brief_id}:connect_onboarding:{clock.today().isoformat()}",
+            brief_id=brief_id,
             name=str(intern.get("name", "")),
             title=str(brief.get("title", "")),
             pay_cents=pay,

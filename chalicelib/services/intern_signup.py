@@ -78,7 +78,13 @@ def _welcome(data: Mapping[str, Any], intern_id: str, onboarding_url: str | None
         context["action_url"] = registered_url()
         context["action_label"] = "See what happens next"
     try:
-        notify.send("intern_welcome", to=intern.email, key=f"{intern_id}:intern_welcome", **context)
+        notify.send(
+            "intern_welcome",
+            to=intern.email,
+            key=f"{intern_id}:intern_welcome",
+            brief_id=None,
+            **context,
+        )
     except (MailError, TransientError):
         # The intern is registered and the API answer carries the onboarding link; the
         # email is the courtesy copy. Logged for follow-up rather than failing the sign-up.

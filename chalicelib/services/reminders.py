@@ -44,52 +44,71 @@ def remind_at(kind: str, brief: dict[str, Any], started: datetime) -> str | None
 
 
 def send_due() -> int:
-    """Send every reminder that is due; safe to run twice (each is sent once per wait)."""
-    from chalicelib.services import engagement, notify
+    """Send every reminder that is due; safe to run twice (each is sent once per wait).
 
+    Each reminder stands on its own: one that fails (bad data, SES unavailable) is logged and
+    counted (`RemindersFailed`) and stays due for the next sweep, and the others are sent. A
+    reminder SES refuses for good is recorded on its brief's timeline and not tried again.
+    """
     store = get_store()
-    now = clock.now()
-    sent = 0
-    for token in store.due_reminders(clock.iso(now)):
-        brief_id, kind = str(token["brief_id"]), str(token["kind"])
-        brief = store.get_brief(brief_id)
-        if not brief or token.get("consumed") or kind not in WAITS:
-            store.reminder_sent(brief_id, kind, str(token["token"]))
-            continue
-        party, waiting_for, _ = WAITS[kind]
-        seconds = window_seconds(kind, brief) or 0
-        created = datetime.fromisoformat(str(token["created_at"]).replace("Z", "+00:00"))
-        ends = created + timedelta(seconds=seconds)
-        digest = hashlib.sha256(str(token["token"]).encode()).hexdigest()[:16]
-        key = f"{brief_id}:{kind}:reminder:{digest}"
-        if party == "intern":
-            intern_id = str(token.get("intern_id") or brief.get("intern_id") or "")
-            intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
-            if intern is None:
-                store.reminder_sent(brief_id, kind, str(token["token"]))
-                continue
-            to, name = str(intern["email"]), str(intern.get("name", ""))
-            action_url = engagement.issue_task_link(brief_id, intern_id)
-            label = {"offer": "Open the offer", "nda": "Sign the NDA"}.get(kind, "Deliver")
-        else:
-            to, name = str(brief["employer_email"]), str(brief["employer_name"])
-            path = "/fund" if kind == "funding" else ""
-            action_url = engagement.issue_manage_link(brief_id, path)
-            label = {"funding": "Fund escrow", "deadline": "Extend or cancel"}.get(kind, "Review")
-        notify.send(
-            "reminder",
-            to=to,
-            key=key,
-            name=name,
-            title=str(brief["title"]),
-            waiting_for=waiting_for,
-            window_end=ends,
-            action_url=action_url,
-            action_label=label,
-        )
-        if store.reminder_sent(brief_id, kind, str(token["token"])):
-            sent += 1
+    sent = failed = 0
+    for token in store.due_reminders(clock.iso(clock.now())):
+        brief_id, kind = str(token.get("brief_id")), str(token.get("kind"))
+        try:
+            if _remind(token):
+                sent += 1
+        except Exception:
+            failed += 1
+            logger.exception("reminder failed", extra={"brief_id": brief_id, "kind": kind})
     if sent:
         logger.info("reminders sent", extra={"count": sent})
         metrics.add_metric(name="RemindersSent", unit="Count", value=sent)
+    if failed:
+        metrics.add_metric(name="RemindersFailed", unit="Count", value=failed)
     return sent
+
+
+def _remind(token: dict[str, Any]) -> bool:
+    """Email the reminder of one waiting token and take it off the index; True when sent."""
+    from chalicelib.services import engagement, notify
+
+    store = get_store()
+    brief_id, kind = str(token["brief_id"]), str(token["kind"])
+    brief = store.get_brief(brief_id)
+    if not brief or token.get("consumed") or kind not in WAITS:
+        store.reminder_sent(brief_id, kind, str(token["token"]))
+        return False
+    party, waiting_for, _ = WAITS[kind]
+    seconds = window_seconds(kind, brief) or 0
+    created = datetime.fromisoformat(str(token["created_at"]).replace("Z", "+00:00"))
+    ends = created + timedelta(seconds=seconds)
+    digest = hashlib.sha256(str(token["token"]).encode()).hexdigest()[:16]
+    key = f"{brief_id}:{kind}:reminder:{digest}"
+    if party == "intern":
+        intern_id = str(token.get("intern_id") or brief.get("intern_id") or "")
+        intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
+        if intern is None:
+            store.reminder_sent(brief_id, kind, str(token["token"]))
+            return False
+        to, name = str(intern["email"]), str(intern.get("name", ""))
+        action_url = engagement.issue_task_link(brief_id, intern_id)
+        label = {"offer": "Open the offer", "nda": "Sign the NDA"}.get(kind, "Deliver")
+    else:
+        to, name = str(brief["employer_email"]), str(brief["employer_name"])
+        path = "/fund" if kind == "funding" else ""
+        action_url = engagement.issue_manage_link(brief_id, path)
+        label = {"funding": "Fund escrow", "deadline": "Extend or cancel"}.get(kind, "Review")
+    message_id = notify.send(
+        "reminder",
+        to=to,
+        key=key,
+        brief_id=brief_id,
+        name=name,
+        title=str(brief["title"]),
+        waiting_for=waiting_for,
+        window_end=ends,
+        action_url=action_url,
+        action_label=label,
+    )
+    # Refused for good (on the timeline already) or sent: either way, not tried again.
+    return store.reminder_sent(brief_id, kind, str(token["token"])) and message_id is not None
