@@ -76,6 +76,14 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
             ],
             "Resource": table,
         },
+        "reconcile_cursor": {
+            "Sid": "ReconcileCursor",
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Resource": table,
+            # Only the reconciler's own item (chalicelib/services/reconcile.STATE_KEY).
+            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["RECONCILE"]}},
+        },
         "mail": {
             "Sid": "Email",
             "Effect": "Allow",
@@ -147,8 +155,9 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "files_read",
         "files_list",
     ),
-    # Reads the books and Stripe's objects; changes nothing (money questions are for people).
-    "reconcile": (*BASE, "secrets", "table_read", "dead_letter"),
+    # Reads the books and Stripe's objects and reports; writes only its own pass cursor
+    # (one leased item), never money (money questions are for people).
+    "reconcile": (*BASE, "secrets", "table_read", "reconcile_cursor", "dead_letter"),
     "send_reminders": (*STEP, "dead_letter"),
     "match": STEP,
     # Picks the next shortlisted intern; the offer email goes out when its wait registers.

@@ -79,6 +79,10 @@ def actions(template: dict, role: str) -> set[str]:
     return found
 
 
+def _listed(action: str | list[str]) -> list[str]:
+    return [action] if isinstance(action, str) else list(action)
+
+
 def role_of(template: dict, function: str) -> str:
     return str(template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0])
 
@@ -148,7 +152,15 @@ def test_every_function_has_its_own_least_privilege_role(expanded: dict) -> None
     api = actions(expanded, role_of(expanded, "APIHandler"))
     assert {"states:StartExecution", "s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= api
     reconcile = actions(expanded, role_of(expanded, "Reconcile"))
-    assert not reconcile & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert "dynamodb:DeleteItem" not in reconcile
+    cursor = [
+        s
+        for s in statements(expanded, role_of(expanded, "Reconcile"))
+        if {"dynamodb:PutItem", "dynamodb:UpdateItem"} & set(_listed(s["Action"]))
+    ]
+    assert [s["Condition"] for s in cursor] == [
+        {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["RECONCILE"]}}
+    ]  # its own pass cursor only
     assert not reconcile & {"ses:SendEmail", "states:StartExecution", "s3:PutObject"}
     for step in STEPS:
         granted = actions(expanded, role_of(expanded, step))
