@@ -35,6 +35,7 @@ import time
 import traceback
 import uuid
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,19 +330,7 @@ def provision(session: Any) -> dict[str, str]:
     for mapping in template.get("Mappings", {}).values():  # the twin's stage maps like dev
         mapping.setdefault(STAGE, mapping.get("dev"))
     attrs: dict[str, str] = {}
-    resolver = Resolver(
-        template,
-        {
-            "Stage": STAGE,
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            # The public base URL the twin serves (empty: the app's own local default).
-            "BaseUrl": os.environ.get("BASE_URL", ""),
-            "StripePublishableKey": os.environ.get("STRIPE_PUBLISHABLE_KEY", LOCAL_PUBLISHABLE_KEY),
-        },
-        attrs,
-    )
+    resolver = Resolver(template, template_parameters(os.environ), attrs)
     resources = template["Resources"]
 
     # Lambda functions: one per chalice @app.lambda_function, named by its logical id.
@@ -551,6 +540,20 @@ def create_app_secrets(session: Any, resolver: Any, resources: dict[str, Any]) -
 _NAME_PROPERTIES = ("TableName", "BucketName", "Name", "EmailIdentity", "StateMachineName")
 
 
+def template_parameters(environ: Mapping[str, str]) -> dict[str, str]:
+    """The stack parameters the twin deploys the template with (`aws cloudformation deploy
+    --parameter-overrides` on AWS): the stage, and what the twin's environment says."""
+    return {
+        "Stage": STAGE,
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        # The public base URL the twin serves (its path prefix included).
+        "BaseUrl": environ.get("BASE_URL", ""),
+        "StripePublishableKey": environ.get("STRIPE_PUBLISHABLE_KEY", LOCAL_PUBLISHABLE_KEY),
+    }
+
+
 def attach_environment(twin: Twin) -> dict[str, str]:
     """The environment of the running `twin`'s functions, for another process that attaches to
     it (`make reconcile`, tests): the twin's settings and the template's function variables, with
@@ -566,9 +569,8 @@ def attach_environment(twin: Twin) -> dict[str, str]:
         os.environ.clear()
         os.environ.update(saved)
     template = load_template()
-    params = {"Stage": STAGE, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
     attrs: dict[str, str] = {}
-    resolver = Resolver(template, {**params, "AWS::Partition": "aws"}, attrs)
+    resolver = Resolver(template, template_parameters(env), attrs)
     for logical, res in template["Resources"].items():
         props = res.get("Properties", {})
         for key in _NAME_PROPERTIES:
