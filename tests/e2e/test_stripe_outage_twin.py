@@ -61,9 +61,10 @@ def finance_event(twin: RunningTwin, event_type: str, brief_id: str) -> dict[str
         inbox = requests.get(f"{twin.url}/_local/finance-inbox.json", timeout=10).json()
         for delivery in inbox:
             body = delivery["body"]
-            if isinstance(body, dict) and body.get("type") == event_type:
-                if body.get("data", {}).get("brief_id") == brief_id:
-                    return dict(body)
+            if not isinstance(body, dict) or body.get("type") != event_type:
+                continue
+            if body.get("data", {}).get("brief_id") == brief_id:
+                return dict(body)
         return None
 
     return eventually(find, timeout=20, every=0.2)
