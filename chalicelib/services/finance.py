@@ -6,6 +6,8 @@
                              and an email to finance
     handle_finance_webhook   POST /webhooks/finance: Standard Webhooks verification, each webhook
                              id once, each decision once per payout whatever its webhook id
+                             (`payout.retry` resumes a failed payout or refund now:
+                             services/payout_failures.py; `send_signed` tells finance of it)
     on_dispute / reminder    the Dispute wait's emails; the PayoutReminder / DisputeReminder loops
     payouts_view, ledger_csv the books, behind the finance API key (stored as its SHA-256)
 
@@ -1099,6 +1101,7 @@ def finance_page(key: str | None) -> Response:
         tokened=True,
         pending=view["pending"],
         recent=view["recent"],
+        attention=view["attention"],
         money=money,
         key=key,
         today=clock.today().isoformat(),

@@ -45,6 +45,16 @@ def execution_status(twin: RunningTwin, brief_id: str) -> str:
     return str(desc["status"])
 
 
+def ends_succeeded(twin: RunningTwin, brief_id: str) -> None:
+    """The execution ends SUCCEEDED (a moment after the brief's terminal status is written)."""
+
+    def ended() -> str | None:
+        status = execution_status(twin, brief_id)
+        return None if status == "RUNNING" else status
+
+    assert eventually(ended, timeout=20, every=0.2) == "SUCCEEDED"
+
+
 def waiting_visibly(twin: RunningTwin, brief_id: str, token: str, kind: str) -> dict[str, Any]:
     """The brief once its failed money step waits (after the step's in-place retries)."""
 
@@ -102,7 +112,7 @@ def test_an_outage_during_release_waits_visibly_and_recovers_by_itself(twin: Run
     assert final["escrow"]["released_cents"] == transfer["amount"] == 54_000
     assert final["escrow"]["held_cents"] == 0
     assert final["attention"] is None
-    assert execution_status(twin, brief_id) == "SUCCEEDED"
+    ends_succeeded(twin, brief_id)
 
 
 def test_an_outage_during_a_dispute_refund_waits_visibly_and_recovers(twin: RunningTwin) -> None:
@@ -129,7 +139,7 @@ def test_an_outage_during_a_dispute_refund_waits_visibly_and_recovers(twin: Runn
     (refund,) = stripe_list(twin, "refunds", payment_intent=pi)
     assert final["escrow"]["refunded_cents"] == refund["amount"] == 60_000
     assert final["escrow"]["held_cents"] == 0
-    assert execution_status(twin, brief_id) == "SUCCEEDED"
+    ends_succeeded(twin, brief_id)
 
 
 def test_an_outage_during_a_split_recovers_with_one_transfer_and_one_refund(
@@ -155,3 +165,4 @@ def test_an_outage_during_a_split_recovers_with_one_transfer_and_one_refund(
     assert escrow["released_cents"] == transfer["amount"] == 27_000
     assert escrow["refunded_cents"] == refund["amount"] == 30_000
     assert escrow["held_cents"] == 0
+    ends_succeeded(twin, brief_id)

@@ -121,12 +121,18 @@ def retry(desk: Finance, **data: str) -> Any:
     return desk.post({"type": "payout.retry", "data": data})
 
 
-def api_view(money: Money, brief_id: str) -> dict[str, Any]:
-    """GET /api/briefs/{id} with a manage token of the brief."""
+def manage_token(brief_id: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
     from chalicelib.services import engagement
 
     url = engagement.issue_manage_link(brief_id)
-    token = url.split("key=")[1] if "key=" in url else url.rsplit("/", 1)[1]
+    return parse_qs(urlsplit(url).query)["key"][0]
+
+
+def api_view(money: Money, brief_id: str) -> dict[str, Any]:
+    """GET /api/briefs/{id} with a manage token of the brief."""
+    token = manage_token(brief_id)
     response = money.client.http.get(
         f"/api/briefs/{brief_id}", headers={"Authorization": f"Bearer {token}"}
     )
@@ -184,7 +190,11 @@ def test_a_refused_transfer_waits_visibly_until_finance_retries_then_pays_once(
     assert event["data"]["amount_cents"] == 54_000
     intern_email = str(intern_profile(intern_id)["email"])
     assert [m for m in mails_to(intern_email) if "delayed" in m.subject.lower()]
-    # A metric for the alarm.
+    # The brief page and finance's books show it; a metric for the alarm.
+    page = money.client.http.get(f"/briefs/{brief_id}?key={manage_token(brief_id)}")
+    assert "The payout to the intern is delayed" in page.body.decode()
+    books = desk.get("/api/finance/payouts").json_body
+    assert [(a["brief_id"], a["kind"]) for a in books["attention"]] == [(brief_id, "payout_failed")]
     assert "PayoutsFailed" in metric_names()
     assert money.transfers(brief_id) == []
 
@@ -202,6 +212,7 @@ def test_a_refused_transfer_waits_visibly_until_finance_retries_then_pays_once(
     figures = escrow_of(brief_id)
     assert figures["released_cents"] == 54_000 and figures["held_cents"] == 0
     assert api_view(money, brief_id)["attention"] is None
+    assert desk.get("/api/finance/payouts").json_body["attention"] == []
     assert any("went through" in str(e["detail"]) for e in timeline(brief_id))
     assert reconciled(brief_id) == []
 
