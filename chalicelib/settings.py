@@ -41,6 +41,9 @@ class Windows(BaseModel):
     )
     review_seconds: int = Field(7 * DAY, ge=1, validation_alias="REVIEW_WINDOW_SECONDS")
     payout_reminder_seconds: int = Field(DAY, ge=1, validation_alias="PAYOUT_REMINDER_SECONDS")
+    # A payout or refund Stripe refused, or could not make through an outage, is retried
+    # automatically this often (finance's `payout.retry` retries at once).
+    payout_retry_seconds: int = Field(HOUR, ge=1, validation_alias="PAYOUT_RETRY_SECONDS")
     # The intern always has until the brief's deadline; a value here only caps that window
     # (tests and demos shorten it to seconds). 0: no cap, the production default.
     work_seconds: int = Field(0, ge=0, validation_alias="WORK_WINDOW_SECONDS")

@@ -551,6 +551,10 @@ class Store:
             if not _is_condition_failure(exc):
                 raise
 
+    def delete(self, pk: str, sk: str) -> None:
+        """Delete one item (nothing happens when it does not exist)."""
+        self._db.delete_item(TableName=self.table, Key=to_item({"pk": pk, "sk": sk}))
+
     def set_fields(self, pk: str, sk: str, fields: Mapping[str, Any]) -> None:
         """SET descriptive `fields` on an existing item (NotFound when it does not exist)."""
         op = self.update_op(

@@ -296,3 +296,24 @@ def list_refunds(payment_intent_id: str) -> list[Movement]:
         Movement(str(r["id"]), int(r["amount"]), status=str(r.get("status")))
         for r in _all(client().v1.refunds.list, {"payment_intent": payment_intent_id})
     ]
+
+
+def find_transfer(transfer_group: str, step: str) -> Movement | None:
+    """The Transfer an earlier attempt of `step` made (its metadata names the step), if any.
+
+    Stripe keeps idempotency keys for 24 hours; a step retried later (a payout that waited
+    through a long outage) looks here first, so it records the transfer instead of making one.
+    """
+    for t in _all(client().v1.transfers.list, {"transfer_group": transfer_group}):
+        if (t.get("metadata") or {}).get("step") == step:
+            return Movement(str(t["id"]), int(t["amount"]), int(t.get("amount_reversed") or 0))
+    return None
+
+
+def find_refund(payment_intent_id: str, step: str) -> Movement | None:
+    """The Refund an earlier attempt of `step` made (not failed or canceled), if any."""
+    for r in _all(client().v1.refunds.list, {"payment_intent": payment_intent_id}):
+        status = str(r.get("status"))
+        if (r.get("metadata") or {}).get("step") == step and status not in ("failed", "canceled"):
+            return Movement(str(r["id"]), int(r["amount"]), status=status)
+    return None

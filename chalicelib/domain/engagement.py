@@ -21,7 +21,10 @@ The states are the step names of PRODUCT.md's flow table. Transition decisions:
 - DISPUTED waits for finance: release → RELEASING, refund → REFUNDED, split → RELEASING
   (transfer of the intern's share, rest refunded) or straight to COMPLETED when the split
   was settled in one step. It is not terminal here because it has these exits.
-- RELEASING → COMPLETED only (transient Stripe errors are retried inside the step).
+- RELEASING → COMPLETED only. Stripe's blips are retried in place; a transfer Stripe refuses
+  or cannot make through a longer outage keeps the engagement in RELEASING, visibly waiting
+  (the brief's `attention`, services/payout_failures.py), retried hourly or by finance. A
+  failed refund likewise keeps the status it had. No extra public status is needed.
 - TERMINAL = COMPLETED, UNMATCHED, CANCELLED, REFUNDED: no outgoing transitions.
 """
 

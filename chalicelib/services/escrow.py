@@ -16,7 +16,9 @@ is `LEDGER#<kind>:<Stripe object id>` and must be new.
 
 Every Stripe call carries an idempotency key from the engagement and the step. A step that
 crashes after Stripe moved the money but before the commit is retried by Step Functions: Stripe
-replays the same Transfer/Refund for the same key, and the commit then records it once.
+replays the same Transfer/Refund for the same key, and the commit then records it once. A step
+that failed and waits (`STUCK`, services/payout_failures.py) may be retried after Stripe forgot
+the key (24 hours): it first looks for the movement in Stripe's record by its metadata `step`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from chalicelib.web import urls
 LEDGER_PREFIX = "LEDGER#"
 FUNDED = "escrow_funded_cents"
 HELD = "escrow_held_cents"
+STUCK = "money_stuck"  # a failed payout/refund episode (services/payout_failures.py)
 OPEN_PK = "ESCROW#OPEN"  # one marker per engagement with a PaymentIntent: what reconcile reads
 MARKER_LIFETIME = timedelta(days=100)  # "recent": longer than any engagement lives
 
@@ -581,6 +584,10 @@ def _transfer(
     brief: Mapping[str, Any], amount: int, destination: str, *, step: str
 ) -> gateway.Movement:
     brief_id = str(brief["brief_id"])
+    if brief.get(STUCK):  # an earlier attempt failed: Stripe may have applied it, key forgotten
+        found = gateway.find_transfer(brief_id, step)
+        if found is not None:
+            return found
     try:
         return gateway.create_transfer(
             amount_cents=amount,
@@ -599,6 +606,10 @@ def _transfer(
 
 def _refund(brief: Mapping[str, Any], amount: int, *, step: str) -> gateway.Movement:
     brief_id = str(brief["brief_id"])
+    if brief.get(STUCK):  # as in _transfer: find what an earlier attempt made
+        found = gateway.find_refund(str(brief["payment_intent_id"]), step)
+        if found is not None:
+            return found
     return gateway.create_refund(
         payment_intent_id=str(brief["payment_intent_id"]),
         amount_cents=amount,

@@ -6,6 +6,8 @@
                              and an email to finance
     handle_finance_webhook   POST /webhooks/finance: Standard Webhooks verification, each webhook
                              id once, each decision once per payout whatever its webhook id
+                             (`payout.retry` resumes a failed payout or refund now:
+                             services/payout_failures.py; `send_signed` tells finance of it)
     on_dispute / reminder    the Dispute wait's emails; the PayoutReminder / DisputeReminder loops
     payouts_view, ledger_csv the books, behind the finance API key (stored as its SHA-256)
 
@@ -37,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
 from chalice.app import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.adapters import clock, tokens
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
@@ -96,10 +98,24 @@ class ResolvedData(_Data):
     resolved_by: str = Field("finance", min_length=1, max_length=200)
 
 
+class RetryData(_Data):
+    """`payout.retry`: retry a failed payout (by payout_id) or refund (by brief_id) now."""
+
+    payout_id: str | None = Field(None, min_length=1, max_length=100)
+    brief_id: str | None = Field(None, min_length=1, max_length=100)
+    retried_by: str = Field("finance", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_id(self) -> RetryData:
+        if (self.payout_id is None) == (self.brief_id is None):
+            raise ValueError("give exactly one of payout_id and brief_id")
+        return self
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    type: Literal["payout.approved", "payout.rejected", "dispute.resolved"]
+    type: Literal["payout.approved", "payout.rejected", "dispute.resolved", "payout.retry"]
     data: dict[str, Any]
 
 
@@ -320,6 +336,28 @@ def deliver_approval_request(payout: Mapping[str, Any]) -> bool:
     return False
 
 
+def send_signed(msg_id: str, body: Mapping[str, Any]) -> bool:
+    """POST another signed event (e.g. `payout.failed`) to FINANCE_WEBHOOK_URL, up to
+    DELIVERY_ATTEMPTS tries with backoff; True once delivered. Same message id on every try."""
+    url = get_settings().finance_webhook_url
+    if not url:
+        logger.warning("FINANCE_WEBHOOK_URL is not set: finance is told by email only")
+        return False
+    payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    for attempt in range(DELIVERY_ATTEMPTS):
+        status, error = _post(url, payload, signed_headers(msg_id, payload))
+        if status is not None and 200 <= status < 300:
+            return True
+        logger.warning(
+            "finance webhook attempt failed",
+            extra={"webhook_id": msg_id, "status": status, "error": error},
+        )
+        if attempt < DELIVERY_ATTEMPTS - 1:
+            _sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+    metrics.add_metric(name="FinanceWebhookUndelivered", unit="Count", value=1)
+    return False
+
+
 def _next_attempt(store: Store, payout_id: str) -> int:
     """The attempt's number, from an atomic counter on the payout."""
     resp = store.update_op(
@@ -413,7 +451,8 @@ def handle_finance_webhook(
         event = _Event.model_validate(raw)
     except ValidationError:
         raise BadRequest(
-            "type must be payout.approved, payout.rejected or dispute.resolved, with data."
+            "type must be payout.approved, payout.rejected, dispute.resolved or payout.retry, "
+            "with data."
         ) from None
     store = get_store()
     receipt = _receipt(msg_id, event.type)
@@ -429,6 +468,13 @@ def handle_finance_webhook(
         rejected = _data(RejectedData, event.data)
         return _decide_payout(
             store, receipt, rejected.payout_id, REJECTED, rejected.rejected_by, rejected.reason
+        )
+    if event.type == "payout.retry":
+        from chalicelib.services import payout_failures
+
+        again = _data(RetryData, event.data)
+        return payout_failures.retry(
+            receipt, payout_id=again.payout_id, brief_id=again.brief_id, by=again.retried_by
         )
     return _resolve_dispute(store, receipt, _data(ResolvedData, event.data))
 
@@ -840,9 +886,12 @@ def payouts_view() -> dict[str, Any]:
     for status in DECIDED:
         recent += _index(f"{status}#", newest_first=True, since=f"{status}#{since}")
     recent.sort(key=lambda p: str(p.get("decided_at") or p["created_at"]), reverse=True)
+    from chalicelib.services import payout_failures
+
     return {
         "pending": [_public(p) for p in pending],
         "recent": [_public(p) for p in recent[:RECENT_LIMIT]],
+        "attention": payout_failures.open_episodes(),
     }
 
 
@@ -1054,6 +1103,7 @@ def finance_page(key: str | None) -> Response:
         tokened=True,
         pending=view["pending"],
         recent=view["recent"],
+        attention=view["attention"],
         money=money,
         key=key,
         today=clock.today().isoformat(),

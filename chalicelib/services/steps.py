@@ -15,7 +15,17 @@ from chalicelib.domain.engagement import TERMINAL, TRANSITIONS, Status
 from chalicelib.observability import logger, metrics
 
 WaitKind = Literal[
-    "offer", "nda", "funding", "work", "deadline", "review", "payout", "dispute", "account"
+    "offer",
+    "nda",
+    "funding",
+    "work",
+    "deadline",
+    "review",
+    "payout",
+    "dispute",
+    "account",
+    "payout_failed",
+    "refund_failed",
 ]
 TerminalStatus = Literal["COMPLETED", "UNMATCHED", "CANCELLED", "REFUNDED"]
 
@@ -31,6 +41,9 @@ WAITS: dict[str, Status] = {
     "dispute": Status.DISPUTED,
     "account": Status.RELEASING,  # the intern's Stripe account is not ready to be paid yet
 }
+# Waits after a failed money step (services/payout_failures.py): a payout waits in RELEASING,
+# a refund in whatever status the engagement had; the timeline and `attention` say why.
+FAILURE_WAITS = frozenset({"payout_failed", "refund_failed"})
 
 
 WAIT_DETAILS: dict[str, str] = {
@@ -68,6 +81,7 @@ class StepEvent(BaseModel):
     intern_id: str | None = None
     status: TerminalStatus | None = None
     entered: str = ""
+    failure: dict[str, Any] | None = None  # the failed step's {"Error", "Cause"} (its Catch)
 
 
 class StepError(Exception):
@@ -203,6 +217,8 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     from chalicelib.services import engagement
 
     store = get_store()
+    if event.kind in FAILURE_WAITS:
+        return _await_retry(store, event)
     status = WAITS[event.kind]
     from chalicelib.adapters import clock
     from chalicelib.services.reminders import remind_at
@@ -239,6 +255,17 @@ def await_party(event: StepEvent) -> dict[str, Any]:
         task_token=event.task_token,
         intern_id=event.intern_id,
     )
+    logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
+    return {"waiting": event.kind}
+
+
+def _await_retry(store: Store, event: StepEvent) -> dict[str, Any]:
+    """A payout or refund failed: wait visibly for finance's retry or the retry window."""
+    from chalicelib.services import payout_failures
+
+    assert event.kind is not None and event.task_token is not None
+    store.save_task_token(event.brief_id, event.kind, event.task_token, event.execution)
+    payout_failures.on_wait(_brief(store, event.brief_id), event.kind, event.failure)
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
 
@@ -280,23 +307,26 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
 def release(event: StepEvent) -> dict[str, Any]:
     """RELEASING: transfer what escrow holds, less the fee, to the intern (or finance's split).
 
-    Raises PayoutAccountNotReady (retried by the state machine, the intern reminded) while the
-    intern's Stripe account cannot receive transfers, and TransientError when Stripe is down.
+    Raises PayoutAccountNotReady (the AwaitPayoutAccount wait, the intern reminded) while the
+    intern's Stripe account cannot receive transfers; any other failure (TransientError when
+    Stripe is down, StripeRejected when it refuses) is recorded and waits in PayoutFailed.
     """
-    from chalicelib.services import escrow
+    from chalicelib.services import escrow, payout_failures
 
     store = get_store()
-    _advance(store, event.brief_id, to=Status.RELEASING, detail="Releasing the payment")
-    result = escrow.settle_release(event.brief_id)
+    with payout_failures.watch(event.brief_id, "release"):  # a failure waits (PayoutFailed)
+        _advance(store, event.brief_id, to=Status.RELEASING, detail="Releasing the payment")
+        result = escrow.settle_release(event.brief_id)
     logger.info("release", extra={"brief_id": event.brief_id, **result})
     return result
 
 
 def refund(event: StepEvent) -> dict[str, Any]:
     """Refund whatever escrow holds to the employer (nothing when it was never funded)."""
-    from chalicelib.services import escrow
+    from chalicelib.services import escrow, payout_failures
 
-    result = escrow.refund_escrow(event.brief_id)
+    with payout_failures.watch(event.brief_id, "refund"):  # a failure waits (RefundFailed)
+        result = escrow.refund_escrow(event.brief_id)
     logger.info("refund", extra={"brief_id": event.brief_id, **result})
     return result
 

@@ -56,6 +56,10 @@ cancelled                   role      title*, role*, refunded* (bool), refund_ce
                                       currency, reason; action_url optional
 dispute_opened              role      title*, role*, brief_id*, comment, amount_cents,
                                       currency; action_url optional
+money_delayed               role      title*, role*, movement* ("payout" or "refund"),
+                                      amount_cents*, currency*, reason* (why it failed),
+                                      brief_id*, window_end* (next automatic retry),
+                                      payout_id; action_url optional
 reminder                    anyone    title*, waiting_for* (what is waiting, e.g. "answer
                                       the offer"), window_end*, action_url*,
                                       action_label* (the step's button)
@@ -115,6 +119,9 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "{{ ' is on its way to you' if role == 'intern' else ' released' }} for “{{ title }}”",
         "cancelled": "“{{ title }}” was cancelled{{ ' and refunded' if refunded else '' }}",
         "dispute_opened": "Dispute opened on “{{ title }}”",
+        "money_delayed": "{% if role == 'finance' %}{{ movement|capitalize }} failed{% else %}"
+        "Your {{ movement }} is delayed{% endif %}: {{ amount_cents|money(currency) }}"
+        " for “{{ title }}”",
         "reminder": "Reminder: {{ waiting_for }} by {{ window_end|when }} — {{ title }}",
         "connect_onboarding": "{{ 'Connect Stripe to receive your ' ~ pay_cents|money(currency)"
         " if pay_cents else 'Connect your Stripe account to get paid' }}",
@@ -211,6 +218,22 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             "role",
             ("title", "role", "brief_id"),
             {"comment": "", "amount_cents": None, "currency": "usd"},
+            "Open the project",
+            action_required=False,
+        ),
+        "money_delayed": _Kind(
+            "role",
+            (
+                "title",
+                "role",
+                "movement",
+                "amount_cents",
+                "currency",
+                "reason",
+                "brief_id",
+                "window_end",
+            ),
+            {"payout_id": ""},
             "Open the project",
             action_required=False,
         ),

@@ -27,6 +27,7 @@ WINDOWS = {
     "deadline_decision_seconds": 2,
     "review_seconds": 2,
     "payout_reminder_seconds": 30,
+    "payout_retry_seconds": 3,
     "work_seconds": 30,
 }
 

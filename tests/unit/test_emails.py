@@ -77,6 +77,16 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "released": {"title": HOSTILE, "role": "intern", "amount_cents": 21_600, "currency": "usd"},
     "cancelled": {"title": HOSTILE, "role": "employer", "refunded": True, "refund_cents": 24_000},
     "dispute_opened": {"title": HOSTILE, "role": "finance", "brief_id": "br_7"},
+    "money_delayed": {
+        "title": HOSTILE,
+        "role": "intern",
+        "movement": "payout",
+        "amount_cents": 21_600,
+        "currency": "usd",
+        "reason": "Stripe refused it: No such destination <acct_x>",
+        "brief_id": "br_7",
+        "window_end": WINDOW_END,
+    },
     "reminder": {
         "title": HOSTILE,
         "waiting_for": "fund escrow",
@@ -94,6 +104,7 @@ INFORMATIVE = {
     "released",
     "cancelled",
     "dispute_opened",
+    "money_delayed",
 }
 # What each subject must say so the reader knows what the email is about before opening it.
 SUBJECT_WORDS = {
@@ -111,6 +122,7 @@ SUBJECT_WORDS = {
     "released": "on its way",
     "cancelled": "cancelled and refunded",
     "dispute_opened": "Dispute",
+    "money_delayed": "payout is delayed",
     "reminder": "Reminder: fund escrow",
     "connect_onboarding": "Stripe",
     "intern_welcome": "Welcome",
@@ -300,3 +312,13 @@ def test_recipients_are_checked(to: list[str]) -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown email kind"):
         render_email("../base", "ada@example.com", title="x", action_url=URL)
+
+
+def test_finance_hears_why_a_payout_failed_and_how_to_retry_it() -> None:
+    email = _render("money_delayed", role="finance", payout_id="po_42")
+    assert email.subject.startswith("Payout failed: USD 216.00")
+    assert "No such destination" in email.text and "payout.retry" in email.text
+    assert '{"payout_id": "po_42"}' in email.text
+    refund = _render("money_delayed", role="employer", movement="refund")
+    assert refund.subject.startswith("Your refund is delayed")
+    assert "payout.retry" not in refund.text

@@ -74,3 +74,56 @@ def test_substitutions_cover_every_placeholder_and_name_the_step_functions() -> 
 def test_a_missing_substitution_is_an_error() -> None:
     with pytest.raises(KeyError):
         substitute('{"FunctionName": "${NopeFunctionArn}"}', {})
+
+
+# -- money never ends an execution (issue 12: 4, issue 16: 1) ----------------------------------
+
+MONEY_STEPS = {"Release": "payout_failed", "Refund": "refund_failed"}
+
+
+def _reachable(start: str, *, stop: str) -> set[str]:
+    """States reachable from `start` without passing through `stop` again."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = STATES[name]
+        nxt = {state["Next"]} if "Next" in state else set()
+        nxt |= {c["Next"] for c in state.get("Catch", [])}
+        nxt |= {c["Next"] for c in state.get("Choices", [])}
+        if "Default" in state:
+            nxt.add(state["Default"])
+        todo.extend(n for n in nxt if n != stop)
+    return seen
+
+
+@pytest.mark.parametrize("step", sorted(MONEY_STEPS))
+def test_a_money_step_that_fails_waits_visibly_and_comes_back(step: str) -> None:
+    state = STATES[step]
+    caught = {tuple(c["ErrorEquals"]): c["Next"] for c in state["Catch"]}
+    assert "StepFailed" not in caught.values()
+    wait_name = caught[("States.ALL",)]
+    wait = STATES[wait_name]
+    assert wait["Resource"].endswith(".waitForTaskToken")
+    assert wait["Parameters"]["Payload"]["kind"] == MONEY_STEPS[step]
+    assert wait["Parameters"]["Payload"]["failure.$"] == "$.failure"
+    assert wait["TimeoutSecondsPath"] == "$.windows.payout_retry_seconds"
+    assert wait["Next"] == step  # finance's payout.retry
+    timeout = next(c for c in wait["Catch"] if c["ErrorEquals"] == ["States.Timeout"])
+    assert timeout["Next"] == step  # the periodic automatic retry
+    # Whatever fails on the way, the loop leads back to the step, never to StepFailed.
+    assert "StepFailed" not in _reachable(wait_name, stop=step)
+
+
+@pytest.mark.parametrize("step", sorted(MONEY_STEPS))
+def test_a_money_step_retries_stripe_blips_in_place_with_a_bounded_delay(step: str) -> None:
+    (transient,) = [r for r in STATES[step]["Retry"] if "TransientError" in r["ErrorEquals"]]
+    assert transient["BackoffRate"] >= 1.5 and transient["MaxDelaySeconds"] <= 60
+    assert "StripeRejected" not in transient["ErrorEquals"]  # a refusal waits at once
+
+
+def test_the_automatic_payout_retry_is_hourly_by_default() -> None:
+    assert Windows().payout_retry_seconds == 3600
