@@ -28,7 +28,7 @@ from tests.e2e.flow import (
     wait_email,
     wait_status,
 )
-from tests.e2e.test_finance_twin import approval_request, send_finance
+from tests.e2e.test_finance_twin import finance_approves_until_completed
 
 pytestmark = pytest.mark.browser
 
@@ -131,18 +131,6 @@ def test_intern_journey_and_employer_review(site: RunningTwin, page: Any, tmp_pa
     page.screenshot(path=str(tmp_path / "brief-after-approval.png"), full_page=True)
 
     # Finance approves the payout through its signed webhook; the intern is paid, exactly.
-    payout_id = approval_request(twin, brief_id)["body"]["data"]["payout_id"]
-    decision = send_finance(
-        twin, "payout.approved", {"payout_id": payout_id, "approved_by": "ada@finance.example"}
-    )
-    assert decision.status_code == 200, decision.text
-    done = wait_status(twin, brief_id, token, "COMPLETED")
-    escrow = done["escrow"]
-    assert (escrow["funded_cents"], escrow["released_cents"], escrow["fee_cents"]) == (
-        60_000,
-        54_000,
-        6_000,
-    )
-    assert escrow["held_cents"] == 0 and escrow["refunded_cents"] == 0
+    finance_approves_until_completed(twin, brief_id, token)
     page.goto(brief_url)
     assert status_badge(page) == "Completed"

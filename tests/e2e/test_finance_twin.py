@@ -78,6 +78,35 @@ def send_finance(
     return requests.post(f"{twin.url}/webhooks/finance", data=payload, headers=headers, timeout=30)
 
 
+def finance_approves_until_completed(
+    twin: RunningTwin, brief_id: str, token: str
+) -> dict[str, Any]:
+    """Finance approves the pending payout through its signed webhook; the brief's view once
+    COMPLETED, after checking the money is exact: 60,000 funded, 54,000 transferred to the
+    intern (one Stripe transfer), 6,000 fee, nothing held or refunded."""
+    payout_id = approval_request(twin, brief_id)["body"]["data"]["payout_id"]
+    decision = send_finance(
+        twin, "payout.approved", {"payout_id": payout_id, "approved_by": "ada@finance.example"}
+    )
+    assert decision.status_code == 200, decision.text
+    final = wait_status(twin, brief_id, token, "COMPLETED")
+    escrow = final["escrow"]
+    assert (escrow["funded_cents"], escrow["released_cents"], escrow["fee_cents"]) == (
+        60_000,
+        54_000,
+        6_000,
+    )
+    assert escrow["refunded_cents"] == 0 and escrow["held_cents"] == 0
+    transfers = requests.get(
+        f"{twin.stripe_url}/v1/transfers",
+        params={"transfer_group": brief_id},
+        headers={"Authorization": "Bearer sk_test_local_twin"},
+        timeout=10,
+    ).json()["data"]
+    assert [(t["amount"], t["currency"]) for t in transfers] == [(54_000, "usd")]
+    return final
+
+
 def approved_delivery(twin: RunningTwin, title: str) -> tuple[str, str, str, dict[str, Any]]:
     """Brief → offer → accept → fund (card confirmed with Stripe) → deliver → approve:
     (brief_id, manage token, employer email, intern)."""

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.e2e.conftest import PRODUCTION_WINDOWS, RunningTwin, running_twin
 from tests.e2e.flow import act, employer, engaged, fund, view, wait_email, wait_status
-from tests.e2e.test_finance_twin import approval_request, send_finance
+from tests.e2e.test_finance_twin import finance_approves_until_completed
 
 pytestmark = pytest.mark.e2e
 
@@ -45,27 +44,7 @@ def test_the_whole_journey_completes_on_production_defaults(production_twin: Run
     assert approved.status_code == 200, approved.text
     wait_status(twin, brief_id, token, "PAYOUT_APPROVAL")
 
-    payout_id = approval_request(twin, brief_id)["body"]["data"]["payout_id"]
-    decision = send_finance(
-        twin, "payout.approved", {"payout_id": payout_id, "approved_by": "ada@finance.example"}
-    )
-    assert decision.status_code == 200, decision.text
-
-    final = wait_status(twin, brief_id, token, "COMPLETED")
-    escrow = final["escrow"]
-    assert (escrow["funded_cents"], escrow["released_cents"], escrow["fee_cents"]) == (
-        60_000,
-        54_000,
-        6_000,
-    )
-    assert escrow["refunded_cents"] == 0 and escrow["held_cents"] == 0
-    transfers = requests.get(
-        f"{twin.stripe_url}/v1/transfers",
-        params={"transfer_group": brief_id},
-        headers={"Authorization": "Bearer sk_test_local_twin"},
-        timeout=10,
-    ).json()["data"]
-    assert [(t["amount"], t["currency"]) for t in transfers] == [(54_000, "usd")]
+    finance_approves_until_completed(twin, brief_id, token)
     wait_email(twin, intern["email"], "is on its way to you")
     statuses = [e["status"] for e in view(twin, brief_id, token)["timeline"]]
     assert "DEADLINE_MISSED" not in statuses and statuses[-1] == "COMPLETED"
