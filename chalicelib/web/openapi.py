@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from datetime import date, timedelta
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -65,16 +66,24 @@ _MODELS: Final[list[type[BaseModel]]] = [
     s.UploadForm,
     s.StripeEvent,
     s.StripeReceipt,
-    s.FinanceEvent,
+    s.PayoutApprovedEvent,
+    s.PayoutRejectedEvent,
+    s.DisputeResolvedEvent,
     s.FinanceReceipt,
     s.Payouts,
 ]
 
 
 def document(server_url: str) -> dict[str, Any]:
-    """The document, with `server_url` (the public base URL, stage prefix included)."""
+    """The document, with `server_url` (the public base URL, stage prefix included) and the
+    brief example's deadline two weeks from today (so the example is a valid brief)."""
+    from chalicelib.services.briefs import deadline_bounds
+
     doc = copy.deepcopy(_static())
     doc["servers"] = [{"url": server_url.rstrip("/") or "/"}]
+    earliest = date.fromisoformat(deadline_bounds()[0])
+    example = doc["paths"]["/api/briefs"]["post"]["requestBody"]["content"][JSON]["example"]
+    example["deadline"] = (earliest + timedelta(days=7)).isoformat()
     return doc
 
 
@@ -102,14 +111,6 @@ def _static() -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     _, top = models_json_schema([(m, "validation") for m in _MODELS], ref_template=REF)
     defs: dict[str, Any] = top["$defs"]
-    from chalicelib.services.finance import ApprovedData, RejectedData, ResolvedData
-
-    for name, model in (
-        ("PayoutApproved", ApprovedData),
-        ("PayoutRejected", RejectedData),
-        ("DisputeResolved", ResolvedData),
-    ):
-        defs[name] = model.model_json_schema(ref_template=REF) | {"title": name}
     _constrain(defs["BriefInput"], _BRIEF_BOUNDS)
     _constrain(defs["InternInput"], _INTERN_BOUNDS)
     return defs
@@ -195,8 +196,11 @@ def _ref(model: type[BaseModel] | str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {JSON: {"schema": schema}}}
+def _json(schema: dict[str, Any], example: dict[str, Any] | None = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = copy.deepcopy(example)
+    return {"content": {JSON: media}}
 
 
 def _operation(
@@ -208,6 +212,7 @@ def _operation(
     *,
     body: dict[str, Any] | None = None,
     body_required: bool = True,
+    example: dict[str, Any] | None = None,
     security: str | None = None,
     parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -232,7 +237,7 @@ def _operation(
     if parameters:
         op["parameters"] = parameters
     if body is not None:
-        op["requestBody"] = {"required": body_required, **_json(body)}
+        op["requestBody"] = {"required": body_required, **_json(body, example)}
     return op
 
 
@@ -349,6 +354,7 @@ def _paths() -> dict[str, Any]:
                 (201, s.BriefSubmitted, "Stored, and its engagement started."),
                 (400, 409, 422, *BUSY),
                 body=_ref(BriefInput),
+                example=s.BRIEF_EXAMPLE,
                 parameters=[
                     _header(
                         "Idempotency-Key",
@@ -391,6 +397,7 @@ def _paths() -> dict[str, Any]:
                 (201, s.InternRegistered, "Registered."),
                 (400, 409, 422, *BUSY),
                 body=_ref(InternInput),
+                example=s.INTERN_EXAMPLE,
             )
         },
         **{f"/api/tasks/{{token}}/{a}": _task_action(a) for a in TASK_ACTIONS},
@@ -412,7 +419,14 @@ def _paths() -> dict[str, Any]:
                 "webhooks",
                 (200, s.FinanceReceipt, "Applied (or a duplicate: nothing changed)."),
                 (400, 401, 404, 409, 422, *BUSY),
-                body=_ref(s.FinanceEvent),
+                body={
+                    "oneOf": [
+                        _ref(s.PayoutApprovedEvent),
+                        _ref(s.PayoutRejectedEvent),
+                        _ref(s.DisputeResolvedEvent),
+                    ],
+                    "description": "A finance decision, signed as Standard Webhooks.",
+                },
                 security="financeSignature",
                 parameters=[
                     _header("webhook-id", "The delivery's id.", required=True),

@@ -17,12 +17,44 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.engagement import Status
+from chalicelib.services.finance import ApprovedData, RejectedData, ResolvedData
 
 
 class _Doc(BaseModel):
     """A documented body: other fields may be added later without breaking clients."""
 
     model_config = ConfigDict(extra="allow")
+
+
+# -- examples (shown in the document; `deadline` is filled in when the document is served) --
+
+BRIEF_EXAMPLE: dict[str, Any] = {
+    "title": "Competitive analysis of three meal-kit apps",
+    "description": (
+        "Compare our onboarding, pricing and retention tactics with three competitors and "
+        "recommend three changes we could ship this quarter."
+    ),
+    "deliverables": ["Comparison spreadsheet", "Slide deck of 10 slides"],
+    "skills": ["market research", "Excel"],
+    "nice_to_have_skills": ["PowerPoint"],
+    "estimated_hours": 20,
+    "budget_cents": 60_000,
+    "currency": "usd",
+    "deadline": None,
+    "nda_required": True,
+    "employer_name": "Dana Reyes",
+    "employer_email": "dana@freshbox.example",
+    "company": "FreshBox",
+}
+INTERN_EXAMPLE: dict[str, Any] = {
+    "name": "Sam Student",
+    "email": "sam@students.example",
+    "skills": ["market research", "Excel"],
+    "bio": "Economics student who loves market research and tidy spreadsheets.",
+    "hours_per_week": 15,
+    "timezone": "Europe/Berlin",
+    "portfolio_url": "https://sam.example/portfolio",
+}
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -186,7 +218,9 @@ class NdaRequest(_Doc):
 
 class DeliverRequest(_Doc):
     summary: str = Field(min_length=10, max_length=5_000)
-    url: str | None = Field(None, max_length=1_000, description="An https:// link.")
+    url: str | None = Field(
+        None, max_length=1_000, pattern=r"^https?://\S+$", description="An https:// link."
+    )
     file_key: str | None = Field(None, description="The `file_key` an upload returned.")
 
 
@@ -222,9 +256,19 @@ class EmptyBody(_Doc):
 
 
 class StripeObject(_Doc):
+    """The event's copy of the object; the app re-reads money facts from Stripe itself."""
+
     id: str
     object: str | None = None
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, str] | None = Field(
+        None, description="`brief_id` on a PaymentIntent, `intern_id` on an account."
+    )
+    amount: int | None = None
+    currency: str | None = None
+    status: str | None = None
+    payouts_enabled: bool | None = None
+    charges_enabled: bool | None = None
+    capabilities: dict[str, str] | None = None
 
 
 class StripeEventData(_Doc):
@@ -232,10 +276,15 @@ class StripeEventData(_Doc):
 
 
 class StripeEvent(_Doc):
-    """A Stripe event as Stripe sends it, signed in `Stripe-Signature`."""
+    """A Stripe event as Stripe sends it, signed in `Stripe-Signature`. The types the app acts
+    on are listed; any other type is acknowledged and ignored."""
 
     id: str
-    type: str
+    type: (
+        Literal["payment_intent.succeeded", "payment_intent.payment_failed", "account.updated"]
+        | str
+    )
+    created: int | None = None
     data: StripeEventData
 
 
@@ -245,15 +294,24 @@ class StripeReceipt(_Doc):
     outcome: str
 
 
-class FinanceEvent(_Doc):
-    """A finance decision, signed as Standard Webhooks; `data` per `type` (see the schemas
-    PayoutApproved, PayoutRejected, DisputeResolved)."""
+class PayoutApprovedEvent(_Doc):
+    type: Literal["payout.approved"]
+    data: ApprovedData
 
-    type: Literal["payout.approved", "payout.rejected", "dispute.resolved"]
-    data: dict[str, Any]
+
+class PayoutRejectedEvent(_Doc):
+    type: Literal["payout.rejected"]
+    data: RejectedData
+
+
+class DisputeResolvedEvent(_Doc):
+    type: Literal["dispute.resolved"]
+    data: ResolvedData
 
 
 class FinanceReceipt(_Doc):
+    """`outcome`: approved, rejected, resolved, already_applied or duplicate."""
+
     outcome: str
 
 

@@ -182,3 +182,17 @@ def test_answers_match_the_documented_schemas(client: Any, path: str) -> None:
         )
         assert view.status_code == 200
         assert list(_validator(doc, "BriefView").iter_errors(view.json_body)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"), [("/api/briefs", "BriefInput"), ("/api/interns", "InternInput")]
+)
+def test_the_documented_examples_are_accepted(client: Any, path: str, schema: str) -> None:
+    doc = _document(client)
+    example = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"]
+
+    assert list(_validator(doc, schema).iter_errors(example)) == []
+    response = client.http.post(
+        path, headers={"Content-Type": "application/json"}, body=json.dumps(example)
+    )
+    assert response.status_code == 201, response.body
