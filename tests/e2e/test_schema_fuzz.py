@@ -84,17 +84,18 @@ class Engagement:
 @dataclass
 class Targets:
     """Real engagements on the twin for the fuzzer to aim at: one offered to its intern, one
-    funded and in progress, and a spare for `cancel` (which ends its brief)."""
+    funded and in progress, and one awaiting funding for `fund` and then `cancel` (which
+    ends it)."""
 
     offered: Engagement
     working: Engagement
-    spare: Engagement
+    unfunded: Engagement
     finance_key: str = field(default_factory=_finance_key)
 
     def aim(self, case: Any) -> None:
         """Swap in real ids and credentials for 3 cases in 4 (decided by the case's content):
-        1 → the offered engagement, 2 → the one in progress, 3 → real ids, generated
-        credentials."""
+        1 → the offered engagement, 2 → the one in progress (`fund`, `cancel`: the unfunded
+        one), 3 → the same with the generated credentials kept."""
         generated = (case.path_parameters, case.query, case.headers, case.body)
         pick = zlib.crc32(repr(generated).encode()) % 4
         if pick == 0:
@@ -106,7 +107,8 @@ class Targets:
         if path.endswith(("/accept", "/decline", "/nda")):
             target = self.offered  # a declined engagement in progress would end it early
         if "{brief_id}" in path:
-            target = self.spare if path.endswith("/cancel") else target
+            if path.endswith("/cancel") or (path.endswith("/fund") and pick != 1):
+                target = self.unfunded
             params["brief_id"] = target.brief_id
             if pick != 3:
                 headers["Authorization"] = f"Bearer {target.manage_token}"
@@ -133,7 +135,7 @@ def targets(twin: RunningTwin) -> Targets:
     onboard(intern["onboarding_url"])
     title = f"Fuzzed offer {skill}"
     offered_id, offered_token, _ = submit(twin, skill, title=title)
-    spare_id, spare_token, _ = submit(twin, unique_skill(), title=f"Spare brief {skill}")
+    unfunded_id, unfunded_token, *_ = engaged(twin, f"Fuzzed funding {skill}")
     _, offered_task = offered_to(twin, [intern], title)
     working_id, working_token, _, _, working_task = engaged(twin, f"Fuzzed work {skill}")
     assert fund(twin, working_id, working_token).ok
@@ -141,7 +143,7 @@ def targets(twin: RunningTwin) -> Targets:
     return Targets(
         offered=Engagement(offered_id, offered_token, offered_task),
         working=Engagement(working_id, working_token, working_task),
-        spare=Engagement(spare_id, spare_token),
+        unfunded=Engagement(unfunded_id, unfunded_token),
     )
 
 
