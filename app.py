@@ -53,6 +53,13 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    from chalicelib.web import openapi, urls
+
+    return json_response(openapi.document(urls.url("/")))
+
+
 @app.route("/", methods=["GET"])
 def home() -> Response:
     from chalicelib.web import pages

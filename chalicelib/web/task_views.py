@@ -72,31 +72,38 @@ def run_action(
         agree = data.get("agree")
         return engagement.sign_nda(
             token,
-            full_name=str(data.get("full_name") or ""),
+            full_name=_text(data, "full_name") or "",
             agree=agree is True or agree == "yes",
             ip=str(headers.get("x-forwarded-for", "")).split(",")[0].strip(),
             user_agent=str(headers.get("user-agent", "")),
         )
     if action == "rate":
         return engagement.rate_employer(
-            token, score=data.get("score"), text=str(data.get("text") or "")
+            token, score=data.get("score"), text=_text(data, "text") or ""
         )
     if action == "deliver":
-        return engagement.deliver(
-            token,
-            summary=str(data.get("summary") or ""),
-            url=data.get("url") or None,
-            file_key=data.get("file_key") or None,
-        )
+        summary, url, file_key = (_text(data, n) for n in ("summary", "url", "file_key"))
+        return engagement.deliver(token, summary=summary or "", url=url, file_key=file_key)
     if action == "upload":
         size = data.get("size")
         return engagement.upload_form(
             token,
-            filename=str(data.get("filename") or ""),
+            filename=_text(data, "filename") or "",
             size=int(size) if isinstance(size, str) and size.isdigit() else size,
-            content_type=str(data.get("content_type") or "") or None,
+            content_type=_text(data, "content_type"),
         )
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
+
+
+def _text(data: Mapping[str, Any], name: str) -> str | None:
+    """A text field of the body: None when absent or empty; a number or a list is a 422 on
+    that field (never coerced into text, never a crash further in)."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Invalid([{"field": name, "message": f"{name} must be text."}])
+    return value
 
 
 def signed_nda(token: str) -> Response:

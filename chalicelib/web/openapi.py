@@ -1,0 +1,479 @@
+"""The OpenAPI 3.1 document of every public JSON route (served at GET /openapi.json).
+
+Built from the pydantic models: the request bodies the services validate
+(`BriefInput`, `InternInput`, the finance webhook's data models) and web/schemas.py for the
+rest. Where a model's validator enforces a bound its type cannot show (a title of 5–120
+characters), the bound is written in from the same domain constant, so the document and
+the validation cannot drift apart silently (tests/integration/test_openapi.py checks both).
+
+Invariants: every operation lists its error answers with the contract's `ErrorResponse`;
+operations behind a manage token or the finance key say so in `security`; the task actions
+of `/api/tasks/{token}/{action}` are separate paths (`TASK_ACTIONS`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from datetime import date, timedelta
+from typing import Any, Final
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.domain import brief as brief_rules
+from chalicelib.domain import intern as intern_rules
+from chalicelib.domain.brief import BriefInput
+from chalicelib.domain.intern import InternInput
+from chalicelib.web import schemas as s
+
+OPENAPI_VERSION: Final = "3.1.0"
+TASK_ACTIONS: Final = ("accept", "decline", "nda", "deliver", "upload", "rate")
+EMPLOYER_ACTIONS: Final = ("review", "cancel", "extend", "rate")
+JSON: Final = "application/json"
+REF: Final = "#/components/schemas/{model}"
+
+ERROR_TEXT: Final = {
+    400: "The body is not a JSON object, is larger than 256 KiB or nested deeper than 32.",
+    401: "Credentials missing (or a webhook signature missing or wrong).",
+    403: "These credentials do not open this resource.",
+    404: "No such brief, task link or payout.",
+    409: "The engagement's current state does not allow this; nothing changed.",
+    422: "Invalid input: each error names its field.",
+    502: "The payment provider refused the request.",
+    503: "Busy or a provider is unavailable: retry after `Retry-After` seconds.",
+}
+
+_MODELS: Final[list[type[BaseModel]]] = [
+    BriefInput,
+    InternInput,
+    s.ErrorResponse,
+    s.Health,
+    s.BriefSubmitted,
+    s.BriefView,
+    s.FundResponse,
+    s.ReviewRequest,
+    s.ExtendRequest,
+    s.RateRequest,
+    s.ActionDone,
+    s.InternRegistered,
+    s.EmptyBody,
+    s.NdaRequest,
+    s.NdaSigned,
+    s.DeliverRequest,
+    s.Delivered,
+    s.UploadRequest,
+    s.UploadForm,
+    s.StripeEvent,
+    s.StripeReceipt,
+    s.PayoutApprovedEvent,
+    s.PayoutRejectedEvent,
+    s.DisputeResolvedEvent,
+    s.FinanceReceipt,
+    s.Payouts,
+]
+
+
+def document(server_url: str) -> dict[str, Any]:
+    """The document, with `server_url` (the public base URL, stage prefix included) and the
+    brief example's deadline two weeks from today (so the example is a valid brief)."""
+    from chalicelib.services.briefs import deadline_bounds
+
+    doc = copy.deepcopy(_static())
+    doc["servers"] = [{"url": server_url.rstrip("/") or "/"}]
+    earliest = date.fromisoformat(deadline_bounds()[0])
+    example = doc["paths"]["/api/briefs"]["post"]["requestBody"]["content"][JSON]["example"]
+    example["deadline"] = (earliest + timedelta(days=7)).isoformat()
+    return doc
+
+
+@functools.cache
+def _static() -> dict[str, Any]:
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "microintern",
+            "version": "1",
+            "description": (
+                "Micro-internships end to end: briefs, matching, escrow, delivery, payout. "
+                "JSON in and out; every error is "
+                '`{"errors": [{"field": ..., "message": ...}]}`.'
+            ),
+        },
+        "paths": _paths(),
+        "components": {"schemas": _schemas(), "securitySchemes": _security_schemes()},
+    }
+
+
+# -- components -----------------------------------------------------------------------------
+
+
+def _schemas() -> dict[str, Any]:
+    _, top = models_json_schema([(m, "validation") for m in _MODELS], ref_template=REF)
+    defs: dict[str, Any] = top["$defs"]
+    _constrain(defs["BriefInput"], _BRIEF_BOUNDS)
+    _constrain(defs["InternInput"], _INTERN_BOUNDS)
+    return defs
+
+
+def _text(lo: int, hi: int) -> dict[str, Any]:
+    return {"minLength": lo, "maxLength": hi}
+
+
+def _words(lo: int, hi: int, item_max: int) -> dict[str, Any]:
+    return {"minItems": lo, "maxItems": hi, "items": {"type": "string", **_text(1, item_max)}}
+
+
+b, i = brief_rules, intern_rules
+_BRIEF_BOUNDS: Final[dict[str, dict[str, Any]]] = {
+    "title": _text(b.TITLE_MIN, b.TITLE_MAX),
+    "description": _text(b.DESCRIPTION_MIN, b.DESCRIPTION_MAX),
+    "deliverables": _words(b.DELIVERABLES_MIN, b.DELIVERABLES_MAX, b.DELIVERABLE_MAX_CHARS),
+    "skills": _words(b.SKILLS_MIN, b.SKILLS_MAX, b.SKILL_MAX_CHARS),
+    "nice_to_have_skills": _words(0, b.NICE_TO_HAVE_MAX, b.SKILL_MAX_CHARS),
+    "estimated_hours": {"minimum": b.HOURS_MIN, "maximum": b.HOURS_MAX},
+    "budget_cents": {
+        "minimum": b.MIN_CENTS_PER_HOUR * b.HOURS_MIN,
+        "maximum": b.MAX_BUDGET_CENTS,
+        "description": f"Integer cents, at least {b.MIN_CENTS_PER_HOUR} per estimated hour.",
+    },
+    "deadline": {
+        "description": f"{b.DEADLINE_MIN_DAYS}–{b.DEADLINE_MAX_DAYS} days after submission."
+    },
+    "employer_name": _text(1, b.NAME_MAX),
+    "employer_email": {"format": "email", "maxLength": b.EMAIL_MAX},
+    "company": _text(1, b.NAME_MAX),
+}
+_INTERN_BOUNDS: Final[dict[str, dict[str, Any]]] = {
+    "name": _text(1, 120),
+    "email": {"format": "email", "maxLength": b.EMAIL_MAX},
+    "skills": _words(1, i.SKILLS_MAX, 60),
+    "bio": _text(i.BIO_MIN, i.BIO_MAX),
+    "hours_per_week": {"minimum": i.HOURS_MIN, "maximum": i.HOURS_MAX},
+    "timezone": {"description": "An IANA time zone name, e.g. Europe/Berlin."},
+    "portfolio_url": {"description": "An https:// link (at most 500 characters)."},
+}
+del b, i
+
+
+def _constrain(schema: dict[str, Any], bounds: dict[str, dict[str, Any]]) -> None:
+    for field, extra in bounds.items():
+        schema["properties"][field].update(extra)
+
+
+def _security_schemes() -> dict[str, Any]:
+    return {
+        "manageToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The brief's manage token (from POST /api/briefs and its emails).",
+        },
+        "financeKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The finance team's API key.",
+        },
+        "stripeSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Stripe-Signature",
+            "description": "Stripe's signature of the raw body with the endpoint's secret.",
+        },
+        "financeSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "webhook-signature",
+            "description": "Standard Webhooks signature (with webhook-id, webhook-timestamp).",
+        },
+    }
+
+
+# -- paths ----------------------------------------------------------------------------------
+
+
+def _ref(model: type[BaseModel] | str) -> dict[str, str]:
+    name = model if isinstance(model, str) else model.__name__
+    return {"$ref": REF.format(model=name)}
+
+
+def _json(schema: dict[str, Any], example: dict[str, Any] | None = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = copy.deepcopy(example)
+    return {"content": {JSON: media}}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    ok: tuple[int, type[BaseModel] | None, str],
+    errors: tuple[int, ...],
+    *,
+    body: dict[str, Any] | None = None,
+    body_required: bool = True,
+    example: dict[str, Any] | None = None,
+    security: str | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    status, model, description = ok
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success |= _json(_ref(model))
+    op: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            str(status): success,
+            **{
+                str(code): {"description": ERROR_TEXT[code], **_json(_ref(s.ErrorResponse))}
+                for code in errors
+            },
+        },
+    }
+    if security:
+        op["security"] = [{security: []}]
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = {"required": body_required, **_json(body, example)}
+    return op
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _header(name: str, description: str, *, required: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+BRIEF_ID = _path_param("brief_id", "The brief's id (from POST /api/briefs).")
+TOKEN = _path_param("token", "The task link's token (from the intern's email).")
+BUSY = (503,)  # a throttled store answers 503 with Retry-After on every route
+
+
+def _employer_action(action: str) -> dict[str, Any]:
+    bodies: dict[str, tuple[dict[str, Any] | None, str, tuple[int, ...]]] = {
+        "review": (
+            _ref(s.ReviewRequest),
+            "Approve the delivery, request changes or open a dispute.",
+            (400, 401, 403, 404, 409, 422),
+        ),
+        "cancel": (
+            None,
+            "Cancel the brief (refunded in full when funded).",
+            (400, 401, 403, 404, 409),
+        ),
+        "extend": (
+            _ref(s.ExtendRequest),
+            "After a missed deadline: give the intern a new one.",
+            (400, 401, 403, 404, 409, 422),
+        ),
+        "rate": (
+            _ref(s.RateRequest),
+            "Rate the intern (1–5) once the engagement is completed.",
+            (400, 401, 403, 404, 409, 422),
+        ),
+    }
+    body, summary, errors = bodies[action]
+    return {
+        "post": _operation(
+            f"{action}Brief",
+            summary,
+            "employer",
+            (200, s.ActionDone, "Done."),
+            (*errors, *BUSY),
+            body=body if body is not None else _ref(s.EmptyBody),
+            body_required=body is not None,
+            security="manageToken",
+            parameters=[BRIEF_ID],
+        )
+    }
+
+
+def _task_action(action: str) -> dict[str, Any]:
+    table: dict[str, tuple[type[BaseModel], type[BaseModel], str, bool]] = {
+        "accept": (s.EmptyBody, s.ActionDone, "Accept the offer.", False),
+        "decline": (s.EmptyBody, s.ActionDone, "Decline the offer (or the engagement).", False),
+        "nda": (s.NdaRequest, s.NdaSigned, "Sign the NDA with your full name.", True),
+        "deliver": (s.DeliverRequest, s.Delivered, "Deliver: a summary and a link or file.", True),
+        "upload": (s.UploadRequest, s.UploadForm, "Where to upload a file (≤ 10 MB).", True),
+        "rate": (s.RateRequest, s.ActionDone, "Rate the employer once completed.", True),
+    }
+    request, response, summary, required = table[action]
+    return {
+        "post": _operation(
+            f"task{action.capitalize()}",
+            summary,
+            "intern",
+            (200, response, "Done."),
+            (400, 403, 404, 409, 422, *BUSY),
+            body=_ref(request),
+            body_required=required,
+            parameters=[TOKEN],
+        )
+    }
+
+
+def _paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": _operation(
+                "health", "Liveness.", "platform", (200, s.Health, "The API answers."), ()
+            )
+        },
+        "/api/briefs": {
+            "post": _operation(
+                "submitBrief",
+                "Submit a project brief; the employer is emailed its manage link.",
+                "employer",
+                (201, s.BriefSubmitted, "Stored, and its engagement started."),
+                (400, 409, 422, *BUSY),
+                body=_ref(BriefInput),
+                example=s.BRIEF_EXAMPLE,
+                parameters=[
+                    _header(
+                        "Idempotency-Key",
+                        "A retried submission with the same key returns the first result.",
+                        required=False,
+                    )
+                ],
+            )
+        },
+        "/api/briefs/{brief_id}": {
+            "get": _operation(
+                "getBrief",
+                "The brief: status, timeline, shortlist, engagement, escrow, payout.",
+                "employer",
+                (200, s.BriefView, "The brief as its employer sees it."),
+                (401, 403, 404, *BUSY),
+                security="manageToken",
+                parameters=[BRIEF_ID],
+            )
+        },
+        "/api/briefs/{brief_id}/fund": {
+            "post": _operation(
+                "fundBrief",
+                "The PaymentIntent to confirm with Stripe to fund escrow.",
+                "employer",
+                (200, s.FundResponse, "Confirm it with Stripe; the webhook funds the brief."),
+                (400, 401, 403, 404, 409, 502, *BUSY),
+                body=_ref(s.EmptyBody),
+                body_required=False,
+                security="manageToken",
+                parameters=[BRIEF_ID],
+            )
+        },
+        **{f"/api/briefs/{{brief_id}}/{a}": _employer_action(a) for a in EMPLOYER_ACTIONS},
+        "/api/interns": {
+            "post": _operation(
+                "registerIntern",
+                "Register an intern profile; the intern is emailed a welcome.",
+                "intern",
+                (201, s.InternRegistered, "Registered."),
+                (400, 409, 422, *BUSY),
+                body=_ref(InternInput),
+                example=s.INTERN_EXAMPLE,
+            )
+        },
+        **{f"/api/tasks/{{token}}/{a}": _task_action(a) for a in TASK_ACTIONS},
+        "/webhooks/stripe": {
+            "post": _operation(
+                "stripeWebhook",
+                "Stripe's events (payment_intent.*, charge.refunded, account.updated…).",
+                "webhooks",
+                (200, s.StripeReceipt, "Verified; each event id takes effect once."),
+                (400, 401, 404, 409, 422, *BUSY),
+                body=_ref(s.StripeEvent),
+                security="stripeSignature",
+            )
+        },
+        "/webhooks/finance": {
+            "post": _operation(
+                "financeWebhook",
+                "Finance's decisions: payout.approved, payout.rejected, dispute.resolved.",
+                "webhooks",
+                (200, s.FinanceReceipt, "Applied (or a duplicate: nothing changed)."),
+                (400, 401, 404, 409, 422, *BUSY),
+                body={
+                    "oneOf": [
+                        _ref(s.PayoutApprovedEvent),
+                        _ref(s.PayoutRejectedEvent),
+                        _ref(s.DisputeResolvedEvent),
+                    ],
+                    "description": "A finance decision, signed as Standard Webhooks.",
+                },
+                security="financeSignature",
+                parameters=[
+                    _header("webhook-id", "The delivery's id.", required=True),
+                    _header("webhook-timestamp", "Unix seconds.", required=True),
+                ],
+            )
+        },
+        "/api/finance/payouts": {
+            "get": _operation(
+                "listPayouts",
+                "Payouts waiting for finance and those decided in the last 30 days.",
+                "finance",
+                (200, s.Payouts, "The payouts."),
+                (401, 403, *BUSY),
+                security="financeKey",
+            )
+        },
+        "/api/finance/ledger.csv": {
+            "get": {
+                **_operation(
+                    "ledgerCsv",
+                    "Every journal line in a range (≤ 24 months) as CSV; amounts sum to zero.",
+                    "finance",
+                    (200, None, "The ledger lines."),
+                    (401, 403, 422, *BUSY),
+                    security="financeKey",
+                    parameters=[
+                        _query("from", "ISO date or date-time (UTC without an offset)."),
+                        _query("to", "ISO date (that whole day) or date-time (exclusive)."),
+                    ],
+                ),
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "tags": ["platform"],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1.",
+                        **_json({"type": "object"}),
+                    }
+                },
+            }
+        },
+    }
+    csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
+    csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    return paths
