@@ -261,10 +261,16 @@ def _refund_stray(
 ) -> str:
     """Money arrived that does not belong to this engagement: refund it in full, note it.
 
-    The refund's idempotency key is the PaymentIntent's, so a redelivered event or a retry
-    after a crash refunds once; the note is written once, with the event's receipt.
+    The refund's idempotency key is the PaymentIntent's, so a retry after a crash refunds
+    once; the `STRAY#<pi>` marker (written with the note, in one transaction) answers any later
+    delivery without calling Stripe, even after Stripe has forgotten the key (24 h).
     """
     brief_id = str(brief["brief_id"])
+    marker = {"pk": f"BRIEF#{brief_id}", "sk": f"STRAY#{pi.id}", "type": "stray_payment"}
+    if store.get(marker["pk"], marker["sk"]):
+        if receipt is not None:
+            store.put_if_absent(receipt)
+        return "already_refunded"
     amount = pi.amount_received
     shown = format_money(amount, pi.currency)
     logger.error(
@@ -277,7 +283,6 @@ def _refund_stray(
         metadata={"brief_id": brief_id, "step": "refund_stray"},
         idempotency_key=gateway.key(pi.id, "refund_stray"),
     )
-    marker = {"pk": f"BRIEF#{brief_id}", "sk": f"STRAY#{pi.id}", "type": "stray_payment"}
     status = str(brief["status"])
     ops = [
         store.put_op({**marker, "refund_id": refund.id, "amount": amount, "currency": pi.currency}),

@@ -110,3 +110,39 @@ def post_form(client: Any, path: str, cookie: str, fields: dict[str, str]) -> An
         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
         body=urlencode(fields),
     )
+
+
+def task_in_progress(client: Any) -> dict[str, str]:
+    """A brief (through the API) in progress with its intern: the task token, the brief's id
+    and the employer's manage token."""
+    import json
+
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services import engagement
+    from chalicelib.services.interns import register_intern
+    from tests.helpers import load_event
+
+    brief = client.http.post(
+        "/api/briefs",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(load_event("brief")),
+    ).json_body
+    intern = register_intern(
+        {
+            "name": "Ida",
+            "email": "ida@uni.example",
+            "skills": ["Excel"],
+            "bio": "Spreadsheets and market research.",
+            "hours_per_week": 10,
+            "timezone": "UTC",
+        }
+    )
+    get_store().update_brief(
+        brief["brief_id"], {"status": "IN_PROGRESS", "intern_id": intern["intern_id"]}
+    )
+    link = engagement.issue_task_link(brief["brief_id"], intern["intern_id"])
+    return {
+        "token": link.rsplit("/", 1)[-1],
+        "brief_id": brief["brief_id"],
+        "manage": brief["manage_token"],
+    }

@@ -17,42 +17,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers import load_event
+from tests.integration.conftest import task_in_progress
 
 MB = 1024 * 1024
 
 
 @pytest.fixture
 def task(client: Any) -> dict[str, str]:
-    """A brief in progress with its intern: the task path and the employer's manage token."""
-    from chalicelib.adapters.store import get_store
-    from chalicelib.services import engagement
-    from chalicelib.services.interns import register_intern
-
-    brief = client.http.post(
-        "/api/briefs",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps(load_event("brief")),
-    ).json_body
-    intern = register_intern(
-        {
-            "name": "Ida",
-            "email": "ida@uni.example",
-            "skills": ["Excel"],
-            "bio": "Spreadsheets and market research.",
-            "hours_per_week": 10,
-            "timezone": "UTC",
-        }
-    )
-    get_store().update_brief(
-        brief["brief_id"], {"status": "IN_PROGRESS", "intern_id": intern["intern_id"]}
-    )
-    link = engagement.issue_task_link(brief["brief_id"], intern["intern_id"])
-    return {
-        "token": link.rsplit("/", 1)[-1],
-        "brief_id": brief["brief_id"],
-        "manage": brief["manage_token"],
-    }
+    return task_in_progress(client)
 
 
 def upload(client: Any, task: dict[str, str], **body: Any) -> Any:
