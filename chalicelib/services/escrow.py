@@ -566,23 +566,29 @@ def release_escrow(brief_id: str) -> dict[str, Any]:
         return {"moved_cents": 0}
     if brief["status"] != Status.RELEASING:
         raise EscrowError(f"brief {brief_id} is {brief['status']}, not RELEASING")
-    destination = _intern_account(store, brief)
     fee = platform_fee(held, _fee_bps(brief))
-    transfer = _transfer(brief, held - fee, destination, step="release")
-    entry = ledger.release_entry(held, _fee_bps(brief), reference=transfer.id, at=clock.now())
+    payout = held - fee
+    if payout > 0:
+        destination = _intern_account(store, brief)
+        reference = _transfer(brief, payout, destination, step="release").id
+        fields = {"transfer_id": reference}
+        detail = f"Transferred {_money(brief, payout)} to the intern"
+    else:  # a 100 % fee leaves nothing to transfer (Stripe refuses a transfer of 0)
+        reference, fields = f"fee-only:{brief_id}", {}
+        detail = "Nothing to transfer to the intern"
+    entry = ledger.release_entry(held, _fee_bps(brief), reference=reference, at=clock.now())
     _commit_out(
         store,
         brief,
         entry,
         held=held,
         allowed={Status.RELEASING.value},
-        detail=f"Transferred {_money(brief, held - fee)} to the intern "
-        f"(platform fee {_money(brief, fee)})",
-        fields={"transfer_id": transfer.id},
+        detail=f"{detail} (platform fee {_money(brief, fee)})",
+        fields=fields,
     )
     metrics.add_metric(name="EscrowReleased", unit="Count", value=1)
-    logger.info("escrow released", extra={"brief_id": brief_id, "transfer_id": transfer.id})
-    return {"moved_cents": held - fee, "fee_cents": fee, "transfer_id": transfer.id}
+    logger.info("escrow released", extra={"brief_id": brief_id, "reference": reference})
+    return {"moved_cents": payout, "fee_cents": fee, "transfer_id": fields.get("transfer_id")}
 
 
 def _transfer(

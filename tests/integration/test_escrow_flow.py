@@ -165,8 +165,10 @@ def test_payment_after_cancellation_is_refunded_in_full(money: Money) -> None:
 # -- release ------------------------------------------------------------------------------------
 
 
-def _funded(money: Money, *, intern: str | None = None, budget: int = 60_000) -> str:
-    brief_id, token = put_brief(intern_id=intern, budget_cents=budget)
+def _funded(
+    money: Money, *, intern: str | None = None, budget: int = 60_000, fee_bps: int = 1000
+) -> str:
+    brief_id, token = put_brief(intern_id=intern, budget_cents=budget, fee_bps=fee_bps)
     money.pay(brief_id, token)
     assert brief(brief_id)["status"] == "IN_PROGRESS"
     return brief_id
@@ -191,6 +193,27 @@ def test_release_transfers_budget_less_fee_with_source_transaction(money: Money)
         0,
     )
     assert reconcile.check(brief_id) == []
+
+
+def test_release_with_a_whole_fee_transfers_nothing_and_completes(money: Money) -> None:
+    """A 100 % fee leaves 0 for the intern: Stripe refuses a transfer of 0, so none is made."""
+    from chalicelib.services import reconcile, steps
+
+    brief_id = _funded(money, intern=ready_intern(money), fee_bps=10_000)
+    move(brief_id, "IN_REVIEW", "PAYOUT_APPROVAL")
+
+    result = steps.release(StepEvent(brief_id=brief_id))
+
+    assert (result["moved_cents"], result["fee_cents"]) == (0, 60_000)
+    assert money.transfers(brief_id) == []
+    figures = escrow_of(brief_id)
+    assert (figures["released_cents"], figures["fee_cents"], figures["held_cents"]) == (
+        0,
+        60_000,
+        0,
+    )
+    assert reconcile.check(brief_id) == []
+    assert steps.release(StepEvent(brief_id=brief_id))["moved_cents"] == 0  # a retry: once
 
 
 class SimulatedCrash(Exception):
