@@ -55,9 +55,10 @@ def health() -> dict[str, str]:
 
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
-    from chalicelib.web import openapi, urls
+    from chalicelib.adapters import links
+    from chalicelib.web import openapi
 
-    return json_response(openapi.document(urls.url("/")))
+    return json_response(openapi.document(links.url("/")))
 
 
 @app.route("/", methods=["GET"])

@@ -1,4 +1,4 @@
-"""Send a rendered :class:`~chalicelib.web.emails.Email` through Amazon SES (v2), once per key.
+"""Send a rendered :class:`~chalicelib.adapters.emails.Email` through Amazon SES (v2), once per key.
 
     send(render_email("offer", intern_email, ...), idempotency_key=f"{engagement_id}#offer")
 
@@ -34,7 +34,7 @@ from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.web.emails import Email
+    from chalicelib.adapters.emails import Email
 
 # SES v2 error codes that no retry will fix.
 PERMANENT_ERRORS = frozenset(

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.adapters import clock, tokens, workflow
+from chalicelib.adapters import clock, links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import (
@@ -26,7 +26,6 @@ from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
 from chalicelib.settings import get_settings
-from chalicelib.web import urls
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Submitted:
 
 
 def manage_url(brief_id: str, token: str) -> str:
-    return urls.url(f"/briefs/{brief_id}", key=token)
+    return links.url(f"/briefs/{brief_id}", key=token)
 
 
 def validate(data: Mapping[str, Any]) -> BriefInput:

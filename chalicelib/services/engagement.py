@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters import clock, tokens, workflow
+from chalicelib.adapters import clock, links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import nda
 from chalicelib.domain.engagement import EMPLOYER_CANCELLABLE, Status
@@ -21,7 +21,6 @@ from chalicelib.observability import logger, metrics
 from chalicelib.services import notify
 from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
-from chalicelib.web import urls
 
 LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
 MIN_REVISION_SECONDS = 48 * 3600
@@ -57,14 +56,14 @@ def issue_task_link(brief_id: str, intern_id: str) -> str:
             "expires_at": int(expires.timestamp()),
         }
     )
-    return urls.url(f"/tasks/{token}")
+    return links.url(f"/tasks/{token}")
 
 
 def issue_manage_link(brief_id: str, path: str = "") -> str:
     """A fresh manage link for an employer email (every link stays valid; all stored hashed)."""
     token, token_hash = tokens.new_token()
     get_store().add_manage_token(brief_id, token_hash)
-    return urls.url(f"/briefs/{brief_id}{path}", key=token)
+    return links.url(f"/briefs/{brief_id}{path}", key=token)
 
 
 def open_task(token: str) -> tuple[dict[str, Any], str]:
@@ -511,7 +510,7 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 or "The best-matched interns were offered the project, but none accepted it "
                 "in time. A later deadline or a higher budget usually helps."
             ),
-            action_url=urls.url("/briefs/new"),
+            action_url=links.url("/briefs/new"),
         )
     elif status == Status.COMPLETED:
         get_store().update_brief(brief_id, {"completed_at": clock.iso()})

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, links
 from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain import ledger
@@ -36,7 +36,6 @@ from chalicelib.domain.money import format_money, platform_fee, split
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import AppError, NotAllowed, NotFound
 from chalicelib.settings import get_settings
-from chalicelib.web import urls
 
 LEDGER_PREFIX = "LEDGER#"
 FUNDED = "escrow_funded_cents"
@@ -727,7 +726,7 @@ def connect_account(intern_id: str, email: str) -> str:
 
 def onboarding_link(intern_id: str, account_id: str) -> str:
     """A fresh Account Link (they expire within minutes; each one is a new attempt)."""
-    back = urls.url("/interns/new", registered=1)
+    back = links.url("/interns/new", registered=1)
     return gateway.create_account_link(
         account_id,
         return_url=back,

@@ -41,7 +41,7 @@ from typing import Any, Final, Literal, TypeVar
 from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chalicelib.adapters import clock, tokens
+from chalicelib.adapters import clock, links, tokens
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain import ledger
 from chalicelib.domain.engagement import Status
@@ -56,7 +56,6 @@ from chalicelib.services.errors import (
     Unauthorized,
 )
 from chalicelib.settings import get_settings
-from chalicelib.web import urls
 
 PAYOUTS_PK: Final = "PAYOUTS"  # gsi1 partition of every payout
 TOLERANCE_SECONDS: Final = 300  # inbound webhook timestamps: at most 5 minutes off, either way
@@ -858,7 +857,7 @@ def reminder(brief: Mapping[str, Any], kind: str, *, key: str = "") -> dict[str,
         title=str(brief["title"]),
         waiting_for=waiting_for,
         window_end=clock.now() + timedelta(seconds=settings.windows.payout_reminder_seconds),
-        action_url=urls.url("/finance"),
+        action_url=links.url("/finance"),
         action_label="Open the finance page",
     )
     logger.info("finance reminded", extra={"brief_id": brief_id, "kind": kind})

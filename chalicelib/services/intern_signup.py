@@ -14,19 +14,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.adapters import links
 from chalicelib.domain.intern import parse_intern
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger
 from chalicelib.services import interns
 from chalicelib.services.errors import NotAllowed
-from chalicelib.web import urls
 
 REGISTERED_PATH = "/interns/new"
 
 
 def registered_url() -> str:
     """The page that tells a newly registered intern what happens next."""
-    return urls.url(REGISTERED_PATH, registered=1)
+    return links.url(REGISTERED_PATH, registered=1)
 
 
 def sign_up(data: Mapping[str, Any]) -> dict[str, Any]:

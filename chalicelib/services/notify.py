@@ -23,7 +23,7 @@ def send(
     ``None`` when SES refused it for good (recorded on the brief's timeline).
     """
     from chalicelib.adapters import mailer
-    from chalicelib.web.emails import render_email
+    from chalicelib.adapters.emails import render_email
 
     if brief_id is not None:
         context.setdefault("brief_id", brief_id)  # some emails show it, too

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
-from chalicelib.web import urls
+from chalicelib.adapters import links
 
 COOKIE = "csrf"
 FIELD = "csrf_token"
@@ -49,7 +49,7 @@ def issue(headers: Mapping[str, str]) -> tuple[str, str | None]:
     fresh = secrets.token_urlsafe(24)
     # Scoped to the site's own path (the stage prefix on an execute-api URL, else "/");
     # Secure always: browsers keep Secure cookies on http://127.0.0.1 too (a secure context).
-    cookie = f"{COOKIE}={fresh}; Path={urls.href('/')}; Secure; HttpOnly; SameSite=Strict"
+    cookie = f"{COOKIE}={fresh}; Path={links.href('/')}; Secure; HttpOnly; SameSite=Strict"
     return _sign(fresh), cookie
 
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from chalice.app import Response
 
+from chalicelib.adapters import links
 from chalicelib.services import briefs, escrow
 from chalicelib.services.errors import AppError
 from chalicelib.settings import get_settings
-from chalicelib.web import urls
 from chalicelib.web.pages import content_security_policy, page
 
 STRIPE_JS = "https://js.stripe.com"
@@ -55,7 +55,7 @@ def funding_policy() -> str:
 
 
 def brief_url(brief_id: str, key: str) -> str:
-    return urls.url(f"/briefs/{brief_id}", key=key)
+    return links.url(f"/briefs/{brief_id}", key=key)
 
 
 def funding_page(brief_id: str, key: str | None) -> Response:
@@ -68,7 +68,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
     settings = get_settings()
     config: dict[str, Any] = {
         "key": key,
-        "fund_url": urls.href(f"/api/briefs/{brief_id}/fund"),
+        "fund_url": links.href(f"/api/briefs/{brief_id}/fund"),
         "publishable_key": settings.stripe_publishable_key,
         "return_url": brief_url(brief_id, str(key)),
     }
@@ -92,5 +92,5 @@ def payment_notice(
     """What the brief page says about the payment just made (see escrow.payment_outcome)."""
     outcome = escrow.payment_outcome(brief, payment_intent_id)
     if outcome["state"] in ("failed", "requires_action"):
-        outcome["retry_url"] = urls.href(f"/briefs/{brief['brief_id']}/fund", key=key)
+        outcome["retry_url"] = links.href(f"/briefs/{brief['brief_id']}/fund", key=key)
     return outcome

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.web import urls
+from chalicelib.adapters import links
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -23,7 +23,7 @@ def env() -> Any:
         lstrip_blocks=True,
     )
     # Every link a page writes goes through these (the stage prefix lives in BASE_URL).
-    environment.globals.update(url=urls.url, href=urls.href)
+    environment.globals.update(url=links.url, href=links.href)
     return environment
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.adapters import links
 from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
 from chalicelib.domain.money import format_money
 from chalicelib.services import engagement
 from chalicelib.services.errors import AppError, Invalid
-from chalicelib.web import urls
 from chalicelib.web.pages import form_page
 from chalicelib.web.views import error_page, flow_context, form_post
 
@@ -56,7 +56,7 @@ def task_action(
         show_errors=lambda form, errors: task_page(
             token, headers, errors=errors, values=form, status=422
         ),
-        location=urls.href(f"/tasks/{token}"),
+        location=links.href(f"/tasks/{token}"),
     )
 
 

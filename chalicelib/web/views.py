@@ -7,12 +7,13 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.adapters import links
 from chalicelib.domain.engagement import LABELS, Status
 from chalicelib.domain.money import format_money, intern_payout
 from chalicelib.services import briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
-from chalicelib.web import csrf, forms, urls
+from chalicelib.web import csrf, forms
 from chalicelib.web.pages import form_page, page
 
 # The happy path, as the brief page draws it.
@@ -173,7 +174,7 @@ def employer_action(
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=errors, status=422
         ),
-        location=urls.href(f"/briefs/{brief_id}", key=key),
+        location=links.href(f"/briefs/{brief_id}", key=key),
     )
 
 

@@ -18,10 +18,10 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib.adapters import aws, idempotency
+from chalicelib.adapters.emails import Email, render_email
 from chalicelib.adapters.idempotency import CallInProgress, idempotent
 from chalicelib.adapters.mailer import MailError, TransientError, send
 from chalicelib.settings import get_settings
-from chalicelib.web.emails import Email, render_email
 from tests.helpers import TEST_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.web.emails import KINDS, SUBJECTS, Email, render_email
+from chalicelib.adapters.emails import KINDS, SUBJECTS, Email, render_email
 
-TEMPLATES = Path(__file__).parents[2] / "chalicelib" / "web" / "templates" / "emails"
+TEMPLATES = Path(__file__).parents[2] / "chalicelib" / "adapters" / "templates" / "emails"
 HOSTILE = '<script>alert("x")</script> & <b>Co</b>'
 URL = "https://app.microintern.example/tasks/tok_123?step=accept&from=mail"
 WINDOW_END = datetime(2025, 3, 3, 17, 0, tzinfo=UTC)

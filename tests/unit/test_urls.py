@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from chalicelib.web import urls
+from chalicelib.adapters import links
 
 EXECUTE_API = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
 CUSTOM_DOMAIN = "https://app.example.com"
@@ -39,7 +38,7 @@ def base_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 )
 def test_url_is_the_base_plus_the_route(base_url, base: str, expected: str) -> None:
     base_url(base)
-    assert urls.url("/briefs/new") == expected
+    assert links.url("/briefs/new") == expected
 
 
 @pytest.mark.parametrize(
@@ -52,35 +51,35 @@ def test_url_is_the_base_plus_the_route(base_url, base: str, expected: str) -> N
 )
 def test_href_keeps_the_prefix_and_drops_the_host(base_url, base: str, expected: str) -> None:
     base_url(base)
-    assert urls.href("/briefs/new") == expected
+    assert links.href("/briefs/new") == expected
 
 
 def test_the_site_root_under_a_prefix_and_without(base_url) -> None:
     base_url(EXECUTE_API)
-    assert urls.href("/") == "/api/"
-    assert urls.url("/") == EXECUTE_API + "/"
+    assert links.href("/") == "/api/"
+    assert links.url("/") == EXECUTE_API + "/"
     base_url(CUSTOM_DOMAIN)
-    assert urls.href("/") == "/"
+    assert links.href("/") == "/"
 
 
 def test_query_values_are_encoded_and_none_is_left_out(base_url) -> None:
     base_url(EXECUTE_API)
-    assert urls.url("/briefs/b1", key="a-b_c") == EXECUTE_API + "/briefs/b1?key=a-b_c"
-    assert urls.href("/interns/new", registered=1) == "/api/interns/new?registered=1"
-    assert urls.href("/finance", key="a b&c=d") == "/api/finance?key=a+b%26c%3Dd"
-    assert urls.href("/briefs/b1", key=None) == "/api/briefs/b1"
+    assert links.url("/briefs/b1", key="a-b_c") == EXECUTE_API + "/briefs/b1?key=a-b_c"
+    assert links.href("/interns/new", registered=1) == "/api/interns/new?registered=1"
+    assert links.href("/finance", key="a b&c=d") == "/api/finance?key=a+b%26c%3Dd"
+    assert links.href("/briefs/b1", key=None) == "/api/briefs/b1"
 
 
 def test_a_query_is_added_to_one_already_in_the_path() -> None:
-    assert urls.join(CUSTOM_DOMAIN, "/x?a=1", {"b": "2"}) == CUSTOM_DOMAIN + "/x?a=1&b=2"
+    assert links.join(CUSTOM_DOMAIN, "/x?a=1", {"b": "2"}) == CUSTOM_DOMAIN + "/x?a=1&b=2"
 
 
 @pytest.mark.parametrize("path", ["briefs/new", "", "https://evil.example/x"])
 def test_a_path_must_be_root_relative(path: str) -> None:
     with pytest.raises(ValueError, match="starts with '/'"):
-        urls.join(CUSTOM_DOMAIN, path)
+        links.join(CUSTOM_DOMAIN, path)
     with pytest.raises(ValueError, match="starts with '/'"):
-        urls.site_path(CUSTOM_DOMAIN, path)
+        links.site_path(CUSTOM_DOMAIN, path)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +87,7 @@ def test_a_path_must_be_root_relative(path: str) -> None:
 )
 def test_a_base_url_that_is_not_an_absolute_http_url_is_refused(base: str) -> None:
     with pytest.raises(ValueError, match="BASE_URL"):
-        urls.join(base, "/")
+        links.join(base, "/")
 
 
 def test_pages_get_url_and_href_as_jinja_globals(base_url) -> None:
@@ -99,7 +98,8 @@ def test_pages_get_url_and_href_as_jinja_globals(base_url) -> None:
     assert template.render() == f'<a href="/api/briefs/new">{EXECUTE_API}/tasks/t</a>'
 
 
-TEMPLATES = Path(urls.__file__).parent / "templates"
+from chalicelib.web.render import TEMPLATES  # noqa: E402  (the pages, not the emails)
+
 # A link, form action, fetch() or upload target written root-relative skips the stage prefix.
 ROOT_RELATIVE = re.compile(r"""(?:href|action|src|data-upload)\s*=\s*["']/|fetch\(\s*["']/""")
 

@@ -76,12 +76,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from chalicelib.domain.money import format_money
-from chalicelib.web.render import TEMPLATES
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 Audience = Literal["employer", "intern", "finance", "role", "anyone"]
 ROLES = frozenset({"employer", "intern", "finance"})
