@@ -43,7 +43,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, Literal, get_args
 
-from chalicelib.domain.money import check_cents, intern_payout, platform_fee, split
+from chalicelib.domain.money import check_cents, release, split
 
 
 class LedgerError(ValueError):
@@ -181,12 +181,11 @@ def release_entry(
     held_cents: int, fee_bps: int, *, reference: str, at: datetime, entry_id: str | None = None
 ) -> JournalEntry:
     """Release everything held: ``held − fee`` to the intern (``reference`` = Transfer id)."""
-    held = _positive(held_cents, "held_cents")
-    fee = platform_fee(held, fee_bps)
+    figures = release(_positive(held_cents, "held_cents"), fee_bps)
     movements = [
-        (Account.ESCROW, -held),
-        (Account.INTERN_PAID, intern_payout(held, fee_bps)),
-        (Account.PLATFORM_FEE, fee),
+        (Account.ESCROW, -figures.held_cents),
+        (Account.INTERN_PAID, figures.payout_cents),
+        (Account.PLATFORM_FEE, figures.fee_cents),
     ]
     return _entry("release", movements, reference, at, entry_id)
 

@@ -13,8 +13,9 @@ created or lost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 BPS_DENOMINATOR: Final = 10_000
 
@@ -76,7 +77,38 @@ def platform_fee(amount_cents: int, fee_bps: int) -> int:
 
 def intern_payout(amount_cents: int, fee_bps: int) -> int:
     """What the intern receives: ``amount − platform_fee(amount)``. Never negative."""
-    return check_cents(amount_cents, "amount_cents") - platform_fee(amount_cents, fee_bps)
+    return release(amount_cents, fee_bps).payout_cents
+
+
+def fee_bps_of(brief: Mapping[str, Any]) -> int:
+    """The fee rate a brief was submitted under (``fee_bps``, fixed at submission): the one
+    place a brief's rate is read, so no caller carries its own default."""
+    if "fee_bps" not in brief:
+        raise ValueError(f"brief {brief.get('brief_id')!r} has no fee_bps")
+    return check_fee_bps(int(brief["fee_bps"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Everything held, divided at release: ``payout + fee == held``."""
+
+    held_cents: int
+    payout_cents: int
+    fee_cents: int
+
+
+def release(held_cents: int, fee_bps: int) -> Release:
+    """The division of a release: the intern's payout and the platform fee on ``held_cents``.
+
+    Every figure of a release — what finance approves, what the transfer moves, what the ledger
+    books, what emails and pages show — is this one computation.
+
+    >>> release(60_000, 1000)
+    Release(held_cents=60000, payout_cents=54000, fee_cents=6000)
+    """
+    held = check_cents(held_cents, "held_cents")
+    fee = platform_fee(held, fee_bps)
+    return Release(held_cents=held, payout_cents=held - fee, fee_cents=fee)
 
 
 @dataclass(frozen=True, slots=True)
