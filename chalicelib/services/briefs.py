@@ -199,7 +199,8 @@ def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
 
 def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
     """The employer's view of a brief: the JSON of GET /api/briefs/{id} and the brief page."""
-    from chalicelib.services import engagement, escrow, payout_failures
+    from chalicelib.adapters import escrow_store
+    from chalicelib.services import engagement, payout_failures
 
     store = get_store()
     brief_id = str(brief["brief_id"])
@@ -240,7 +241,7 @@ def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
             for i, c in enumerate(candidates)
         ],
         "engagement": {"intern_id": accepted, "status": status.value},
-        "escrow": escrow.figures(items),
+        "escrow": escrow_store.figures(items),
         "payout": brief.get("payout") or {"payout_id": None, "status": None},
         "attention": payout_failures.view(brief),  # a failed payout/refund waiting, or None
         "actions": sorted(allowed_actions(status, party="employer")),

@@ -518,8 +518,8 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
             from chalicelib.services.interns import record_track_record
 
             record_track_record(str(brief["intern_id"]), completed=1)
+        from chalicelib.adapters.escrow_store import brief_journal
         from chalicelib.domain.ledger import balances
-        from chalicelib.services.escrow import brief_journal
 
         books = balances(brief_journal(brief_id))
         pay = books.released_cents  # what the intern received (a split pays less)
@@ -546,8 +546,8 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
                 **money,
             )
     elif status in (Status.CANCELLED, Status.REFUNDED):
+        from chalicelib.adapters.escrow_store import brief_journal
         from chalicelib.domain.ledger import balances
-        from chalicelib.services.escrow import brief_journal
 
         refunded = balances(brief_journal(brief_id)).refunded_cents
         for role, address in (("employer", employer),) + (

@@ -24,11 +24,20 @@ the key (24 hours): it first looks for the movement in Stripe's record by its me
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import clock, links
 from chalicelib.adapters import stripe_gateway as gateway
+from chalicelib.adapters.escrow_store import (
+    FUNDED,
+    HELD,
+    LEDGER_PREFIX,
+    MARKER_LIFETIME,
+    OPEN_PK,
+    STUCK,
+    brief_journal,
+    ledger_item,
+)
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain import ledger
 from chalicelib.domain.engagement import TERMINAL, Status
@@ -36,13 +45,6 @@ from chalicelib.domain.money import format_money, platform_fee, split
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import AppError, NotAllowed, NotFound
 from chalicelib.settings import get_settings
-
-LEDGER_PREFIX = "LEDGER#"
-FUNDED = "escrow_funded_cents"
-HELD = "escrow_held_cents"
-STUCK = "money_stuck"  # a failed payout/refund episode (services/payout_failures.py)
-OPEN_PK = "ESCROW#OPEN"  # one marker per engagement with a PaymentIntent: what reconcile reads
-MARKER_LIFETIME = timedelta(days=100)  # "recent": longer than any engagement lives
 
 # While the intern works or the payout is on its way, nothing may be refunded.
 NO_REFUND = frozenset(
@@ -66,50 +68,11 @@ class PaymentProviderRefused(AppError):
     status = 502
 
 
-# -- reading ------------------------------------------------------------------------------
-
-
-def journal(items: Iterable[Mapping[str, Any]]) -> list[ledger.JournalEntry]:
-    return [ledger.entry_from_dict(i) for i in items if str(i["sk"]).startswith(LEDGER_PREFIX)]
-
-
-def figures(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The brief's escrow figures (the contract's `escrow` object) from its journal lines."""
-    items = list(items)
-    balances = ledger.balances(journal(items)).as_dict()
-    brief = next((i for i in items if i.get("sk") == "BRIEF"), {})
-    return {**balances, "payment_intent_id": brief.get("payment_intent_id")}
-
-
-def brief_journal(brief_id: str) -> list[ledger.JournalEntry]:
-    return journal(get_store().query(f"BRIEF#{brief_id}", LEDGER_PREFIX))
-
-
 def _brief(store: Store, brief_id: str) -> dict[str, Any]:
     brief = store.get_brief(brief_id)
     if brief is None:
         raise NotFound("No brief with this id.", "brief_id")
     return brief
-
-
-def _ledger_item(brief: Mapping[str, Any], entry: ledger.JournalEntry) -> dict[str, Any]:
-    """The entry under its engagement, and in the month's books (`LEDGER#<yyyy-mm>` on gsi1)
-    so finance exports any date range with one Query per month, whatever the engagement."""
-    brief_id = str(brief["brief_id"])
-    at = clock.iso(entry.at)
-    return {
-        "pk": f"BRIEF#{brief_id}",
-        "sk": f"{LEDGER_PREFIX}{entry.entry_id}",
-        "type": "ledger_entry",
-        "brief_id": brief_id,
-        "currency": str(brief.get("currency", "usd")),
-        **ledger.entry_to_dict(entry),
-        "gsi1pk": f"{LEDGER_BOOK_PREFIX}{at[:7]}",
-        "gsi1sk": f"{at}#{brief_id}#{entry.entry_id}",
-    }
-
-
-LEDGER_BOOK_PREFIX = "LEDGER#"
 
 
 def _money(brief: Mapping[str, Any], cents: int) -> str:
@@ -353,7 +316,7 @@ def _commit_funding(
             add_fields={"version": 1},
             values={":expected": status},
         ),
-        store.put_op(_ledger_item(brief, entry)),
+        store.put_op(ledger_item(brief, entry)),
         store.put_op(
             store.event_item(
                 brief_id, status_from=status, status_to=to, actor="stripe", detail=detail
@@ -468,7 +431,7 @@ def _commit_out(
             add_fields={HELD: -held, "version": 1},
             values={":held": held, **{f":st{i}": s for i, s in enumerate(allowed)}},
         ),
-        store.put_op(_ledger_item(brief, entry)),
+        store.put_op(ledger_item(brief, entry)),
         store.put_op(
             store.event_item(
                 brief_id, status_from=status, status_to=status, actor="workflow", detail=detail

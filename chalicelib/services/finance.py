@@ -965,8 +965,8 @@ def journal_lines(start: datetime | None, end: datetime | None) -> list[dict[str
     one Query per month of the range, never a Scan, however old the engagement. Without
     `from`, the range starts a year before `to`.
     """
+    from chalicelib.adapters.escrow_store import LEDGER_BOOK_PREFIX
     from chalicelib.domain.ledger import entry_from_dict
-    from chalicelib.services.escrow import LEDGER_BOOK_PREFIX
 
     store = get_store()
     high = end or clock.now()

@@ -37,11 +37,11 @@ from datetime import timedelta
 from typing import Any, Final
 
 from chalicelib.adapters import clock
+from chalicelib.adapters.escrow_store import STUCK
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.money import format_money, platform_fee, split
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import NotAllowed, NotFound
-from chalicelib.services.escrow import STUCK
 from chalicelib.settings import get_settings
 
 ATTENTION_PK: Final = "ATTENTION"

@@ -41,12 +41,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, escrow_store
 from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import ledger
 from chalicelib.observability import logger, metrics
-from chalicelib.services import escrow
 
 BATCH = 25  # markers per DynamoDB page and per round of checks
 WORKERS = 6  # engagements checked at once: at most 6 Stripe requests in flight
@@ -213,7 +212,7 @@ class _Calls:
 def _page(store: Store, after: str) -> tuple[list[dict[str, Any]], str, bool]:
     """The next markers after `after` (expired ones skipped: TTL deletes them late), the
     page's last sort key, and whether more may follow."""
-    items, more = store.page(escrow.OPEN_PK, "BRIEF#", after=after or None, limit=BATCH)
+    items, more = store.page(escrow_store.OPEN_PK, "BRIEF#", after=after or None, limit=BATCH)
     now = int(clock.now().timestamp())
     live = [i for i in items if int(i.get("expires_at") or now) >= now]
     return live, str(items[-1]["sk"]) if items else "", more
@@ -274,12 +273,12 @@ def _check(brief_id: str, stripe: _Calls) -> list[str]:
     if brief is None:
         return ["the brief is missing"]
     problems: list[str] = []
-    entries = escrow.journal(items)
+    entries = escrow_store.journal(items)
     try:
         books = ledger.check_invariants(entries)
     except ledger.LedgerError as exc:
         return [f"the journal is invalid: {exc}"]
-    guard = int(brief.get(escrow.HELD, 0))
+    guard = int(brief.get(escrow_store.HELD, 0))
     if guard != books.held_cents:
         problems.append(f"held: brief says {guard}, journal says {books.held_cents}")
 

@@ -56,9 +56,10 @@ def forget(brief_id: str) -> None:
 
 
 def test_escrow_invariants_hold_under_any_sequence(money: Money) -> None:
+    from chalicelib.adapters import escrow_store
     from chalicelib.adapters.stripe_gateway import TransientError
     from chalicelib.domain import ledger
-    from chalicelib.services import escrow, reconcile, steps
+    from chalicelib.services import reconcile, steps
     from chalicelib.services.steps import StepEvent
 
     intern_id = ready_intern(money)
@@ -197,14 +198,14 @@ def test_escrow_invariants_hold_under_any_sequence(money: Money) -> None:
         @invariant()
         def books_balance(self) -> None:
             for brief_id in self.tokens:
-                journal = escrow.brief_journal(brief_id)
+                journal = escrow_store.brief_journal(brief_id)
                 books = ledger.check_invariants(journal)  # zero-sum, none negative, no overdraft
                 assert sum(ledger.account_totals(journal).values()) == 0
                 assert books.released_cents + books.fee_cents + books.refunded_cents <= (
                     books.funded_cents
                 )
                 item = brief(brief_id)
-                assert int(item.get(escrow.HELD, 0)) == books.held_cents
+                assert int(item.get(escrow_store.HELD, 0)) == books.held_cents
                 outs = [e for e in journal if e.kind != "fund"]
                 assert len(outs) <= 1, outs  # one terminal outcome
                 if item["status"] == "COMPLETED":

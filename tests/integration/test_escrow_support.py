@@ -252,10 +252,10 @@ def brief(brief_id: str) -> dict[str, Any]:
 
 
 def escrow_of(brief_id: str) -> dict[str, Any]:
+    from chalicelib.adapters import escrow_store
     from chalicelib.adapters.store import get_store
-    from chalicelib.services import escrow
 
-    return escrow.figures(get_store().query(f"BRIEF#{brief_id}"))
+    return escrow_store.figures(get_store().query(f"BRIEF#{brief_id}"))
 
 
 def timeline(brief_id: str) -> list[dict[str, Any]]:

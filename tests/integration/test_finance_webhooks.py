@@ -666,6 +666,7 @@ def test_payouts_lists_pending_then_recent(finance: Finance) -> None:
 
 
 def test_ledger_csv_balances_and_equals_the_ledger(finance: Finance) -> None:
+    from chalicelib.adapters import escrow_store
     from chalicelib.domain import ledger
     from chalicelib.services import escrow
 
@@ -686,7 +687,7 @@ def test_ledger_csv_balances_and_equals_the_ledger(finance: Finance) -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.body.decode())))
-    entries = [e for b in (released, refunded, split_brief) for e in escrow.brief_journal(b)]
+    entries = [e for b in (released, refunded, split_brief) for e in escrow_store.brief_journal(b)]
     assert len(rows) == sum(len(e.lines) for e in entries)
     assert sum(int(r["amount_cents"]) for r in rows) == 0
     assert sum(int(r["debit_cents"]) for r in rows) == sum(int(r["credit_cents"]) for r in rows)

@@ -9,10 +9,10 @@ from typing import Any
 
 
 def test_entries_from_months_ago_are_in_the_export_and_it_balances(aws_env: Any) -> None:
-    from chalicelib.adapters import clock
+    from chalicelib.adapters import clock, escrow_store
     from chalicelib.adapters.store import get_store
     from chalicelib.domain import ledger
-    from chalicelib.services import escrow, finance
+    from chalicelib.services import finance
 
     store = get_store()
     brief = {"brief_id": "b_old", "currency": "usd"}
@@ -22,7 +22,7 @@ def test_entries_from_months_ago_are_in_the_export_and_it_balances(aws_env: Any)
         ledger.release_entry(50_000, 1000, reference="tr_old", at=long_ago + timedelta(days=40)),
     ]
     for entry in entries:
-        store.put(escrow._ledger_item(brief, entry))
+        store.put(escrow_store.ledger_item(brief, entry))
 
     since = (clock.now() - timedelta(days=250)).date().isoformat()
     rows = list(csv.DictReader(io.StringIO(finance.ledger_csv(since, None))))

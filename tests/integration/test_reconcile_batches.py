@@ -64,9 +64,8 @@ def _payment_intents(sandbox: StripeSandbox, count: int) -> list[str]:
 
 def _open_engagements(payment_intents: list[str], *, held: int = 0) -> list[str]:
     """Briefs awaiting funding with a PaymentIntent and an open-escrow marker; their ids."""
-    from chalicelib.adapters import clock
+    from chalicelib.adapters import clock, escrow_store
     from chalicelib.adapters.store import get_store
-    from chalicelib.services import escrow
 
     items: list[dict[str, Any]] = []
     ids = []
@@ -83,12 +82,12 @@ def _open_engagements(payment_intents: list[str], *, held: int = 0) -> list[str]
                 "budget_cents": 60_000,
                 "currency": "usd",
                 "payment_intent_id": pi,
-                escrow.HELD: held,
+                escrow_store.HELD: held,
             }
         )
         items.append(
             {
-                "pk": escrow.OPEN_PK,
+                "pk": escrow_store.OPEN_PK,
                 "sk": f"BRIEF#{brief_id}",
                 "type": "escrow_marker",
                 "brief_id": brief_id,
