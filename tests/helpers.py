@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -57,3 +58,11 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, every: f
             return last
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+_NONCE = re.compile(rb' nonce="[^"]+"')
+
+
+def without_nonce(html: bytes) -> bytes:
+    """A page's body without its CSP nonce (new in every response), to compare two pages."""
+    return _NONCE.sub(b"", html)

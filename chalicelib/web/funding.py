@@ -22,7 +22,7 @@ from chalicelib.adapters import links
 from chalicelib.services import briefs, escrow
 from chalicelib.services.errors import AppError
 from chalicelib.settings import get_settings
-from chalicelib.web.pages import content_security_policy, page
+from chalicelib.web.pages import page
 
 STRIPE_JS = "https://js.stripe.com"
 # Stripe.js's own scripts and frames, and where its 3-D Secure challenges are framed from.
@@ -35,23 +35,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def funding_policy() -> str:
-    """The site's policy, plus Stripe.js (scripts, frames, its API calls) from the settings."""
+def funding_sources() -> dict[str, list[str]]:
+    """What the funding page adds to the site's policy: Stripe.js (scripts, frames, its API
+    calls), from the settings."""
     settings = get_settings()
     js = _origin(settings.stripe_js_url)
     api = _origin(settings.stripe_api_base or "https://api.stripe.com")
-    extra = {
+    return {
         "script-src": [js, *STRIPE_JS_SCRIPTS.get(js, ())],
         "frame-src": ["'self'", js, *STRIPE_JS_FRAMES.get(js, ())],
         "connect-src": [js, api],
     }
-    directives: list[str] = []
-    for directive in content_security_policy().split(";"):
-        name, *sources = directive.split()
-        sources += [s for s in extra.pop(name, []) if s not in sources]
-        directives.append(" ".join([name, *sources]))
-    directives += [" ".join([name, *sources]) for name, sources in extra.items()]
-    return "; ".join(directives)
 
 
 def brief_url(brief_id: str, key: str) -> str:
@@ -72,9 +66,10 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         "publishable_key": settings.stripe_publishable_key,
         "return_url": brief_url(brief_id, str(key)),
     }
-    response = page(
+    return page(
         "fund.html",
         tokened=True,
+        csp_extra=funding_sources(),
         title=str(brief["title"]),
         project_status=str(brief["status"]),
         manage_url=briefs.manage_url(brief_id, str(key)),
@@ -82,8 +77,6 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         config=config,
         **escrow.funding_figures(brief),
     )
-    response.headers["Content-Security-Policy"] = funding_policy()
-    return response
 
 
 def payment_notice(

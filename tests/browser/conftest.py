@@ -69,5 +69,11 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     yield page
     context.close()
+    # The pages' policy has no 'unsafe-inline': code without the response's nonce is refused,
+    # and Chromium says so on the console. No page of any journey may be refused anything.
+    refused = [line for line in console if "Content Security Policy" in line]
+    assert not refused, refused

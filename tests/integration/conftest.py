@@ -31,7 +31,7 @@ def reset_app_caches() -> None:
     store._store = None
     from chalicelib.web import pages
 
-    pages.content_security_policy.cache_clear()
+    pages._site_sources.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -135,6 +135,9 @@ def test_the_funding_page_mounts_the_payment_element_with_stripe_js_from_setting
     assert "https://js.stripe.com" in policy["script-src"]
     assert {"https://js.stripe.com", "https://hooks.stripe.com"} <= set(policy["frame-src"])
     assert money.sandbox.url in policy["connect-src"]  # STRIPE_API_BASE
+    assert "'unsafe-inline'" not in policy["script-src"] + policy["style-src"]
+    (nonce,) = [s for s in policy["script-src"] if s.startswith("'nonce-")]
+    assert f'<script nonce="{nonce[7:-1]}">' in body  # the page's own script runs, no other
     assert page.headers["Cache-Control"] == "no-store"
 
 
