@@ -635,6 +635,33 @@ def test_split_arithmetic_adds_up_to_the_budget(
     assert parts["transfer_cents"] + parts["fee_cents"] + parts["refund_cents"] == budget
 
 
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(budget=st.integers(2_000, 5_000_000), fee_bps=st.integers(0, 10_000), data=st.data())
+def test_finance_is_asked_to_approve_the_release_of_what_is_held(
+    finance: Finance, budget: int, fee_bps: int, data: st.DataObject
+) -> None:
+    from chalicelib.adapters.store import get_store
+    from chalicelib.domain.money import release
+
+    held = data.draw(st.integers(1, budget))
+    brief_id, _ = put_brief("IN_REVIEW", budget_cents=budget, fee_bps=fee_bps)
+    get_store().set_fields(f"BRIEF#{brief_id}", "BRIEF", {"escrow_held_cents": held})
+    finance.receiver.received.clear()
+
+    wait_opens(brief_id, "payout", f"payout-token-{brief_id}")
+
+    expected = release(held, fee_bps)
+    item = payout_item(str(brief(brief_id)["payout"]["payout_id"]))
+    assert (item["amount_cents"], item["fee_cents"]) == (expected.held_cents, expected.fee_cents)
+    (delivery,) = finance.receiver.received
+    asked = json.loads(delivery["body"])["data"]
+    assert (asked["amount_cents"], asked["fee_cents"]) == (held, expected.fee_cents)
+
+
 # -- the books ---------------------------------------------------------------------------------
 
 
