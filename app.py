@@ -290,11 +290,13 @@ def send_reminders(event: Any) -> dict[str, int]:
 @app.route("/webhooks/finance", methods=["POST"], content_types=[JSON, "text/plain"])
 @json_errors
 def finance_webhook() -> Response:
-    from chalicelib.services import finance
+    from chalicelib.services import finance_webhooks
 
     request = _request()
     check_json_limits(request.raw_body or b"")
-    return json_response(finance.handle_finance_webhook(dict(request.headers), request.raw_body))
+    return json_response(
+        finance_webhooks.handle_finance_webhook(dict(request.headers), request.raw_body)
+    )
 
 
 def _finance_key() -> str | None:
@@ -305,27 +307,27 @@ def _finance_key() -> str | None:
 @app.route("/api/finance/payouts", methods=["GET"])
 @json_errors
 def finance_payouts() -> Response:
-    from chalicelib.services import finance
+    from chalicelib.web import finance_views
 
-    finance.authorize(_finance_key())
-    return json_response(finance.payouts_view())
+    finance_views.authorize(_finance_key())
+    return json_response(finance_views.payouts_view())
 
 
 @app.route("/api/finance/ledger.csv", methods=["GET"])
 @json_errors
 def finance_ledger() -> Response:
-    from chalicelib.services import finance
+    from chalicelib.web import finance_views
 
-    finance.authorize(_finance_key())
+    finance_views.authorize(_finance_key())
     params: dict[str, str] = dict(_request().query_params or {})
-    return finance.ledger_response(params.get("from"), params.get("to"))
+    return finance_views.ledger_response(params.get("from"), params.get("to"))
 
 
 @app.route("/finance", methods=["GET"])
 def finance_page() -> Response:
-    from chalicelib.services import finance
+    from chalicelib.web import finance_views
 
-    return finance.finance_page(dict(_request().query_params or {}).get("key"))
+    return finance_views.finance_page(dict(_request().query_params or {}).get("key"))
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

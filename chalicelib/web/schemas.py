@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.engagement import Status
-from chalicelib.services.finance import ApprovedData, RejectedData, ResolvedData
+from chalicelib.services.finance_webhooks import ApprovedData, RejectedData, ResolvedData
 
 
 class _Doc(BaseModel):

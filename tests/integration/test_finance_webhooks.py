@@ -129,7 +129,7 @@ class Finance:
 
 @pytest.fixture
 def finance(money: Money, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[Finance]:
-    from chalicelib.services import finance as service
+    from chalicelib.adapters import finance_hook
     from chalicelib.settings import get_settings
 
     monkeypatch.setenv("FINANCE_WEBHOOK_SECRET", SECRET)
@@ -137,7 +137,7 @@ def finance(money: Money, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("FINANCE_API_KEY_SHA256", hashlib.sha256(API_KEY.encode()).hexdigest())
     get_settings.cache_clear()
     pauses: list[float] = []
-    monkeypatch.setattr(service, "_sleep", pauses.append)
+    monkeypatch.setattr(finance_hook, "_sleep", pauses.append)
     yield Finance(money=money, receiver=receiver, pauses=pauses)
     get_settings.cache_clear()
 
@@ -439,7 +439,7 @@ def test_the_same_approval_under_different_ids_applies_once(finance: Finance) ->
 
 
 def test_concurrent_approvals_under_different_ids_apply_once(finance: Finance) -> None:
-    from chalicelib.services import finance as service
+    from chalicelib.services import finance_webhooks as service
 
     brief_id, payout_id = awaiting_payout()
     start = threading.Barrier(4)
@@ -635,6 +635,33 @@ def test_split_arithmetic_adds_up_to_the_budget(
     assert parts["transfer_cents"] + parts["fee_cents"] + parts["refund_cents"] == budget
 
 
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(budget=st.integers(2_000, 5_000_000), fee_bps=st.integers(0, 10_000), data=st.data())
+def test_finance_is_asked_to_approve_the_release_of_what_is_held(
+    finance: Finance, budget: int, fee_bps: int, data: st.DataObject
+) -> None:
+    from chalicelib.adapters.store import get_store
+    from chalicelib.domain.money import release
+
+    held = data.draw(st.integers(1, budget))
+    brief_id, _ = put_brief("IN_REVIEW", budget_cents=budget, fee_bps=fee_bps)
+    get_store().set_fields(f"BRIEF#{brief_id}", "BRIEF", {"escrow_held_cents": held})
+    finance.receiver.received.clear()
+
+    wait_opens(brief_id, "payout", f"payout-token-{brief_id}")
+
+    expected = release(held, fee_bps)
+    item = payout_item(str(brief(brief_id)["payout"]["payout_id"]))
+    assert (item["amount_cents"], item["fee_cents"]) == (expected.held_cents, expected.fee_cents)
+    (delivery,) = finance.receiver.received
+    asked = json.loads(delivery["body"])["data"]
+    assert (asked["amount_cents"], asked["fee_cents"]) == (held, expected.fee_cents)
+
+
 # -- the books ---------------------------------------------------------------------------------
 
 
@@ -709,7 +736,7 @@ def test_ledger_csv_balances_and_equals_the_ledger(finance: Finance) -> None:
 
 
 def _columns() -> tuple[str, ...]:
-    from chalicelib.services.finance import CSV_COLUMNS
+    from chalicelib.web.finance_views import CSV_COLUMNS
 
     return CSV_COLUMNS
 
@@ -724,7 +751,7 @@ def test_ledger_csv_range_is_bounded_and_cells_are_not_formulas(finance: Finance
     """Issue 12, finding 7: `from=0001-01-01` once ran ~24k queries; a text cell starting
     with = + - @ would run as a formula in a spreadsheet."""
     from chalicelib.adapters.store import get_store
-    from chalicelib.services.finance import csv_cell
+    from chalicelib.web.finance_views import csv_cell
 
     assert finance.get("/api/finance/ledger.csv?from=0001-01-01").status_code == 422
     long_ago = (datetime.now(UTC) - timedelta(days=800)).date().isoformat()

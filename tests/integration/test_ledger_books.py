@@ -12,7 +12,7 @@ def test_entries_from_months_ago_are_in_the_export_and_it_balances(aws_env: Any)
     from chalicelib.adapters import clock, escrow_store
     from chalicelib.adapters.store import get_store
     from chalicelib.domain import ledger
-    from chalicelib.services import finance
+    from chalicelib.web import finance_views
 
     store = get_store()
     brief = {"brief_id": "b_old", "currency": "usd"}
@@ -25,11 +25,13 @@ def test_entries_from_months_ago_are_in_the_export_and_it_balances(aws_env: Any)
         store.put(escrow_store.ledger_item(brief, entry))
 
     since = (clock.now() - timedelta(days=250)).date().isoformat()
-    rows = list(csv.DictReader(io.StringIO(finance.ledger_csv(since, None))))
+    rows = list(csv.DictReader(io.StringIO(finance_views.ledger_csv(since, None))))
     recent = list(
         csv.DictReader(
             io.StringIO(
-                finance.ledger_csv((clock.now() - timedelta(days=30)).date().isoformat(), None)
+                finance_views.ledger_csv(
+                    (clock.now() - timedelta(days=30)).date().isoformat(), None
+                )
             )
         )
     )
