@@ -42,6 +42,16 @@ def _settings_first(event: Any, get_response: Any) -> Any:
 app.register_middleware(_settings_first, "all")
 
 
+def _abuse_limits(event: Any, get_response: Any) -> Any:
+    """429 past the hourly limits of a route that creates records and sends mail."""
+    from chalicelib.web.limits import middleware
+
+    return middleware(event, get_response)
+
+
+app.register_middleware(_abuse_limits, "http")
+
+
 def _request() -> Request:
     request = app.current_request
     assert request is not None  # always set while a route runs

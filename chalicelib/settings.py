@@ -93,6 +93,9 @@ class Settings(BaseModel):
     max_revision_rounds: int = Field(2, ge=0, le=10, validation_alias="MAX_REVISION_ROUNDS")
     finance_auto_approve_cents: int = Field(0, ge=0, validation_alias="FINANCE_AUTO_APPROVE_CENTS")
     platform_fee_bps: int = Field(1000, ge=0, le=10_000, validation_alias="PLATFORM_FEE_BPS")
+    # Abuse limits on what creates records and sends mail (web/limits.py), per hour.
+    rate_limit_per_ip: int = Field(30, ge=1, validation_alias="RATE_LIMIT_PER_IP_PER_HOUR")
+    rate_limit_per_address: int = Field(5, ge=1, validation_alias="RATE_LIMIT_PER_ADDRESS_PER_HOUR")
     local_twin: bool = Field(False, validation_alias="MICROINTERN_LOCAL")
     # boto3 reads this itself; pages only need it to allow the browser to reach S3 uploads.
     aws_endpoint_url: str = Field("", validation_alias="AWS_ENDPOINT_URL")

@@ -56,6 +56,14 @@ def merge_template(stage: str | None = None, app: Any = None) -> dict[str, Any]:
     return template
 
 
+API_THROTTLE = {
+    "ResourcePath": "/*",
+    "HttpMethod": "*",
+    "ThrottlingRateLimit": 50,  # requests per second, steady
+    "ThrottlingBurstLimit": 100,
+}
+
+
 def function_overrides(app: Any, resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per-function additions to Chalice's generated resources, by logical id."""
     from chalice.app import SNSEventConfig
@@ -74,6 +82,9 @@ def function_overrides(app: Any, resources: dict[str, Any]) -> dict[str, dict[st
         overrides["ApiHandlerLogGroup"] = {
             "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}
         }
+        # The stage's throttle caps the whole API's request rate (API Gateway answers 429);
+        # web/limits.py caps what one sender or one address can make the platform do.
+        overrides["RestAPI"] = {"Properties": {"MethodSettings": [API_THROTTLE]}}
     topics = {
         res["Metadata"]["microintern:chalice-sns-topic"]: logical
         for logical, res in resources.items()

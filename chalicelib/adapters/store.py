@@ -356,6 +356,24 @@ class Store:
             ExpressionAttributeValues=to_item({f":c{i}": v for i, v in enumerate(fields.values())}),
         )
 
+    def count_up_to(self, pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
+        """Add one to the item's ``hits`` while it is below ``limit`` (one conditional
+        UpdateItem, so concurrent callers never pass the limit); False once it is reached.
+        The item expires at ``expires_at`` (TTL)."""
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": pk, "sk": sk}),
+                UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :e)",
+                ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+                ExpressionAttributeValues=to_item({":one": 1, ":limit": limit, ":e": expires_at}),
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     # -- interns: one open offer or engagement at a time ---------------------------------
     def hold_intern(self, intern_id: str, brief_id: str) -> bool:
         """Reserve the intern for this brief; False when another brief holds them."""

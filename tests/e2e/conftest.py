@@ -35,6 +35,10 @@ FAST_WINDOWS = {
 # Production defaults: a twin started with no window variables at all (not even inherited).
 PRODUCTION_WINDOWS: dict[str, str] = {}
 
+# Every test twin serves many briefs from 127.0.0.1: the abuse limits (web/limits.py) are
+# raised, not switched off (tests/integration/test_rate_limits.py runs them at their size).
+TEST_LIMITS = {"RATE_LIMIT_PER_IP_PER_HOUR": "100000", "RATE_LIMIT_PER_ADDRESS_PER_HOUR": "100000"}
+
 
 @dataclass
 class RunningTwin:
@@ -74,7 +78,7 @@ def running_twin(
     """
     port, aws_port, stripe_port = free_port(), free_port(), free_port()
     inherited = {k: v for k, v in os.environ.items() if k not in FAST_WINDOWS}
-    env = {**inherited, **windows, "PORT": str(port)}
+    env = {**inherited, **TEST_LIMITS, **windows, "PORT": str(port)}
     args = ["--port", str(port), "--aws-port", str(aws_port), "--stripe-port", str(stripe_port)]
     if base_path:
         args += ["--base-path", base_path]

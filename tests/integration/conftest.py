@@ -17,6 +17,9 @@ TEST_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # Tests post many briefs from one address and one IP; test_rate_limits.py sets its own.
+    "RATE_LIMIT_PER_IP_PER_HOUR": "100000",
+    "RATE_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
 }
 
 

@@ -241,6 +241,13 @@ def _alarms(expanded: dict) -> dict[str, dict]:
     return {k: r["Properties"] for k, r in of_type(expanded, "AWS::CloudWatch::Alarm").items()}
 
 
+def test_the_api_stage_throttles_every_method(expanded: dict) -> None:
+    (stage,) = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+
+
 def test_alarms_on_failed_timed_out_and_aborted_executions(expanded: dict) -> None:
     by_metric = {(a.get("Namespace"), a.get("MetricName")): a for a in _alarms(expanded).values()}
     for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
