@@ -40,6 +40,8 @@ ERROR_TEXT: Final = {
     404: "No such brief, task link or payout.",
     409: "The engagement's current state does not allow this; nothing changed.",
     422: "Invalid input: each error names its field.",
+    429: "Too many requests from this IP or for this address this hour: retry after "
+    "`Retry-After` seconds; nothing was created or sent.",
     502: "The payment provider refused the request.",
     503: "Busy or a provider is unavailable: retry after `Retry-After` seconds.",
 }
@@ -352,7 +354,7 @@ def _paths() -> dict[str, Any]:
                 "Submit a project brief; the employer is emailed its manage link.",
                 "employer",
                 (201, s.BriefSubmitted, "Stored, and its engagement started."),
-                (400, 409, 422, *BUSY),
+                (400, 409, 422, 429, *BUSY),
                 body=_ref(BriefInput),
                 example=s.BRIEF_EXAMPLE,
                 parameters=[
@@ -395,7 +397,7 @@ def _paths() -> dict[str, Any]:
                 "Register an intern profile; the intern is emailed a welcome.",
                 "intern",
                 (201, s.InternRegistered, "Registered."),
-                (400, 409, 422, *BUSY),
+                (400, 409, 422, 429, *BUSY),
                 body=_ref(InternInput),
                 example=s.INTERN_EXAMPLE,
             )
