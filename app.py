@@ -124,10 +124,11 @@ def create_brief() -> Response:
 @app.route("/api/briefs/{brief_id}", methods=["GET"])
 @json_errors
 def get_brief(brief_id: str) -> Response:
-    from chalicelib.services import briefs
+    from chalicelib.services import access
+    from chalicelib.web import views
 
-    brief = briefs.open_brief(brief_id, bearer(_request().headers))
-    return json_response(briefs.brief_view(brief))
+    brief = access.open_brief(brief_id, bearer(_request().headers))
+    return json_response(views.employer_view(brief))
 
 
 # --- interns: registration and profiles (issue 4) --------------------------------------------
@@ -254,11 +255,11 @@ def brief_form_action(brief_id: str, action: str) -> Response:
 
 
 def _employer_api(brief_id: str, action: str) -> Response:
-    from chalicelib.services import briefs
+    from chalicelib.services import access
     from chalicelib.web import views
 
     request = _request()
-    brief = briefs.open_brief(brief_id, bearer(request.headers))
+    brief = access.open_brief(brief_id, bearer(request.headers))
     data = json_object(request.raw_body or b"{}")
     return json_response(views.run_employer_action(brief, action, data))
 

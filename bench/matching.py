@@ -273,7 +273,7 @@ def write_directly(profiles: list[dict[str, Any]]) -> None:
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-    from chalicelib.services.interns import profile_items
+    from chalicelib.adapters.intern_profiles import profile_items
     from chalicelib.settings import get_settings
 
     settings = get_settings()

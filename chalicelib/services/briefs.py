@@ -1,6 +1,7 @@
-"""Employer intake: submit a brief, open it with its manage token, read its page.
+"""Employer intake: validate and submit a brief, and start its engagement's execution.
 
-Money never moves here; what a brief shows of escrow comes from the ledger.
+Opening a brief by its manage token is `access.open_brief`; its page and JSON are
+`queries.brief_view`. Money never moves here.
 """
 
 from __future__ import annotations
@@ -9,22 +10,20 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import clock, links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
-from chalicelib.domain.engagement import (
-    EXPLAIN,
-    LABELS,
-    Status,
-    allowed_actions,
-    work_window_seconds,
-)
+from chalicelib.domain.engagement import Status
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
-from chalicelib.services.errors import Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
+
+# Re-exported (`as`) until escrow and web/funding, the money split's, import them from access.
+from chalicelib.services.access import open_brief as open_brief
+from chalicelib.services.access import work_seconds as work_seconds
+from chalicelib.services.errors import Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 
 
@@ -160,12 +159,6 @@ def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
     }
 
 
-def work_seconds(deadline: date | str, *, floor: int = 1) -> int:
-    """The work window as the flow runs it: to the deadline, capped by WORK_WINDOW_SECONDS."""
-    cap = get_settings().windows.work_seconds
-    return work_window_seconds(deadline, clock.now(), cap=cap, floor=floor)
-
-
 def _brief_fields(brief: BriefInput) -> dict[str, Any]:
     fields = brief.model_dump(mode="json")
     fields["skills"] = normalise_skills(brief.skills)
@@ -179,75 +172,6 @@ def _existing(store: Store, brief_id: str) -> dict[str, Any]:
     if found is None:
         raise NotFound("No brief with this id.", "brief_id")
     return found
-
-
-# -- reading --------------------------------------------------------------------------------
-
-
-def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
-    """The brief, if `token` is its manage token: 401 without one, 403 for another's, 404."""
-    if not token:
-        raise Unauthorized("A manage token is required (Authorization: Bearer <manage_token>).")
-    brief = get_store().get_brief(brief_id)
-    if brief is None:
-        raise NotFound("No brief with this id.", "brief_id")
-    hashes = [str(brief.get("manage_token_hash", "")), *brief.get("manage_token_hashes", [])]
-    if not tokens.matches_any(token, hashes):
-        raise Forbidden("This token does not open this brief.")
-    return brief
-
-
-def brief_view(brief: Mapping[str, Any]) -> dict[str, Any]:
-    """The employer's view of a brief: the JSON of GET /api/briefs/{id} and the brief page."""
-    from chalicelib.adapters import escrow_store
-    from chalicelib.services import engagement, payout_failures
-
-    store = get_store()
-    brief_id = str(brief["brief_id"])
-    status = Status(brief["status"])
-    items = store.query(f"BRIEF#{brief_id}")
-    events = [i for i in items if str(i["sk"]).startswith("EVENT#")]
-    candidates = sorted(
-        (i for i in items if str(i["sk"]).startswith("CANDIDATE#")), key=lambda c: str(c["sk"])
-    )
-    accepted = brief.get("intern_id")
-    return {
-        "brief_id": brief_id,
-        "status": status.value,
-        "status_label": LABELS[status],
-        "status_explained": EXPLAIN[status],
-        "title": brief["title"],
-        "description": brief["description"],
-        "deliverables": brief["deliverables"],
-        "skills": brief.get("skills_as_written", brief["skills"]),
-        "nice_to_have_skills": brief.get("nice_to_have_skills", []),
-        "estimated_hours": brief["estimated_hours"],
-        "budget_cents": brief["budget_cents"],
-        "currency": brief["currency"],
-        "deadline": brief["deadline"],
-        "nda_required": brief["nda_required"],
-        "company": brief["company"],
-        "created_at": brief["created_at"],
-        "timeline": [{"at": e["at"], "status": e["status"], "detail": e["detail"]} for e in events],
-        "shortlist": [
-            {
-                "rank": i + 1,
-                "intern_id": c["intern_id"],
-                "score": c.get("score"),
-                "factors": c.get("factors", {}),
-                "reason": c.get("reason", ""),
-                "offer_status": c.get("offer_status", "pending"),
-            }
-            for i, c in enumerate(candidates)
-        ],
-        "engagement": {"intern_id": accepted, "status": status.value},
-        "escrow": escrow_store.figures(items),
-        "payout": brief.get("payout") or {"payout_id": None, "status": None},
-        "attention": payout_failures.view(brief),  # a failed payout/refund waiting, or None
-        "actions": sorted(allowed_actions(status, party="employer")),
-        "ratings": engagement.ratings_view(brief, items, "employer"),
-        "deliveries": engagement.delivery_list(items),
-    }
 
 
 def deadline_bounds() -> tuple[str, str]:

@@ -3,9 +3,9 @@
     sign_up(data)               # the JSON API: POST /api/interns
     sign_up_once(data, nonce)   # the HTML form: a double click registers (and emails) once
 
-Registration itself (validation, the email claim, the profile and its skill postings, the
-Stripe Connect account) is `interns.register_intern`; this module adds what the intern is
-told. The welcome email links to the Connect onboarding page when registration made one,
+Registration (`register_intern`: validation, the email claim, the profile and its skill
+postings in `adapters/intern_profiles.py`, the Stripe Connect account), then what the intern
+is told: the welcome email links to the Connect onboarding page when registration made one,
 else to the page that says what happens next.
 """
 
@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.adapters import links
-from chalicelib.domain.intern import parse_intern
+from chalicelib.adapters import links, tokens
+from chalicelib.adapters.intern_profiles import profile_items
+from chalicelib.adapters.store import Conflict, get_store
+from chalicelib.domain.intern import InternInput, InternInvalid, parse_intern
 from chalicelib.domain.skills import normalise_skills
-from chalicelib.observability import logger
-from chalicelib.services import interns
-from chalicelib.services.errors import NotAllowed
+from chalicelib.observability import logger, metrics
+from chalicelib.services.errors import Invalid, NotAllowed
 
 REGISTERED_PATH = "/interns/new"
 
@@ -35,9 +36,45 @@ def sign_up(data: Mapping[str, Any]) -> dict[str, Any]:
     Raises `Invalid` (422) naming each bad field and `NotAllowed` (409) when the email is
     already registered; in both cases nothing is stored and nothing is sent.
     """
-    result = dict(interns.register_intern(data))
+    result = dict(register_intern(data))
     _welcome(data, str(result["intern_id"]), result.get("onboarding_url"))
     return result
+
+
+def register_intern(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Store the profile (its email claimed once) and open its Stripe Connect account."""
+    try:
+        intern: InternInput = parse_intern(data)
+    except InternInvalid as exc:
+        raise Invalid(exc.errors) from None
+    store = get_store()
+    intern_id = tokens.new_id("i")
+    email_claim = {"pk": f"INTERNEMAIL#{intern.email}", "sk": "INTERNEMAIL", "intern_id": intern_id}
+    items = profile_items(intern_id, intern.model_dump())
+    try:
+        store.transact([store.put_op(i) for i in (email_claim, *items)])
+    except Conflict:
+        raise NotAllowed("An intern with this email is already registered.", "email") from None
+    metrics.add_metric(name="InternsRegistered", unit="Count", value=1)
+    logger.info("intern registered", extra={"intern_id": intern_id})
+    return {"intern_id": intern_id, "onboarding_url": _connect(intern_id, intern.email)}
+
+
+def _connect(intern_id: str, email: str) -> str | None:
+    """The intern's Stripe Connect express account and its onboarding link.
+
+    Stripe being unavailable does not undo the registration: the link comes later, with the
+    reminder a waiting payout sends (see `escrow.release_escrow`).
+    """
+    from chalicelib.adapters.stripe_gateway import StripeRejected, TransientError
+    from chalicelib.services import escrow  # payout_accounts after the money split
+
+    try:
+        account = escrow.connect_account(intern_id, email)
+        return escrow.onboarding_link(intern_id, account)
+    except (TransientError, StripeRejected):
+        logger.exception("Stripe Connect onboarding unavailable", extra={"intern_id": intern_id})
+        return None
 
 
 def sign_up_once(data: Mapping[str, Any], nonce: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ step's Retry, or the next sweep, sends the email later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -34,3 +34,32 @@ def send(
 
         deliverability.record_refusal(brief_id, kind, to, exc)
         return None
+
+
+def to_employer(brief: Mapping[str, Any], kind: str, *, key: str, **context: Any) -> str | None:
+    """An email to the employer about their brief, greeting them by name."""
+    return send(
+        kind,
+        to=str(brief["employer_email"]),
+        key=key,
+        brief_id=str(brief["brief_id"]),
+        name=str(brief["employer_name"]),
+        title=str(brief["title"]),
+        **context,
+    )
+
+
+def to_intern(intern_id: str, kind: str, *, key: str, brief_id: str, **context: Any) -> str | None:
+    """An email to the intern about `brief_id`, greeting them by name in their own time zone."""
+    from chalicelib.services.access import intern_profile
+
+    intern = intern_profile(intern_id)
+    return send(
+        kind,
+        to=str(intern["email"]),
+        key=key,
+        brief_id=brief_id,
+        name=str(intern.get("name", "")),
+        timezone=str(intern.get("timezone") or "UTC"),
+        **context,
+    )

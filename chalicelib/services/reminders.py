@@ -10,6 +10,8 @@ from typing import Any
 from chalicelib.adapters import clock
 from chalicelib.adapters.store import get_store
 from chalicelib.observability import logger, metrics
+from chalicelib.services import notify
+from chalicelib.services.access import issue_manage_link, issue_task_link, work_seconds
 from chalicelib.settings import get_settings
 
 REMIND_AT_SHARE = 0.75
@@ -30,8 +32,6 @@ def window_seconds(kind: str, brief: dict[str, Any]) -> int | None:
     if kind not in WAITS:
         return None
     if kind == "work":
-        from chalicelib.services.briefs import work_seconds
-
         return work_seconds(str(brief["deadline"]))
     return int(getattr(get_settings().windows, WAITS[kind][2]))
 
@@ -70,8 +70,6 @@ def send_due() -> int:
 
 def _remind(token: dict[str, Any]) -> bool:
     """Email the reminder of one waiting token and take it off the index; True when sent."""
-    from chalicelib.services import engagement, notify
-
     store = get_store()
     brief_id, kind = str(token["brief_id"]), str(token["kind"])
     brief = store.get_brief(brief_id)
@@ -91,12 +89,12 @@ def _remind(token: dict[str, Any]) -> bool:
             store.reminder_sent(brief_id, kind, str(token["token"]))
             return False
         to, name = str(intern["email"]), str(intern.get("name", ""))
-        action_url = engagement.issue_task_link(brief_id, intern_id)
+        action_url = issue_task_link(brief_id, intern_id)
         label = {"offer": "Open the offer", "nda": "Sign the NDA"}.get(kind, "Deliver")
     else:
         to, name = str(brief["employer_email"]), str(brief["employer_name"])
         path = "/fund" if kind == "funding" else ""
-        action_url = engagement.issue_manage_link(brief_id, path)
+        action_url = issue_manage_link(brief_id, path)
         label = {"funding": "Fund escrow", "deadline": "Extend or cancel"}.get(kind, "Review")
     message_id = notify.send(
         "reminder",

@@ -1,15 +1,27 @@
 """The workflow's Lambda steps, one service function each (app.py hands events straight here).
 
+The orchestrator of the engagement: the one service that calls several use cases — `announce`
+(what each step tells whom), `reminders`, `escrow`, `payout_failures`, finance's payouts — so
+none of them needs to call another.
+
 Each step is safe to run twice: Step Functions retries a failed invocation, so every state change
 is conditional and a repeated call finds its work already done.
+
+Imports: each step is its own Lambda function, and all of them import this module. What
+every step needs is imported here; each use case loads in the steps that call it (`announce`
+~25 ms with the ledger and the brief model behind `errors`, the matching scorer ~10 ms, the
+money use cases 15–45 ms each: `python -X importtime`), so e.g. NextCandidate's cold start
+pays for none of them.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.adapters import clock
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain.engagement import TERMINAL, TRANSITIONS, Status
 from chalicelib.observability import logger, metrics
@@ -128,14 +140,13 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
-    from chalicelib.adapters import clock
     from chalicelib.domain.matching import rank
-    from chalicelib.services import engagement
+    from chalicelib.services import announce
     from chalicelib.services.interns import candidates_for
 
     store = get_store()
     brief = _brief(store, event.brief_id)
-    engagement.on_submitted(brief)
+    announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     pool = candidates_for(brief["skills"])
     shortlist = rank(brief_profile(brief), pool, today=clock.today(), limit=5)
@@ -165,8 +176,6 @@ def match(event: StepEvent) -> dict[str, Any]:
 
 
 def brief_profile(brief: dict[str, Any]) -> Any:
-    from datetime import date
-
     from chalicelib.domain.matching import BriefProfile
 
     return BriefProfile(
@@ -214,15 +223,12 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     """Register a wait: keep the task token beside the engagement and move to its status."""
     if event.kind is None or event.task_token is None:
         raise StepError("await_party needs kind and task_token")
-    from chalicelib.services import engagement
+    from chalicelib.services.reminders import remind_at
 
     store = get_store()
     if event.kind in FAILURE_WAITS:
         return _await_retry(store, event)
     status = WAITS[event.kind]
-    from chalicelib.adapters import clock
-    from chalicelib.services.reminders import remind_at
-
     bound = event.intern_id if event.kind in ("offer", "nda") else None
     brief = _brief(store, event.brief_id)
     if event.kind == "offer":
@@ -249,14 +255,26 @@ def await_party(event: StepEvent) -> dict[str, Any]:
                 detail=WAIT_DETAILS[event.kind],
             )
         )
-    engagement.on_wait(
-        _brief(store, event.brief_id),
-        event.kind,
-        task_token=event.task_token,
-        intern_id=event.intern_id,
-    )
+    _tell_wait(_brief(store, event.brief_id), event.kind, event.task_token, event.intern_id)
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
+
+
+def _tell_wait(brief: dict[str, Any], kind: str, task_token: str, intern_id: str | None) -> None:
+    """Tell whoever the wait waits for (once per wait)."""
+    if kind in ("payout", "dispute"):
+        from chalicelib.services import finance  # payouts, after the money split
+
+        if kind == "payout":
+            # Finance is asked (signed webhook + email), the intern told; auto-approval resumes.
+            finance.request_payout_approval(brief, task_token)
+        else:
+            # Finance, the employer and the intern are told; a resolution already sent resumes.
+            finance.on_dispute(brief)
+        return
+    from chalicelib.services import announce
+
+    announce.on_wait(brief, kind, task_token=task_token, intern_id=intern_id)
 
 
 def _await_retry(store: Store, event: StepEvent) -> dict[str, Any]:
@@ -289,7 +307,7 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
 
         escrow.remind_onboarding(event.brief_id)
     if event.kind in ("payout", "dispute"):
-        from chalicelib.services import finance
+        from chalicelib.services import finance  # payouts, after the money split
 
         finance.reminder(brief, event.kind, key=event.entered or event.execution)
     store.put(
@@ -346,8 +364,15 @@ def settle(event: StepEvent) -> dict[str, Any]:
     )
     for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
         store.release_intern(str(candidate["intern_id"]), event.brief_id)
-    from chalicelib.services import engagement
+    if Status(event.status) == Status.COMPLETED:
+        from chalicelib.adapters.intern_profiles import add_track_record
 
-    engagement.on_settled(_brief(store, event.brief_id), Status(event.status))
+        # Ratings open from now (queries.ratings_view); the scorer counts the completion.
+        store.update_brief(event.brief_id, {"completed_at": clock.iso()})
+        if brief.get("intern_id"):
+            add_track_record(str(brief["intern_id"]), completed=1)
+    from chalicelib.services import announce
+
+    announce.on_settled(_brief(store, event.brief_id), Status(event.status))
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}

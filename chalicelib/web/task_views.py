@@ -10,7 +10,7 @@ from chalice.app import Response
 from chalicelib.adapters import links
 from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
 from chalicelib.domain.money import format_money
-from chalicelib.services import engagement
+from chalicelib.services import engagement, queries, ratings
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.web.pages import form_page
 from chalicelib.web.views import error_page, flow_context, form_post
@@ -25,7 +25,7 @@ def task_page(
     status: int = 200,
 ) -> Response:
     try:
-        task = engagement.task_view(token)
+        task = queries.task_view(token)
     except AppError as exc:
         return error_page(exc)
     state = Status(task["status"])
@@ -78,9 +78,7 @@ def run_action(
             user_agent=str(headers.get("user-agent", "")),
         )
     if action == "rate":
-        return engagement.rate_employer(
-            token, score=data.get("score"), text=_text(data, "text") or ""
-        )
+        return ratings.rate_employer(token, score=data.get("score"), text=_text(data, "text") or "")
     if action == "deliver":
         summary, url, file_key = (_text(data, n) for n in ("summary", "url", "file_key"))
         return engagement.deliver(token, summary=summary or "", url=url, file_key=file_key)
@@ -108,7 +106,7 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
 
 def signed_nda(token: str) -> Response:
     try:
-        text = engagement.signed_nda(token)
+        text = queries.signed_nda(token)
     except AppError as exc:
         return error_page(exc)
     return Response(

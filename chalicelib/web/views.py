@@ -8,9 +8,10 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.adapters import links
+from chalicelib.domain import money
 from chalicelib.domain.engagement import LABELS, Status
-from chalicelib.domain.money import format_money, intern_payout
-from chalicelib.services import briefs
+from chalicelib.domain.money import format_money
+from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
 from chalicelib.web import csrf, forms
@@ -170,7 +171,7 @@ def employer_action(
     return form_post(
         headers,
         body,
-        act=lambda form: run_employer_action(briefs.open_brief(brief_id, key), action, form),
+        act=lambda form: run_employer_action(access.open_brief(brief_id, key), action, form),
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=errors, status=422
         ),
@@ -182,7 +183,7 @@ def run_employer_action(
     brief: Mapping[str, Any], action: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One code path for the brief page's forms and the JSON API."""
-    from chalicelib.services import engagement
+    from chalicelib.services import engagement, ratings
 
     if action == "review":
         return engagement.review(
@@ -191,7 +192,7 @@ def run_employer_action(
     if action == "cancel":
         return engagement.cancel(brief)
     if action == "rate":
-        return engagement.rate(
+        return ratings.rate(
             brief, party="employer", score=data.get("score"), text=str(data.get("text") or "")
         )
     if action == "extend":
@@ -201,11 +202,11 @@ def run_employer_action(
 
 def delivery_file(brief_id: str, number: str, key: str | None) -> Response:
     """Redirect to a short-lived download link of a delivery's file."""
-    from chalicelib.services import engagement
+    from chalicelib.services import queries
 
     try:
-        brief = briefs.open_brief(brief_id, key)
-        url = engagement.delivery_file_url(brief, int(number) if number.isdigit() else 0)
+        brief = access.open_brief(brief_id, key)
+        url = queries.delivery_file_url(brief, int(number) if number.isdigit() else 0)
     except AppError as exc:
         return error_page(exc)
     return Response(
@@ -213,6 +214,14 @@ def delivery_file(brief_id: str, number: str, key: str | None) -> Response:
         status_code=302,
         headers={"Location": url, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
     )
+
+
+def employer_view(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The employer's view of a brief (GET /api/briefs/{id} and the brief page): the read
+    side's view with the payout/refund failure waiting for attention, if any."""
+    from chalicelib.services import payout_failures, queries
+
+    return queries.brief_view(brief, attention=payout_failures.view(brief))
 
 
 def brief_page(
@@ -227,10 +236,10 @@ def brief_page(
     from chalicelib.web import funding
 
     try:
-        brief = briefs.open_brief(brief_id, key)
+        brief = access.open_brief(brief_id, key)
     except AppError as exc:
         return error_page(exc)
-    view = briefs.brief_view(brief)
+    view = employer_view(brief)
     currency = str(view["currency"])
     return form_page(
         "brief_page.html",
@@ -244,7 +253,8 @@ def brief_page(
         **flow_context(Status(view["status"])),
         budget=format_money(int(view["budget_cents"]), currency),
         payout=format_money(
-            intern_payout(int(view["budget_cents"]), int(brief.get("fee_bps", 1000))), currency
+            money.release(int(view["budget_cents"]), money.fee_bps_of(brief)).payout_cents,
+            currency,
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
         payment=funding.payment_notice(brief, payment_intent, str(key)),

@@ -49,7 +49,7 @@ def _start(twin: RunningTwin, brief_id: str, *, candidates: list[str], nda: bool
     """Store a brief and interns who share its (test-unique) skill, then start the run."""
     from datetime import date, timedelta
 
-    from chalicelib.services.interns import profile_items
+    from chalicelib.adapters.intern_profiles import profile_items
 
     skill = f"skill-{brief_id}"
     _put(

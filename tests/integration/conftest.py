@@ -121,8 +121,8 @@ def task_in_progress(client: Any) -> dict[str, str]:
     import json
 
     from chalicelib.adapters.store import get_store
-    from chalicelib.services import engagement
-    from chalicelib.services.interns import register_intern
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
     from tests.helpers import load_event
 
     brief = client.http.post(
@@ -143,7 +143,7 @@ def task_in_progress(client: Any) -> dict[str, str]:
     get_store().update_brief(
         brief["brief_id"], {"status": "IN_PROGRESS", "intern_id": intern["intern_id"]}
     )
-    link = engagement.issue_task_link(brief["brief_id"], intern["intern_id"])
+    link = access.issue_task_link(brief["brief_id"], intern["intern_id"])
     return {
         "token": link.rsplit("/", 1)[-1],
         "brief_id": brief["brief_id"],

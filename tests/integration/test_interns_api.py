@@ -118,11 +118,11 @@ def test_the_welcome_email_is_sent_once_with_the_next_step(client: Any) -> None:
 def test_without_an_onboarding_link_the_welcome_points_to_what_happens_next(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.services import interns
+    from chalicelib.services import intern_signup
 
-    register = interns.register_intern
+    register = intern_signup.register_intern
     monkeypatch.setattr(  # Stripe Connect unavailable: registration returns no link
-        interns, "register_intern", lambda data: {**register(data), "onboarding_url": None}
+        intern_signup, "register_intern", lambda data: {**register(data), "onboarding_url": None}
     )
 
     body = post(client, intern()).json_body

@@ -124,9 +124,9 @@ def retry(desk: Finance, **data: str) -> Any:
 def manage_token(brief_id: str) -> str:
     from urllib.parse import parse_qs, urlsplit
 
-    from chalicelib.services import engagement
+    from chalicelib.services import access
 
-    url = engagement.issue_manage_link(brief_id)
+    url = access.issue_manage_link(brief_id)
     return parse_qs(urlsplit(url).query)["key"][0]
 
 

@@ -15,8 +15,8 @@ def completed(client: Any) -> dict[str, str]:
     """A completed engagement: the brief (through the API), its intern, a task link."""
     from chalicelib.adapters import clock
     from chalicelib.adapters.store import get_store
-    from chalicelib.services import engagement
-    from chalicelib.services.interns import register_intern
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
 
     body = client.http.post(
         "/api/briefs",
@@ -38,7 +38,7 @@ def completed(client: Any) -> dict[str, str]:
         body["brief_id"],
         {"status": "COMPLETED", "intern_id": intern["intern_id"], "completed_at": clock.iso()},
     )
-    link = engagement.issue_task_link(body["brief_id"], intern["intern_id"])
+    link = access.issue_task_link(body["brief_id"], intern["intern_id"])
     return {
         "brief_id": body["brief_id"],
         "manage": body["manage_token"],
@@ -86,11 +86,11 @@ def test_ratings_stay_hidden_until_both_rated(client: Any, completed: dict[str, 
 def test_the_other_rating_is_hidden_from_the_intern_until_they_rate(
     client: Any, completed: dict[str, str]
 ) -> None:
-    from chalicelib.services import engagement
+    from chalicelib.services import queries
 
     employer_rates(client, completed, {"score": 2, "text": "Late"})
 
-    view = engagement.task_view(completed["task"])["ratings"]
+    view = queries.task_view(completed["task"])["ratings"]
     assert view["by_employer"] == "hidden until you rate (or 7 days pass)"
     assert view["can_rate"] is True
 
@@ -99,13 +99,13 @@ def test_ratings_are_revealed_after_seven_days(
     client: Any, completed: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.adapters import clock
-    from chalicelib.services import engagement
+    from chalicelib.services import queries
 
     employer_rates(client, completed, {"score": 3, "text": "OK"})
     later = clock.now() + timedelta(days=7, minutes=1)
     monkeypatch.setattr(clock, "now", lambda: later)
 
-    assert engagement.task_view(completed["task"])["ratings"]["by_employer"] == {
+    assert queries.task_view(completed["task"])["ratings"]["by_employer"] == {
         "score": 3,
         "text": "OK",
     }
@@ -146,8 +146,8 @@ def test_a_declined_candidates_link_cannot_rate_the_employer(
 ) -> None:
     """Issue 12, finding 3: the link of a candidate who declined opened the rating to them,
     and the real intern then got 409."""
-    from chalicelib.services import engagement
-    from chalicelib.services.interns import register_intern
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
 
     other = register_intern(
         {
@@ -159,7 +159,7 @@ def test_a_declined_candidates_link_cannot_rate_the_employer(
             "timezone": "Europe/Berlin",
         }
     )
-    link = engagement.issue_task_link(completed["brief_id"], other["intern_id"])
+    link = access.issue_task_link(completed["brief_id"], other["intern_id"])
     declined = {**completed, "task": link.rsplit("/", 1)[1]}
 
     refused = intern_rates(client, declined, {"score": 1, "text": "Never worked with them"})

@@ -16,8 +16,8 @@ HOSTILE = '<img src=x onerror="alert(1)">'
 @pytest.fixture
 def offer(client: Any) -> dict[str, str]:
     from chalicelib.adapters.store import get_store
-    from chalicelib.services import engagement
-    from chalicelib.services.interns import register_intern
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
 
     body = load_event(
         "brief",
@@ -48,7 +48,7 @@ def offer(client: Any) -> dict[str, str]:
             "offer_status": "offered",
         }
     )
-    link = engagement.issue_task_link(brief["brief_id"], intern["intern_id"])
+    link = access.issue_task_link(brief["brief_id"], intern["intern_id"])
     return {
         "path": link.removeprefix("http://testserver"),
         "brief_id": brief["brief_id"],

@@ -1,0 +1,179 @@
+"""Who may act on an engagement, and the plumbing every action shares.
+
+    open_brief(brief_id, token)     # the employer's manage token (401 / 403 / 404)
+    open_task(token)                # the intern's task link -> (brief, intern_id)
+    issue_task_link / issue_manage_link
+    consume / resume / fail         # take a wait's task token once, resume the flow with it
+
+A shared helper of the use cases (briefs, engagement, ratings, queries, escrow, reminders...):
+it imports no other service but `errors`, so any use case may import it.
+
+Actions resume the waiting Step Functions task. The task token is consumed by a conditional
+write first, so of five simultaneous accepts exactly one resumes the flow; the others get 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from chalicelib.adapters import clock, links, tokens, workflow
+from chalicelib.adapters.store import Conflict, Store, get_store
+from chalicelib.domain import nda
+from chalicelib.domain.engagement import Status, work_window_seconds
+from chalicelib.observability import logger
+from chalicelib.services.errors import Forbidden, NotAllowed, NotFound, Unauthorized
+from chalicelib.settings import get_settings
+
+LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
+NOT_FOUND = "This link is not valid or has expired. Use the most recent link we emailed you."
+
+
+# -- links and tokens -----------------------------------------------------------------------
+
+
+def issue_task_link(brief_id: str, intern_id: str) -> str:
+    """A fresh link to the intern's task page: 256-bit token, stored hashed, bound to one
+    intern, one engagement and an expiry."""
+    token, token_hash = tokens.new_token()
+    expires = clock.now() + LINK_LIFETIME
+    get_store().put_new(
+        {
+            "pk": f"LINK#{token_hash}",
+            "sk": "LINK",
+            "type": "link",
+            "party": "intern",
+            "brief_id": brief_id,
+            "intern_id": intern_id,
+            "expires_at": int(expires.timestamp()),
+        }
+    )
+    return links.url(f"/tasks/{token}")
+
+
+def issue_manage_link(brief_id: str, path: str = "") -> str:
+    """A fresh manage link for an employer email (every link stays valid; all stored hashed)."""
+    token, token_hash = tokens.new_token()
+    get_store().add_manage_token(brief_id, token_hash)
+    return links.url(f"/briefs/{brief_id}{path}", key=token)
+
+
+def open_task(token: str) -> tuple[dict[str, Any], str]:
+    """(brief, intern_id) for a task link; a wrong, expired or foreign link is just not found."""
+    store = get_store()
+    link = store.get(f"LINK#{tokens.hash_token(token)}", "LINK") if token else None
+    if not link or int(link.get("expires_at", 0)) < clock.now().timestamp():
+        raise NotFound(NOT_FOUND)
+    brief = store.get_brief(str(link["brief_id"]))
+    if brief is None:
+        raise NotFound(NOT_FOUND)
+    return brief, str(link["intern_id"])
+
+
+def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
+    """The brief, if `token` is its manage token: 401 without one, 403 for another's, 404."""
+    if not token:
+        raise Unauthorized("A manage token is required (Authorization: Bearer <manage_token>).")
+    brief = get_store().get_brief(brief_id)
+    if brief is None:
+        raise NotFound("No brief with this id.", "brief_id")
+    hashes = [str(brief.get("manage_token_hash", "")), *brief.get("manage_token_hashes", [])]
+    if not tokens.matches_any(token, hashes):
+        raise Forbidden("This token does not open this brief.")
+    return brief
+
+
+# -- acting on a wait -------------------------------------------------------------------------
+
+
+def require(brief: Mapping[str, Any], states: set[Status], action: str) -> None:
+    """409 unless the engagement is in one of `states`."""
+    if brief["status"] not in states:
+        raise NotAllowed(
+            f"You cannot {action} now: the project is {Status(brief['status']).value}."
+        )
+
+
+def consume(brief_id: str, kind: str, *, intern_id: str | None = None) -> str:
+    """Take the `kind` wait's task token (once: a second taker gets 409)."""
+    try:
+        return get_store().consume_task_token(brief_id, kind, intern_id)
+    except Conflict:
+        raise NotAllowed("This was already done, or the window for it has closed.") from None
+
+
+def consume_first_work_token(brief_id: str, wait_seconds: float = 5.0) -> str:
+    """The work wait's token. Funding moves the brief to IN_PROGRESS in the payment's own
+    transaction, a moment before the workflow's Work step registers its token: an intern who
+    delivers within that moment waits for it instead of being refused."""
+    import time
+
+    store = get_store()
+    deadline = time.monotonic() + wait_seconds
+    while store.get(f"BRIEF#{brief_id}", "TASKTOKEN#work") is None:
+        if time.monotonic() > deadline:
+            raise NotAllowed("Work is just starting; please try again in a moment.")
+        time.sleep(0.1)
+    return consume(brief_id, "work")
+
+
+def send(task_token: str, output: dict[str, Any]) -> None:
+    """Resume the flow with a token already consumed."""
+    try:
+        workflow.resume(task_token, output)
+    except workflow.WaitClosed:
+        raise NotAllowed("The window for this has closed.") from None
+
+
+def resume(
+    brief_id: str, kind: str, output: dict[str, Any], *, intern_id: str | None = None
+) -> None:
+    send(consume(brief_id, kind, intern_id=intern_id), output)
+
+
+def fail(brief_id: str, kind: str, error: str, *, intern_id: str | None = None) -> None:
+    """Fail the `kind` wait with `error` (the state machine's Catch takes it from there)."""
+    token_value = consume(brief_id, kind, intern_id=intern_id)
+    try:
+        workflow.fail(token_value, error)
+    except workflow.WaitClosed:
+        raise NotAllowed("The window for this has closed.") from None
+
+
+def work_seconds(deadline: date | str, *, floor: int = 1) -> int:
+    """The work window as the flow runs it (what a resumed wait hands the Work step): to the
+    deadline, capped by WORK_WINDOW_SECONDS."""
+    cap = get_settings().windows.work_seconds
+    return work_window_seconds(deadline, clock.now(), cap=cap, floor=floor)
+
+
+def note(brief: Mapping[str, Any], actor: str, detail: str) -> None:
+    """A line on the brief's timeline (status unchanged) and in the log."""
+    store = get_store()
+    status = str(brief["status"])
+    store.put(
+        Store.event_item(
+            str(brief["brief_id"]),
+            status_from=status,
+            status_to=status,
+            actor=actor,
+            detail=detail,
+        )
+    )
+    logger.info(detail, extra={"brief_id": brief["brief_id"], "actor": actor})
+
+
+# -- what a task link's intern sees and signs -------------------------------------------------
+
+
+def intern_profile(intern_id: str) -> dict[str, Any]:
+    intern = get_store().get(f"INTERN#{intern_id}", "PROFILE")
+    if intern is None:
+        raise NotFound("Unknown intern.")
+    return intern
+
+
+def nda_text(brief: Mapping[str, Any], intern_name: str) -> str:
+    """The NDA of `brief` for `intern_name`: the text shown, signed and hashed is this one."""
+    return nda.text(company=str(brief["company"]), intern=intern_name, title=str(brief["title"]))

@@ -1,0 +1,201 @@
+"""The read side: what the employer's brief page / GET /api/briefs/{id} and the intern's task
+page show. Nothing here changes state (a GET never does).
+
+    brief_view(brief, attention=...)    # the employer's view (JSON and page)
+    task_view(token)                    # the intern's task page
+    ratings_view / delivery_list / delivery_file_url / signed_nda
+
+Escrow figures come from the ledger (`adapters/escrow_store.figures`); the `attention` object
+(a failed payout or refund waiting) is `payout_failures.view(brief)`, which the web layer
+passes in: that episode's shape belongs to payout_failures, and one use case does not call
+another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters import clock, escrow_store
+from chalicelib.adapters.store import get_store
+from chalicelib.domain import money
+from chalicelib.domain.engagement import EXPLAIN, LABELS, Status, allowed_actions
+from chalicelib.services.access import intern_profile, nda_text, open_task
+from chalicelib.services.errors import NotFound
+
+RATING_REVEAL = timedelta(days=7)
+PARTIES = ("employer", "intern")
+
+
+def brief_view(brief: Mapping[str, Any], *, attention: dict[str, Any] | None) -> dict[str, Any]:
+    """The employer's view of a brief: the JSON of GET /api/briefs/{id} and the brief page.
+
+    `attention` is the open payout/refund failure episode (`payout_failures.view(brief)`)."""
+    store = get_store()
+    brief_id = str(brief["brief_id"])
+    status = Status(brief["status"])
+    items = store.query(f"BRIEF#{brief_id}")
+    events = [i for i in items if str(i["sk"]).startswith("EVENT#")]
+    candidates = sorted(
+        (i for i in items if str(i["sk"]).startswith("CANDIDATE#")), key=lambda c: str(c["sk"])
+    )
+    accepted = brief.get("intern_id")
+    return {
+        "brief_id": brief_id,
+        "status": status.value,
+        "status_label": LABELS[status],
+        "status_explained": EXPLAIN[status],
+        "title": brief["title"],
+        "description": brief["description"],
+        "deliverables": brief["deliverables"],
+        "skills": brief.get("skills_as_written", brief["skills"]),
+        "nice_to_have_skills": brief.get("nice_to_have_skills", []),
+        "estimated_hours": brief["estimated_hours"],
+        "budget_cents": brief["budget_cents"],
+        "currency": brief["currency"],
+        "deadline": brief["deadline"],
+        "nda_required": brief["nda_required"],
+        "company": brief["company"],
+        "created_at": brief["created_at"],
+        "timeline": [{"at": e["at"], "status": e["status"], "detail": e["detail"]} for e in events],
+        "shortlist": [
+            {
+                "rank": i + 1,
+                "intern_id": c["intern_id"],
+                "score": c.get("score"),
+                "factors": c.get("factors", {}),
+                "reason": c.get("reason", ""),
+                "offer_status": c.get("offer_status", "pending"),
+            }
+            for i, c in enumerate(candidates)
+        ],
+        "engagement": {"intern_id": accepted, "status": status.value},
+        "escrow": escrow_store.figures(items),
+        "payout": brief.get("payout") or {"payout_id": None, "status": None},
+        "attention": attention,  # a failed payout/refund waiting, or None
+        "actions": sorted(allowed_actions(status, party="employer")),
+        "ratings": ratings_view(brief, items, "employer"),
+        "deliveries": delivery_list(items),
+    }
+
+
+def task_view(token: str) -> dict[str, Any]:
+    """What the intern's task page shows, and which of their actions the state allows."""
+    brief, intern_id = open_task(token)
+    store = get_store()
+    brief_id = str(brief["brief_id"])
+    status = Status(brief["status"])
+    items = store.query(f"BRIEF#{brief_id}")
+    candidate = next(
+        (i for i in items if str(i["sk"]).startswith("CANDIDATE#") and i["intern_id"] == intern_id),
+        {},
+    )
+    mine = brief.get("intern_id") == intern_id
+    offered = candidate.get("offer_status") == "offered" and status == Status.OFFERED
+    actions: list[str] = []
+    if offered:
+        actions = ["accept", "decline"]
+    elif mine and status == Status.NDA:
+        actions = ["sign_nda", "decline"]
+    elif mine and status == Status.IN_PROGRESS:
+        actions = ["deliver"]
+    active = offered or mine
+    signature = next((i for i in items if i["sk"] == f"NDA#{intern_id}"), None)
+    intern = intern_profile(intern_id)
+    pay = money.release(int(brief["budget_cents"]), money.fee_bps_of(brief)).payout_cents
+    return {
+        "brief_id": brief_id,
+        "intern_id": intern_id,
+        "active": active,
+        "status": status.value,
+        "title": brief["title"],
+        "company": brief["company"],
+        "employer_name": brief["employer_name"],
+        "description": brief["description"],
+        "deliverables": brief["deliverables"],
+        "skills": brief.get("skills_as_written", brief["skills"]),
+        "hours": brief["estimated_hours"],
+        "deadline": brief["deadline"],
+        "currency": brief["currency"],
+        "pay_cents": pay,
+        "nda_required": brief["nda_required"],
+        "nda_text": nda_text(brief, str(intern.get("name", ""))) if "sign_nda" in actions else "",
+        "nda_signed": bool(signature),
+        "last_comment": brief.get("last_comment") if mine else None,
+        "revision_rounds": int(brief.get("revision_rounds", 0)),
+        "deliveries": delivery_list(items) if mine else [],
+        "timeline": [
+            {"at": e["at"], "status": e["status"], "detail": e["detail"]}
+            for e in items
+            if str(e["sk"]).startswith("EVENT#")
+        ]
+        if active
+        else [],
+        "actions": actions,
+        "ratings": ratings_view(brief, items, "intern") if mine else None,
+    }
+
+
+def ratings_view(
+    brief: Mapping[str, Any], items: list[dict[str, Any]], viewer: str
+) -> dict[str, Any]:
+    """Each party sees its own rating; the other's only once both rated or 7 days passed."""
+    given = {str(i["party"]): i for i in items if str(i["sk"]).startswith("RATING#")}
+    completed_at = brief.get("completed_at")
+    expired = bool(
+        completed_at
+        and clock.now() - datetime.fromisoformat(str(completed_at).replace("Z", "+00:00"))
+        >= RATING_REVEAL
+    )
+    revealed = len(given) == 2 or expired
+    view: dict[str, Any] = {"can_rate": brief["status"] == Status.COMPLETED and viewer not in given}
+    for party in PARTIES:
+        rating = given.get(party)
+        if rating is None:
+            view[f"by_{party}"] = None
+        elif revealed or party == viewer:
+            view[f"by_{party}"] = {"score": rating["score"], "text": rating["text"]}
+        else:
+            view[f"by_{party}"] = "hidden until you rate (or 7 days pass)"
+    return view
+
+
+def delivery_list(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": d["number"],
+            "summary": d["summary"],
+            "url": d.get("url"),
+            "file_name": d.get("file_name"),
+            "at": d["delivered_at"],
+        }
+        for d in items
+        if str(d["sk"]).startswith("DELIVERY#")
+    ]
+
+
+def delivery_file_url(brief: Mapping[str, Any], number: int) -> str:
+    """A 5-minute download link for a delivery's file (GET only reads)."""
+    from chalicelib.adapters import files
+
+    item = get_store().get(f"BRIEF#{brief['brief_id']}", f"DELIVERY#{number:02d}")
+    if not item or not item.get("file_key"):
+        raise NotFound("This delivery has no file.")
+    found = files.stored(str(item["file_key"]))
+    if found is None:
+        raise NotFound("This delivery's file is no longer available.")
+    return files.download_url(str(item["file_key"]), found.content_type)
+
+
+def signed_nda(token: str) -> str:
+    """The signed copy the intern can download."""
+    brief, intern_id = open_task(token)
+    record = get_store().get(f"BRIEF#{brief['brief_id']}", f"NDA#{intern_id}")
+    if not record:
+        raise NotFound("No signed NDA for this project yet.")
+    document = nda_text(brief, str(record["full_name"]))
+    return (
+        f"{document}\nSigned: {record['full_name']}\nAt: {record['signed_at']}\n"
+        f"Document SHA-256: {record['text_sha256']}\n"
+    )
