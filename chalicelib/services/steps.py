@@ -263,14 +263,14 @@ def await_party(event: StepEvent) -> dict[str, Any]:
 def _tell_wait(brief: dict[str, Any], kind: str, task_token: str, intern_id: str | None) -> None:
     """Tell whoever the wait waits for (once per wait)."""
     if kind in ("payout", "dispute"):
-        from chalicelib.services import finance  # payouts, after the money split
+        from chalicelib.services import payouts
 
         if kind == "payout":
             # Finance is asked (signed webhook + email), the intern told; auto-approval resumes.
-            finance.request_payout_approval(brief, task_token)
+            payouts.request_payout_approval(brief, task_token)
         else:
             # Finance, the employer and the intern are told; a resolution already sent resumes.
-            finance.on_dispute(brief)
+            payouts.on_dispute(brief)
         return
     from chalicelib.services import announce
 
@@ -307,9 +307,9 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
 
         escrow.remind_onboarding(event.brief_id)
     if event.kind in ("payout", "dispute"):
-        from chalicelib.services import finance  # payouts, after the money split
+        from chalicelib.services import payouts
 
-        finance.reminder(brief, event.kind, key=event.entered or event.execution)
+        payouts.reminder(brief, event.kind, key=event.entered or event.execution)
     store.put(
         store.event_item(
             event.brief_id,
