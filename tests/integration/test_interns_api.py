@@ -43,8 +43,11 @@ def table_items(aws_env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def profile_and_postings(aws_env: dict[str, str]) -> list[dict[str, Any]]:
-    """Everything registration wrote (idempotency records of the mailer left out)."""
-    return [i for i in table_items(aws_env) if not str(i["pk"]).startswith("IDEMPOTENCY#")]
+    """Everything registration wrote (the mailer's idempotency records and the abuse limits'
+    request counters left out: they count requests, not what was registered)."""
+    return [
+        i for i in table_items(aws_env) if not str(i["pk"]).startswith(("IDEMPOTENCY#", "LIMIT#"))
+    ]
 
 
 def mails() -> list[dict[str, Any]]:
