@@ -87,11 +87,11 @@ def _connect(intern_id: str, email: str) -> str | None:
     reminder a waiting payout sends (see `escrow.release_escrow`).
     """
     from chalicelib.adapters.stripe_gateway import StripeRejected, TransientError
-    from chalicelib.services import escrow
+    from chalicelib.services import payout_accounts
 
     try:
-        account = escrow.connect_account(intern_id, email)
-        return escrow.onboarding_link(intern_id, account)
+        account = payout_accounts.connect_account(intern_id, email)
+        return payout_accounts.onboarding_link(intern_id, account)
     except (TransientError, StripeRejected):
         logger.exception("Stripe Connect onboarding unavailable", extra={"intern_id": intern_id})
         return None
