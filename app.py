@@ -162,9 +162,11 @@ def create_intern() -> Response:
 @app.route("/api/briefs/{brief_id}/fund", methods=["POST"], content_types=[JSON, "text/plain"])
 @json_errors
 def fund_brief(brief_id: str) -> Response:
-    from chalicelib.services import escrow
+    from chalicelib.services import access, escrow
+    from chalicelib.web.funding import intent_json
 
-    return json_response(escrow.fund_escrow(brief_id, bearer(_request().headers)))
+    brief = access.open_brief(brief_id, bearer(_request().headers))
+    return json_response(intent_json(escrow.fund_escrow(brief)))
 
 
 @app.route("/briefs/{brief_id}/fund", methods=["GET"])

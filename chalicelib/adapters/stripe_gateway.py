@@ -317,3 +317,47 @@ def find_refund(payment_intent_id: str, step: str) -> Movement | None:
         if (r.get("metadata") or {}).get("step") == step and status not in ("failed", "canceled"):
             return Movement(str(r["id"]), int(r["amount"]), status=status)
     return None
+
+
+def transfer_for(
+    engagement_id: str,
+    step: str,
+    *,
+    amount_cents: int,
+    currency: str,
+    destination: str,
+    source_transaction: str,
+    recover: bool,
+) -> Movement:
+    """The Transfer of one step of one engagement, made once (keyed, grouped and tagged by the
+    engagement and the step). With ``recover`` (an earlier attempt failed, so Stripe may have
+    applied it and forgotten the key) the Transfer that attempt made is looked up first."""
+    if recover:
+        found = find_transfer(engagement_id, step)
+        if found is not None:
+            return found
+    return create_transfer(
+        amount_cents=amount_cents,
+        currency=currency,
+        destination=destination,
+        source_transaction=source_transaction,
+        transfer_group=engagement_id,
+        metadata={"brief_id": engagement_id, "step": step},
+        idempotency_key=key(engagement_id, step),
+    )
+
+
+def refund_for(
+    engagement_id: str, step: str, *, payment_intent_id: str, amount_cents: int, recover: bool
+) -> Movement:
+    """The Refund of one step of one engagement, made once (as :func:`transfer_for`)."""
+    if recover:
+        found = find_refund(payment_intent_id, step)
+        if found is not None:
+            return found
+    return create_refund(
+        payment_intent_id=payment_intent_id,
+        amount_cents=amount_cents,
+        metadata={"brief_id": engagement_id, "step": step},
+        idempotency_key=key(engagement_id, step),
+    )

@@ -19,10 +19,7 @@ from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
-
-# Re-exported (`as`) until escrow and web/funding, the money split's, import them from access.
-from chalicelib.services.access import open_brief as open_brief
-from chalicelib.services.access import work_seconds as work_seconds
+from chalicelib.services.access import work_seconds
 from chalicelib.services.errors import Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 

@@ -43,3 +43,26 @@ class NotAllowed(AppError):
     """The engagement's current state does not allow this action; nothing changed."""
 
     status = 409
+
+
+class PaymentProviderUnavailable(AppError):
+    """Stripe did not answer (a blip or an outage): try again in a moment."""
+
+    status = 503
+
+
+class PaymentProviderRefused(AppError):
+    status = 502
+
+
+class PayoutAccountNotReady(Exception):
+    """The intern has no payout-ready Stripe account yet (the Release step's Catch waits in
+    AwaitPayoutAccount). Raised by services/escrow.py; the step orchestrator sends the intern
+    an onboarding link (services/payout_accounts.py) when `remind` is set, i.e. when the
+    intern's profile says the account is missing or not ready (Stripe refusing a transfer for
+    missing capabilities does not remind: the account.updated webhook follows)."""
+
+    def __init__(self, message: str, *, intern_id: str | None = None, remind: bool = False):
+        super().__init__(message)
+        self.intern_id = intern_id
+        self.remind = remind

@@ -64,14 +64,14 @@ def _connect(intern_id: str, email: str) -> str | None:
     """The intern's Stripe Connect express account and its onboarding link.
 
     Stripe being unavailable does not undo the registration: the link comes later, with the
-    reminder a waiting payout sends (see `escrow.release_escrow`).
+    reminder a waiting payout sends (see `payout_accounts.remind_onboarding`).
     """
+    from chalicelib.adapters.connect import connect_account, onboarding_link
     from chalicelib.adapters.stripe_gateway import StripeRejected, TransientError
-    from chalicelib.services import escrow  # payout_accounts after the money split
 
     try:
-        account = escrow.connect_account(intern_id, email)
-        return escrow.onboarding_link(intern_id, account)
+        account = connect_account(intern_id, email)
+        return onboarding_link(intern_id, account)
     except (TransientError, StripeRejected):
         logger.exception("Stripe Connect onboarding unavailable", extra={"intern_id": intern_id})
         return None

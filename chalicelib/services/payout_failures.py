@@ -18,10 +18,10 @@ stays in escrow, accounted for:
 The wait's window (`windows.payout_retry_seconds`, hourly by default) also sends the flow back
 to the step by itself, so the engagement recovers when Stripe does. Money moves exactly once:
 the step's idempotency keys are per engagement and step, and during an episode the step first
-looks for the movement in Stripe's own record (escrow._transfer / _refund), since Stripe forgets
-keys after 24 hours.
+looks for the movement in Stripe's own record (stripe_gateway.transfer_for / refund_for), since
+Stripe forgets keys after 24 hours.
 
-The episode lives on the brief as `money_stuck` (escrow.STUCK):
+The episode lives on the brief as `money_stuck` (escrow_store.STUCK):
     {kind, step, error, reason, since, last_at, attempts, next_retry_at, payout_id,
      noted (the reason last put on the timeline), told (the episode finance's webhook reached)}
 and `ATTENTION / BRIEF#<id>` lists every open episode for finance.
@@ -39,9 +39,9 @@ from typing import Any, Final
 from chalicelib.adapters import clock
 from chalicelib.adapters.escrow_store import STUCK
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
-from chalicelib.domain.money import format_money, platform_fee, split
+from chalicelib.domain import money
 from chalicelib.observability import logger, metrics
-from chalicelib.services.errors import NotAllowed, NotFound
+from chalicelib.services.errors import NotAllowed, NotFound, PayoutAccountNotReady
 from chalicelib.settings import get_settings
 
 ATTENTION_PK: Final = "ATTENTION"
@@ -60,8 +60,6 @@ def watch(brief_id: str, step: str) -> Iterator[None]:
     """Run a money step: a failure is recorded (and raised on, for the state machine's Retry
     and Catch); a success after failures ends the episode. Waiting for the intern's Stripe
     account is not a failure (it has its own wait)."""
-    from chalicelib.services.escrow import PayoutAccountNotReady
-
     try:
         yield
     except PayoutAccountNotReady:
@@ -241,19 +239,19 @@ def _amount(brief: Mapping[str, Any], kind: str) -> int:
     held = int(brief.get("escrow_held_cents") or 0)
     if kind == "refund_failed":
         return held
-    fee_bps = int(brief.get("fee_bps", get_settings().platform_fee_bps))
+    fee_bps = money.fee_bps_of(brief)
     resolution = brief.get("dispute_resolution")
     if isinstance(resolution, Mapping) and resolution.get("resolution") == "split":
-        return split(held, int(resolution["intern_share_cents"]), fee_bps).transfer_cents
-    return held - platform_fee(held, fee_bps)
+        return money.split(held, int(resolution["intern_share_cents"]), fee_bps).transfer_cents
+    return money.release(held, fee_bps).payout_cents
 
 
 def _timeline_note(brief: Mapping[str, Any], kind: str, episode: Mapping[str, Any]) -> str:
-    money = format_money(_amount(brief, kind), str(brief.get("currency", "usd")))
+    amount = money.format_money(_amount(brief, kind), str(brief.get("currency", "usd")))
     what = (
-        f"The payout of {money} to the intern"
+        f"The payout of {amount} to the intern"
         if kind == "payout_failed"
-        else (f"The refund of {money} to the employer")
+        else (f"The refund of {amount} to the employer")
     )
     every = _every(get_settings().windows.payout_retry_seconds)
     return (
@@ -280,7 +278,8 @@ def _payout_of(store: Store, brief: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _tell(store: Store, brief: Mapping[str, Any], kind: str, episode: dict[str, Any]) -> None:
     """Finance (email + signed webhook) and the party owed the money, once per episode."""
-    from chalicelib.services import finance, notify
+    from chalicelib.adapters import finance_hook
+    from chalicelib.services import notify
 
     brief_id = str(brief["brief_id"])
     since = str(episode["since"])
@@ -334,7 +333,7 @@ def _tell(store: Store, brief: Mapping[str, Any], kind: str, episode: dict[str, 
         },
     }
     digest = hashlib.sha256(since.encode()).hexdigest()[:12]
-    if finance.send_signed(f"msg_{brief_id}_{kind}_{digest}", body):
+    if finance_hook.send_signed(f"msg_{brief_id}_{kind}_{digest}", body):
         store.update_brief(brief_id, {STUCK: {**episode, "told": since}})
 
 

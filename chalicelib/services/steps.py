@@ -303,9 +303,9 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
         if brief.get("intern_id"):
             store.remove_brief_fields(event.brief_id, "intern_id")
     if event.kind == "account":
-        from chalicelib.services import escrow
+        from chalicelib.services import payout_accounts
 
-        escrow.remind_onboarding(event.brief_id)
+        payout_accounts.remind_onboarding(event.brief_id)
     if event.kind in ("payout", "dispute"):
         from chalicelib.services import payouts
 
@@ -329,12 +329,18 @@ def release(event: StepEvent) -> dict[str, Any]:
     intern's Stripe account cannot receive transfers; any other failure (TransientError when
     Stripe is down, StripeRejected when it refuses) is recorded and waits in PayoutFailed.
     """
-    from chalicelib.services import escrow, payout_failures
+    from chalicelib.services import escrow, payout_accounts, payout_failures
+    from chalicelib.services.errors import PayoutAccountNotReady
 
     store = get_store()
     with payout_failures.watch(event.brief_id, "release"):  # a failure waits (PayoutFailed)
         _advance(store, event.brief_id, to=Status.RELEASING, detail="Releasing the payment")
-        result = escrow.settle_release(event.brief_id)
+        try:
+            result = escrow.settle_release(event.brief_id)
+        except PayoutAccountNotReady as exc:
+            if exc.remind:  # the intern's profile has no ready account: send a fresh link
+                payout_accounts.remind_onboarding(event.brief_id)
+            raise
     logger.info("release", extra={"brief_id": event.brief_id, **result})
     return result
 

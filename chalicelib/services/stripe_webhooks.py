@@ -30,8 +30,8 @@ from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.store import Conflict, get_store
 from chalicelib.domain.engagement import Status
 from chalicelib.observability import logger, metrics
-from chalicelib.services import escrow
-from chalicelib.services.errors import BadRequest, Unauthorized
+from chalicelib.services import escrow, payout_accounts
+from chalicelib.services.errors import BadRequest, PaymentProviderUnavailable, Unauthorized
 from chalicelib.settings import get_settings
 
 TOLERANCE_SECONDS = 300
@@ -159,7 +159,7 @@ def _payment_succeeded(obj: Mapping[str, Any], receipt: Mapping[str, Any]) -> st
     try:
         pi = gateway.retrieve_payment_intent(str(obj["id"]))
     except gateway.TransientError:
-        raise escrow.PaymentProviderUnavailable(
+        raise PaymentProviderUnavailable(
             "Stripe is unavailable; deliver the event again later."
         ) from None
     except gateway.StripeRejected:  # Stripe knows no such PaymentIntent: not a real payment
@@ -225,7 +225,5 @@ def _account_updated(obj: Mapping[str, Any], created: int, receipt: Mapping[str,
         return "stale" if store.put_if_absent(receipt) else "duplicate"
     logger.info("payout account", extra={"intern_id": intern_id, "payout_ready": ready})
     if ready:
-        from chalicelib.services.escrow import resume_payout_for
-
-        resume_payout_for(str(intern_id))
+        payout_accounts.resume_payout_for(str(intern_id))
     return "ready" if ready else "not_ready"

@@ -6,7 +6,7 @@ client secret, mounts the Payment Element and confirms with `stripe.confirmPayme
 `return_url` is the brief page: card details go to Stripe only. A payment that needs nothing
 more goes to the brief page itself; 3-D Secure and bank redirects come back there with Stripe's
 `payment_intent` / `redirect_status` parameters, and the brief page says what became of it
-(`escrow.payment_outcome`). Escrow is funded only by Stripe's `payment_intent.succeeded`
+(`payment_outcome`). Escrow is funded only by Stripe's `payment_intent.succeeded`
 webhook. GET changes nothing.
 """
 
@@ -19,7 +19,11 @@ from urllib.parse import urlsplit
 from chalice.app import Response
 
 from chalicelib.adapters import links
-from chalicelib.services import briefs, escrow
+from chalicelib.adapters import stripe_gateway as gateway
+from chalicelib.adapters.escrow_store import FUNDED
+from chalicelib.domain import money
+from chalicelib.domain.engagement import Status
+from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError
 from chalicelib.settings import get_settings
 from chalicelib.web.pages import page
@@ -56,7 +60,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
     from chalicelib.web.views import error_page
 
     try:
-        brief = briefs.open_brief(brief_id, key)
+        brief = access.open_brief(brief_id, key)
     except AppError as exc:
         return error_page(exc)
     settings = get_settings()
@@ -75,15 +79,69 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         manage_url=briefs.manage_url(brief_id, str(key)),
         stripe_js_url=settings.stripe_js_url,
         config=config,
-        **escrow.funding_figures(brief),
+        **funding_figures(brief),
     )
 
 
 def payment_notice(
     brief: Mapping[str, Any], payment_intent_id: str | None, key: str
 ) -> dict[str, str]:
-    """What the brief page says about the payment just made (see escrow.payment_outcome)."""
-    outcome = escrow.payment_outcome(brief, payment_intent_id)
+    """What the brief page says about the payment just made (see `payment_outcome`)."""
+    outcome = payment_outcome(brief, payment_intent_id)
     if outcome["state"] in ("failed", "requires_action"):
         outcome["retry_url"] = links.href(f"/briefs/{brief['brief_id']}/fund", key=key)
     return outcome
+
+
+def intent_json(pi: gateway.PaymentIntent) -> dict[str, Any]:
+    """The answer of `POST /api/briefs/{id}/fund`: what the browser confirms with Stripe."""
+    return {
+        "payment_intent_id": pi.id,
+        "client_secret": pi.client_secret,
+        "status": pi.status,
+        "amount_cents": pi.amount,
+        "currency": pi.currency,
+    }
+
+
+def _money(brief: Mapping[str, Any], cents: int) -> str:
+    return money.format_money(cents, str(brief.get("currency", "usd")))
+
+
+def funding_figures(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The funding page's figures: what the employer pays, the intern gets, the platform keeps
+    (domain/money.py's one division of a release, on the budget)."""
+    figures = money.release(int(brief["budget_cents"]), money.fee_bps_of(brief))
+    return {
+        "amount": _money(brief, figures.held_cents),
+        "payout": _money(brief, figures.payout_cents),
+        "fee": _money(brief, figures.fee_cents),
+        "funded": brief.get(FUNDED) is not None,
+        "awaiting": brief["status"] == Status.AWAITING_FUNDING,
+    }
+
+
+def payment_outcome(brief: Mapping[str, Any], payment_intent_id: str | None) -> dict[str, str]:
+    """What became of the payment the browser just made on the funding page.
+
+    Stripe.js (and every 3-D Secure or bank redirect) comes back to the brief page with
+    `?payment_intent=…&redirect_status=…`; the query string is never trusted: the answer is the
+    ledger (funded) or Stripe's own record of the brief's PaymentIntent. `state` is one of
+    funded, processing (paid; Stripe's webhook has not landed yet), failed (with Stripe's
+    `message`), requires_action, unknown (Stripe did not answer), or "" (nothing to say).
+    """
+    if not payment_intent_id or payment_intent_id != brief.get("payment_intent_id"):
+        return {"state": ""}
+    if brief.get(FUNDED) is not None:
+        return {"state": "funded", "amount": _money(brief, int(brief[FUNDED]))}
+    try:
+        pi = gateway.retrieve_payment_intent(payment_intent_id)
+    except (gateway.TransientError, gateway.StripeRejected):
+        return {"state": "unknown"}
+    if pi.status in ("succeeded", "processing"):
+        return {"state": "processing", "amount": _money(brief, pi.amount)}
+    if pi.status == "requires_action":
+        return {"state": "requires_action"}
+    if pi.status == "requires_payment_method" and pi.last_payment_error:
+        return {"state": "failed", "message": pi.last_payment_error}
+    return {"state": ""}

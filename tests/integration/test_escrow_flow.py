@@ -271,7 +271,7 @@ def test_release_after_a_lost_stripe_response_moves_money_once(money: Money) -> 
 
 def test_release_waits_for_the_interns_payout_account_and_reminds(money: Money) -> None:
     from chalicelib.services import steps
-    from chalicelib.services.escrow import PayoutAccountNotReady
+    from chalicelib.services.errors import PayoutAccountNotReady
     from tests.integration.test_escrow_support import onboard_intern
 
     intern_id = ready_intern(money, onboard=False)
