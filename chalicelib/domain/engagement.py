@@ -91,6 +91,25 @@ TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
 del S
 
 
+# The workflow's waits, by the `kind` statemachines/engagement.asl.json passes to its steps:
+# the status the engagement is in while it waits. A wait after a failed money step keeps the
+# status the engagement had (None): the timeline and the brief's `attention` say why.
+WAIT_STATUS: Final[Mapping[str, Status | None]] = {
+    "offer": Status.OFFERED,
+    "nda": Status.NDA,
+    "funding": Status.AWAITING_FUNDING,
+    "work": Status.IN_PROGRESS,
+    "deadline": Status.DEADLINE_MISSED,
+    "review": Status.IN_REVIEW,
+    "payout": Status.PAYOUT_APPROVAL,
+    "dispute": Status.DISPUTED,
+    "account": Status.RELEASING,  # the intern's Stripe account cannot be paid yet
+    "payout_failed": None,
+    "refund_failed": None,
+}
+WAIT_KINDS: Final[frozenset[str]] = frozenset(WAIT_STATUS)
+
+
 def can_transition(current: Status | str, target: Status | str) -> bool:
     """Whether the flow may move from ``current`` to ``target`` (unknown names: False)."""
     try:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.brief import FieldError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the brief model costs ~90 ms to import; only its error type is named here
+    from chalicelib.domain.brief import FieldError
 
 
 class AppError(Exception):
