@@ -29,9 +29,10 @@ deps: $(STAMP)
 chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-lint: $(STAMP)
+lint: $(STAMP)  ## style, and the layering contracts (pyproject.toml: [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy chalicelib app.py local infrastructure

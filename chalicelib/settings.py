@@ -2,7 +2,7 @@
 
 Deployed stages get their settings from `.chalice/config.json` and the merged template, and their
 secrets from the stage's Secrets Manager secret (its ARN in APP_SECRETS_ID, read through
-Powertools Parameters by `chalicelib.adapters.secrets`). An environment variable of a secret's
+Powertools Parameters by `chalicelib.secrets`). An environment variable of a secret's
 name overrides the secret (the local twin and tests). The local twin sets all of it before it
 loads the app, and creates the same secret in moto. Nothing else in the code reads `os.environ`.
 
@@ -174,7 +174,7 @@ def load_settings(environ: Mapping[str, str], max_age: int | None = None) -> Set
     values: dict[str, str] = {}
     secret_id = environ.get("APP_SECRETS_ID", "").strip()
     if secret_id:
-        from chalicelib.adapters import secrets
+        from chalicelib import secrets
 
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         try:
@@ -211,7 +211,7 @@ class SettingsLoader:
     request. Thread-safe; `cache_clear()` forgets everything (tests, or a new container)."""
 
     def __init__(self, max_age: int | None = None) -> None:
-        from chalicelib.adapters.secrets import MAX_AGE_SECONDS
+        from chalicelib.secrets import MAX_AGE_SECONDS
 
         self.max_age = MAX_AGE_SECONDS if max_age is None else max_age
         self._settings: Settings | None = None
@@ -244,7 +244,7 @@ class SettingsLoader:
         self._fresh_until = time.monotonic() + (self.max_age if secret else math.inf)
 
     def cache_clear(self) -> None:
-        from chalicelib.adapters import secrets
+        from chalicelib import secrets
 
         with self._lock:
             self._settings = None

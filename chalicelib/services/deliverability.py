@@ -1,8 +1,7 @@
 """What happens when email does not get through: nothing stops, people are told.
 
 - A refusal (SES rejected the message, or the address is suppressed) is recorded once on the
-  brief's timeline — "Email to the intern could not be delivered (offer): <why>" — logged
-  and counted (`EmailsRefused`); the caller goes on. The timeline never names the address.
+  brief's timeline by `notify.send` (services/notify.py); the caller goes on.
 - SES bounce and complaint notifications (the configuration set's event destination, or an
   identity's notification topic, through SNS) suppress the address: a conditional write,
   so a repeated notification changes nothing. The mailer then refuses that address without
@@ -14,73 +13,15 @@ suppressions are only ever added here (lifting one is an operator's decision).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.mailer import MailError, suppression_key
-from chalicelib.adapters.store import Conflict, get_store
+from chalicelib.adapters.mailer import suppression_key
+from chalicelib.adapters.store import get_store
 from chalicelib.observability import logger, metrics
-
-REFUSAL_PREFIX = "MAILREFUSED#"
-
-
-def record_refusal(
-    brief_id: str | None, kind: str, to: str | Sequence[str], error: MailError
-) -> None:
-    """Log, count and (for an email about a brief) put the refusal on the brief's timeline."""
-    logger.warning(
-        "email refused", extra={"brief_id": brief_id, "kind": kind, "error_code": error.code}
-    )
-    metrics.add_metric(name="EmailsRefused", unit="Count", value=1)
-    if not brief_id:
-        return
-    store = get_store()
-    brief = store.get_brief(brief_id)
-    if brief is None:
-        return
-    addresses = [to] if isinstance(to, str) else list(to)
-    detail = (
-        f"Email to {_recipient(brief, addresses)} could not be delivered "
-        f"({kind.replace('_', ' ')}): {error.reason}"
-    )
-    status = str(brief["status"])
-    event = store.event_item(
-        brief_id, status_from=status, status_to=status, actor="mailer", detail=detail
-    )
-    marker = {
-        "pk": f"BRIEF#{brief_id}",
-        "sk": f"{REFUSAL_PREFIX}{_digest(kind, addresses)}",
-        "type": "mail_refusal",
-        "kind": kind,
-        "code": error.code,
-        "at": clock.iso(),
-    }
-    # Once per email: a retried step finds the marker and records nothing new.
-    with contextlib.suppress(Conflict):
-        store.transact([store.put_op(marker), store.put_op(event)])
-
-
-def _recipient(brief: Mapping[str, Any], addresses: list[str]) -> str:
-    from chalicelib.settings import get_settings
-
-    lowered = {a.lower() for a in addresses}
-    if str(brief.get("employer_email", "")).lower() in lowered:
-        return "the employer"
-    if get_settings().finance_email.lower() in lowered:
-        return "finance"
-    return "the intern"
-
-
-def _digest(kind: str, addresses: list[str]) -> str:
-    text = "|".join([kind, *sorted(a.lower() for a in addresses)])
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
 
 # -- SES bounce and complaint notifications --------------------------------------------------
 

@@ -11,8 +11,19 @@ step's Retry, or the next sweep, sends the email later.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.adapters import clock
+from chalicelib.adapters.store import Conflict, get_store
+from chalicelib.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.mailer import MailError
+
+REFUSAL_PREFIX = "MAILREFUSED#"
 
 
 def send(
@@ -30,9 +41,7 @@ def send(
     try:
         return mailer.send(render_email(kind, to, **context), idempotency_key=key)
     except mailer.MailError as exc:
-        from chalicelib.services import deliverability
-
-        deliverability.record_refusal(brief_id, kind, to, exc)
+        record_refusal(brief_id, kind, to, exc)
         return None
 
 
@@ -63,3 +72,58 @@ def to_intern(intern_id: str, kind: str, *, key: str, brief_id: str, **context: 
         timezone=str(intern.get("timezone") or "UTC"),
         **context,
     )
+
+
+# -- refusals: recorded once on the brief's timeline, never naming the address ------------
+
+
+def record_refusal(
+    brief_id: str | None, kind: str, to: str | Sequence[str], error: MailError
+) -> None:
+    """Log, count and (for an email about a brief) put the refusal on the brief's timeline."""
+    logger.warning(
+        "email refused", extra={"brief_id": brief_id, "kind": kind, "error_code": error.code}
+    )
+    metrics.add_metric(name="EmailsRefused", unit="Count", value=1)
+    if not brief_id:
+        return
+    store = get_store()
+    brief = store.get_brief(brief_id)
+    if brief is None:
+        return
+    addresses = [to] if isinstance(to, str) else list(to)
+    detail = (
+        f"Email to {_recipient(brief, addresses)} could not be delivered "
+        f"({kind.replace('_', ' ')}): {error.reason}"
+    )
+    status = str(brief["status"])
+    event = store.event_item(
+        brief_id, status_from=status, status_to=status, actor="mailer", detail=detail
+    )
+    marker = {
+        "pk": f"BRIEF#{brief_id}",
+        "sk": f"{REFUSAL_PREFIX}{_digest(kind, addresses)}",
+        "type": "mail_refusal",
+        "kind": kind,
+        "code": error.code,
+        "at": clock.iso(),
+    }
+    # Once per email: a retried step finds the marker and records nothing new.
+    with contextlib.suppress(Conflict):
+        store.transact([store.put_op(marker), store.put_op(event)])
+
+
+def _recipient(brief: Mapping[str, Any], addresses: list[str]) -> str:
+    from chalicelib.settings import get_settings
+
+    lowered = {a.lower() for a in addresses}
+    if str(brief.get("employer_email", "")).lower() in lowered:
+        return "the employer"
+    if get_settings().finance_email.lower() in lowered:
+        return "finance"
+    return "the intern"
+
+
+def _digest(kind: str, addresses: list[str]) -> str:
+    text = "|".join([kind, *sorted(a.lower() for a in addresses)])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]

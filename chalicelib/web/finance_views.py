@@ -200,8 +200,7 @@ def _moment(value: str | None, field: str, *, end_of_day: bool) -> datetime | No
 
 def finance_page(key: str | None) -> Response:
     """GET /finance?key=…: pending payouts and recent decisions (GET changes nothing)."""
-    from chalicelib.web.pages import page
-    from chalicelib.web.views import error_page
+    from chalicelib.web.pages import error_page, page
 
     try:
         authorize(key)

@@ -57,7 +57,7 @@ def brief_url(brief_id: str, key: str) -> str:
 
 
 def funding_page(brief_id: str, key: str | None) -> Response:
-    from chalicelib.web.views import error_page
+    from chalicelib.web.pages import error_page
 
     try:
         brief = access.open_brief(brief_id, key)

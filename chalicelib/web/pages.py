@@ -9,6 +9,7 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.services.errors import AppError
 from chalicelib.web.render import render
 
 SECURITY_HEADERS = {
@@ -92,3 +93,22 @@ def form_page(
 
 def home() -> Response:
     return page("home.html")
+
+
+def error_page(exc: AppError) -> Response:
+    """The page for an error a service raised: its status, a heading, what to do next."""
+    headings = {
+        401: "Sign-in link needed",
+        403: "This link does not open this page",
+        404: "Not found",
+        409: "Already done",
+        400: "Something is off",
+    }
+    return page(
+        "error.html",
+        status=exc.status,
+        tokened=True,
+        heading=headings.get(exc.status, "Something went wrong"),
+        message=str(exc),
+        hint="Use the most recent link we emailed you." if exc.status in (401, 403) else "",
+    )

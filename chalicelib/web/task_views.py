@@ -12,8 +12,8 @@ from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
 from chalicelib.domain.money import format_money
 from chalicelib.services import engagement, queries, ratings
 from chalicelib.services.errors import AppError, Invalid
-from chalicelib.web.pages import form_page
-from chalicelib.web.views import error_page, flow_context, form_post
+from chalicelib.web.pages import error_page, form_page
+from chalicelib.web.views import flow_context, form_post
 
 
 def task_page(

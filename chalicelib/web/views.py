@@ -15,7 +15,7 @@ from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
 from chalicelib.web import csrf, forms
-from chalicelib.web.pages import form_page, page
+from chalicelib.web.pages import error_page, form_page, page
 
 # The happy path, as the brief page draws it.
 FLOW = [
@@ -46,24 +46,6 @@ def flow_context(state: Status) -> dict[str, Any]:
         "flow_position": FLOW.index(state) if state in FLOW else -1,
         "flow_off_path": OFF_PATH.get(state, ""),
     }
-
-
-def error_page(exc: AppError) -> Response:
-    headings = {
-        401: "Sign-in link needed",
-        403: "This link does not open this page",
-        404: "Not found",
-        409: "Already done",
-        400: "Something is off",
-    }
-    return page(
-        "error.html",
-        status=exc.status,
-        tokened=True,
-        heading=headings.get(exc.status, "Something went wrong"),
-        message=str(exc),
-        hint="Use the most recent link we emailed you." if exc.status in (401, 403) else "",
-    )
 
 
 def brief_form(
