@@ -32,17 +32,17 @@ def _secrets_provider(region: str) -> Any:
     global _provider
     with _lock:
         if _provider is None:
-            import boto3
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
             from botocore.config import Config
+
+            from chalicelib.aws_session import session
 
             config = Config(
                 retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10
             )
-            # Its own session (the settings are not loaded yet, and chalicelib.adapters reads
-            # them): endpoints still come from AWS_ENDPOINT_URL, so the twin is reached locally.
-            session = boto3.session.Session()
-            client = session.client("secretsmanager", region_name=region, config=config)
+            # The process's session (endpoints from AWS_ENDPOINT_URL reach the twin locally);
+            # not through chalicelib.adapters, which reads the settings this is loading.
+            client = session().client("secretsmanager", region_name=region, config=config)
             _provider = SecretsProvider(boto3_client=client)
         return _provider
 

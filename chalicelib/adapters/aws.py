@@ -14,11 +14,10 @@ from typing import Any
 _lock = threading.Lock()
 
 
-@cache
 def _session() -> Any:
-    import boto3  # deferred: boto3 is the heaviest import of the app
+    from chalicelib.aws_session import session
 
-    return boto3.session.Session()
+    return session()
 
 
 def client(service: str) -> Any:
@@ -41,5 +40,7 @@ def _client(service: str) -> Any:
 
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints between runs)."""
+    from chalicelib.aws_session import session
+
     _client.cache_clear()
-    _session.cache_clear()
+    session.cache_clear()

@@ -15,8 +15,8 @@ whole API; these limits cap what one sender or one address can make the platform
 from __future__ import annotations
 
 import hashlib
-import time
 
+from chalicelib.adapters import clock
 from chalicelib.adapters.store import get_store
 
 
@@ -30,7 +30,7 @@ class RateLimited(Exception):
 def hit(scope: str, key: str, *, limit: int, window_seconds: int, now: float | None = None) -> None:
     """Count one request of ``key`` in ``scope``; :class:`RateLimited` when the window's
     ``limit`` has been reached (the request is then not counted)."""
-    moment = int(time.time() if now is None else now)
+    moment = int(clock.now().timestamp() if now is None else now)
     start = moment - moment % window_seconds
     digest = hashlib.sha256(f"{scope}\n{key.strip().lower()}".encode()).hexdigest()[:32]
     counted = get_store().count_up_to(

@@ -96,9 +96,9 @@ def running_twin(
     def ready() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"twin exited:\n{log.read_text()}")
-        try:
-            return requests.get(f"{url}/health", timeout=1).ok
-        except requests.ConnectionError:
+        try:  # the first request loads the settings: slow on a loaded machine, not an error
+            return requests.get(f"{url}/health", timeout=5).ok
+        except (requests.ConnectionError, requests.Timeout):
             return False
 
     try:

@@ -18,7 +18,14 @@ from tests.integration.test_interns_api import intern
 
 @pytest.fixture
 def limits(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters import clock
     from chalicelib.settings import get_settings
+
+    # Mid-hour: the counters' windows are clock hours, and a test must not straddle two.
+    half_past = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+    monkeypatch.setattr(clock, "now", lambda: half_past)
 
     monkeypatch.setenv("RATE_LIMIT_PER_IP_PER_HOUR", "4")
     monkeypatch.setenv("RATE_LIMIT_PER_ADDRESS_PER_HOUR", "2")
