@@ -192,9 +192,7 @@ def _refund_lost_then_outage(money: Money) -> tuple[str, str]:
     return brief_id, pi
 
 
-def test_an_applied_but_unrecorded_refund_is_recorded_once(
-    money: Money, metric_names: Any
-) -> None:
+def test_an_applied_but_unrecorded_refund_is_recorded_once(money: Money, metric_names: Any) -> None:
     from chalicelib.services import reconcile
 
     # Given a refund Stripe applied whose response was lost, the retries failing, and the
