@@ -61,7 +61,7 @@ bench: $(STAMP)  ## print the benchmarks' figures (about 8 minutes)
 	$(BIN)/python -m bench.cost
 
 reconcile: $(STAMP)  ## the local twin's ledgers against the Stripe sandbox (with `make run` going)
-	PORT=$(PORT) POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m local.attach chalicelib.services.reconcile
+	PORT=$(PORT) POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m local.attach chalicelib.services.reconcile_repairs
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -189,10 +189,11 @@ def stripe_webhook() -> Response:
 
 @app.schedule("rate(5 minutes)", name="reconcile")
 def reconcile_escrow(event: Any) -> dict[str, Any]:
-    """An hourly pass over open engagements, worked in batches within each invocation's time."""
-    from chalicelib.services import reconcile
+    """An hourly pass over Stripe's payments and the open engagements, worked in batches within
+    each invocation's time, repairing what Stripe's objects prove."""
+    from chalicelib.services import reconcile_repairs
 
-    return reconcile.run(event.context.get_remaining_time_in_millis).as_dict()
+    return reconcile_repairs.run(event.context.get_remaining_time_in_millis).as_dict()
 
 
 # --- email deliverability: SES bounce and complaint notifications (issue 10) -----------------

@@ -155,9 +155,18 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "files_read",
         "files_list",
     ),
-    # Reads the books and Stripe's objects and reports; writes only its own pass cursor
-    # (one leased item), never money (money questions are for people).
-    "reconcile": (*BASE, "secrets", "table_read", "reconcile_cursor", "dead_letter"),
+    # Reads the books and Stripe's objects, reports, and records what Stripe's objects prove
+    # (a lost funding webhook, a stray payment refunded, an applied but unrecorded transfer or
+    # refund: services/reconcile_repairs.py), resuming the funding wait; its pass cursor.
+    "reconcile": (
+        *BASE,
+        "secrets",
+        "table_read",
+        "table_write",
+        "reconcile_cursor",
+        "workflow_callbacks",
+        "dead_letter",
+    ),
     "send_reminders": (*STEP, "dead_letter"),
     "match": STEP,
     # Picks the next shortlisted intern; the offer email goes out when its wait registers.

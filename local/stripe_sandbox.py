@@ -259,6 +259,37 @@ def _amount_param(params: JSON, *, required: bool, minimum: int = 1) -> int | No
     return amount
 
 
+_RANGE = {
+    "gt": lambda value, bound: value > bound,
+    "gte": lambda value, bound: value >= bound,
+    "lt": lambda value, bound: value < bound,
+    "lte": lambda value, bound: value <= bound,
+}
+
+
+def _created_filter(params: JSON) -> Callable[[int], bool]:
+    """A list's `created` parameter as Stripe reads it: an exact timestamp, or a range of
+    `gt` / `gte` / `lt` / `lte` bounds (each an integer of seconds)."""
+    raw = params.get("created")
+    if raw is None or raw == "":
+        return lambda _: True
+    if not isinstance(raw, dict):
+        exact = _int_param({"created": raw}, "created")
+        return lambda value: value == exact
+    bounds: list[tuple[Callable[[int, int], bool], int]] = []
+    for name, bound in raw.items():
+        if name not in _RANGE:
+            raise _invalid(
+                f"Received unknown parameter: created[{name}]",
+                param=f"created[{name}]",
+                code="parameter_unknown",
+            )
+        number = _int_param({name: bound}, name)
+        if number is not None:
+            bounds.append((_RANGE[name], number))
+    return lambda value: all(test(value, bound) for test, bound in bounds)
+
+
 def _apply_metadata(current: dict[str, str], raw: Any) -> dict[str, str]:
     """Stripe metadata semantics: merge; an empty value unsets a key; "" clears all."""
     if raw is None:
@@ -1011,7 +1042,12 @@ class StripeSandbox:
         params: JSON,
         url: str,
     ) -> JSON:
-        ordered = sorted(items, key=lambda o: self._order.get(o["id"], 0), reverse=True)
+        created = _created_filter(params)
+        ordered = sorted(
+            (o for o in items if created(int(o.get("created") or 0))),
+            key=lambda o: self._order.get(o["id"], 0),
+            reverse=True,
+        )
         limit = _int_param(params, "limit")
         if limit is None:
             limit = 10

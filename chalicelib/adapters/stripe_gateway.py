@@ -131,6 +131,7 @@ class PaymentIntent:
     latest_charge: str | None
     metadata: Mapping[str, str]
     last_payment_error: str | None = None  # Stripe's message for the last failed attempt
+    created: int = 0  # seconds since the epoch, Stripe's clock
 
 
 def _pi(obj: Any) -> PaymentIntent:
@@ -145,6 +146,7 @@ def _pi(obj: Any) -> PaymentIntent:
         latest_charge=charge if isinstance(charge, str) or charge is None else str(charge["id"]),
         metadata=dict(obj.get("metadata") or {}),
         last_payment_error=(obj.get("last_payment_error") or {}).get("message"),
+        created=int(obj.get("created") or 0),
     )
 
 
@@ -178,6 +180,18 @@ def create_payment_intent(
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
     return _pi(_call(client().v1.payment_intents.retrieve, payment_intent_id))
+
+
+def list_payment_intents(
+    *, created_gte: int, starting_after: str | None = None, limit: int = 100
+) -> tuple[list[PaymentIntent], bool]:
+    """One page of the PaymentIntents created at or after `created_gte`, newest first (Stripe's
+    order), after the one `starting_after` names; (page, whether more follow)."""
+    params: dict[str, Any] = {"created": {"gte": created_gte}, "limit": limit}
+    if starting_after:
+        params["starting_after"] = starting_after
+    page = _call(client().v1.payment_intents.list, params=params)
+    return [_pi(obj) for obj in page["data"]], bool(page.get("has_more"))
 
 
 def confirm_payment_intent(
@@ -231,6 +245,20 @@ class Movement:
     amount: int
     reversed_amount: int = 0
     status: str = "succeeded"
+    step: str = ""  # the app's own movements name their step and brief in metadata
+    brief_id: str = ""
+
+
+def _movement(obj: Mapping[str, Any]) -> Movement:
+    metadata = obj.get("metadata") or {}
+    return Movement(
+        str(obj["id"]),
+        int(obj["amount"]),
+        int(obj.get("amount_reversed") or 0),
+        status=str(obj.get("status") or "succeeded"),
+        step=str(metadata.get("step") or ""),
+        brief_id=str(metadata.get("brief_id") or ""),
+    )
 
 
 def create_transfer(
@@ -285,17 +313,13 @@ def _all(listing: Any, params: dict[str, Any]) -> list[Any]:
 
 
 def list_transfers(transfer_group: str) -> list[Movement]:
-    return [
-        Movement(str(t["id"]), int(t["amount"]), int(t.get("amount_reversed") or 0))
-        for t in _all(client().v1.transfers.list, {"transfer_group": transfer_group})
-    ]
+    listing = _all(client().v1.transfers.list, {"transfer_group": transfer_group})
+    return [_movement({**t, "status": "succeeded"}) for t in listing]
 
 
 def list_refunds(payment_intent_id: str) -> list[Movement]:
-    return [
-        Movement(str(r["id"]), int(r["amount"]), status=str(r.get("status")))
-        for r in _all(client().v1.refunds.list, {"payment_intent": payment_intent_id})
-    ]
+    listing = _all(client().v1.refunds.list, {"payment_intent": payment_intent_id})
+    return [_movement({**r, "status": str(r.get("status"))}) for r in listing]
 
 
 def find_transfer(transfer_group: str, step: str) -> Movement | None:

@@ -134,14 +134,14 @@ def record_funding(brief_id: str, pi: PI, *, receipt: Receipt = None) -> str:
         if receipt is not None and store.receipt_seen(receipt):
             _follow_up(store, brief)
             return "duplicate"
-        if brief.get(FUNDED) is not None:
+        mismatch = _mismatch(brief, pi) if pi.status == "succeeded" else ""
+        if brief.get(FUNDED) is not None and not mismatch:  # money that is not its own: refund
             _keep(store, receipt)
             _follow_up(store, brief)
             return "already_funded"
         if pi.status != "succeeded":  # Stripe's record says the payment did not complete
             _keep(store, receipt)
             return "ignored"
-        mismatch = _mismatch(brief, pi)
         if mismatch:
             return _refund_stray(store, brief, pi, mismatch, receipt)
         try:

@@ -73,11 +73,24 @@ def test_a_signed_event_with_a_forged_amount_funds_nothing(money: Money) -> None
     assert brief(brief_id)["status"] == "AWAITING_FUNDING"
     assert escrow_of(brief_id)["funded_cents"] == 0
     assert money.resumed == []
+    assert _reconciled().discrepancies == []
     # the employer's real payment then funds the whole budget
     money.confirm(intent, "pm_card_visa")
     money.deliver_new(intent["payment_intent_id"])
     assert brief(brief_id)["status"] == "IN_PROGRESS"
     assert escrow_of(brief_id)["funded_cents"] == 60_000
+    assert _reconciled().discrepancies == []
+
+
+def _reconciled() -> Any:
+    """A whole pass of the reconciler as scheduled (repairing), its errors none."""
+    from chalicelib.adapters import reconcile_cursor
+    from chalicelib.services import reconcile_repairs
+
+    reconcile_cursor.forget_last_pass()
+    report = reconcile_repairs.run()
+    assert report.pass_complete and report.errors == [] and report.repaired == [], report.lines()
+    return report
 
 
 @pytest.mark.parametrize(
@@ -108,6 +121,8 @@ def test_money_that_does_not_belong_is_refunded_and_funds_nothing(
     notes = [e["detail"] for e in timeline(brief_id) if "does not match" in e["detail"]]
     assert len(notes) == 1
     assert reconcile.check(brief_id) == []
+    # and the reconciler's whole pass, Stripe's own record included, reports nothing
+    assert _reconciled().discrepancies == []
 
 
 @pytest.mark.parametrize(

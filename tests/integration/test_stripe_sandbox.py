@@ -581,3 +581,25 @@ def test_cancel_payment_intent(client: stripe.StripeClient, sandbox: StripeSandb
         client.v1.payment_intents.confirm(pi.id, params={"payment_method": "pm_card_visa"})
     assert sandbox.events("payment_intent.canceled")[0]["data"]["object"]["id"] == pi.id
     assert json.loads(json.dumps(sandbox.state()))["payment_intents"][0]["status"] == "canceled"
+
+
+def test_lists_filter_by_created_as_stripe_does(
+    client: stripe.StripeClient, sandbox: StripeSandbox
+) -> None:
+    params: dict[str, Any] = {"amount": 1_000, "currency": "usd"}
+    first = client.v1.payment_intents.create(params=params)
+    second = client.v1.payment_intents.create(params=params)
+    created = int(first.created)
+
+    def ids(**filter_: Any) -> list[str]:
+        page = client.v1.payment_intents.list(params={"limit": 100, **filter_})
+        return [pi.id for pi in page.data]
+
+    assert ids(created={"gte": created}) == [second.id, first.id]  # newest first
+    assert ids(created={"gt": created + 3600}) == []
+    assert ids(created={"lt": created}) == []
+    assert ids(created={"lte": created + 3600, "gte": created - 3600}) == [second.id, first.id]
+    assert first.id in ids(created=created)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.list(params={"created": {"after": created}})
+    assert refused.value.http_status == 400
