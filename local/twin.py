@@ -255,6 +255,9 @@ class Twin:
         return load_demo_interns(count)
 
     def start(self, seed: int = 0) -> dict[str, str]:
+        from local import memory
+
+        memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: for bench/twin_memory
         self.configure_environment()
         self.start_moto()
         env = self.provision()
@@ -280,11 +283,12 @@ class Twin:
         self._servers.clear()
 
     # -- local-only views ----------------------------------------------------------------
-    def outbox(self) -> list[dict[str, Any]]:
+    def outbox(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every email sent, oldest first; with `since`, only those after the first `since`."""
         from moto.ses.models import ses_backends
 
         messages = []
-        for message in list(ses_backends[ACCOUNT][REGION].sent_messages):
+        for message in list(ses_backends[ACCOUNT][REGION].sent_messages)[since:]:
             raw = getattr(message, "raw_data", None)
             if raw is None:
                 messages.append(
