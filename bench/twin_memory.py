@@ -8,7 +8,7 @@ offer email's task link → accept → sign the NDA → fund through the Stripe 
 approve → finance approves the payout through its signed webhook → COMPLETED, with one transfer
 of the intern's share. The twin is `python -m local.twin` in its own process (as the e2e tests
 start it, windows long enough that no timer fires); its RSS is read from /proc every 0.25 s and
-printed at 10 %, 50 % and 100 % of the engagements (current, and peak so far).
+printed at 10 %, 25 %, 50 % and 100 % of the engagements (current, and peak so far).
 
 `--tracemalloc FRAMES` starts the twin with `TWIN_TRACEMALLOC=FRAMES` and prints, at each
 checkpoint, the allocation sites that grew most since the previous one (slower: a diagnosis).
@@ -42,7 +42,7 @@ PATIENT = {
     "PAYOUT_REMINDER_SECONDS": "3600",
     "WORK_WINDOW_SECONDS": "3600",
 }
-CHECKPOINTS = (0.1, 0.5, 1.0)
+CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
 
 
 def rss(pid: int) -> int:
@@ -200,8 +200,13 @@ def one_engagement(twin: Any, inboxes: Inboxes, number: int) -> None:
     assert [t["amount"] for t in transfers] == [escrow["released_cents"]], transfers
 
 
-def print_growth(twin: Any, top: int) -> None:
-    data = requests.get(f"{twin.url}/_local/memory.json", params={"top": top}, timeout=120).json()
+def print_growth(twin: Any, top: int, census: bool = False) -> None:
+    params: dict[str, Any] = {"top": top}
+    if census:
+        params["census"] = 1
+    data = requests.get(f"{twin.url}/_local/memory.json", params=params, timeout=300).json()
+    for name, number in data.get("census", []):
+        print(f"    {number:>10}  {name}")
     if not data.get("tracing"):
         return
     print(f"    traced {data['traced_bytes'] / MiB:.1f} MiB; top growth since the last checkpoint:")
@@ -219,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engagements", type=int, default=100)
     parser.add_argument("--workers", type=int, default=6, help="concurrent clients")
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES")
+    parser.add_argument(
+        "--census", action="store_true", help="count live objects by type at each checkpoint"
+    )
     parser.add_argument("--top", type=int, default=12, help="allocation sites per checkpoint")
     args = parser.parse_args(argv)
     count = args.engagements
@@ -237,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             f"twin pid {pid}, RSS at start {baseline / MiB:.0f} MiB; {count} engagements, "
             f"{args.workers} clients"
         )
-        print_growth(twin, args.top)
+        print_growth(twin, args.top, args.census)
         inboxes = Inboxes(twin.url).start()
         started = time.perf_counter()
         done = failed = 0
@@ -260,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                         + (f", {failed} failed" if failed else ""),
                         flush=True,
                     )
-                    print_growth(twin, args.top)
+                    print_growth(twin, args.top, args.census)
         inboxes.stop()
         settled = rss(pid)
         print(f"RSS when idle again: {settled / MiB:.0f} MiB; peak {sampler.peak / MiB:.0f} MiB")

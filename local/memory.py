@@ -1,7 +1,7 @@
 """What the twin's memory holds, for `bench/twin_memory` (never deployed).
 
-`TWIN_TRACEMALLOC=<frames>` in the twin's environment starts `tracemalloc` at launch, keeping that
-many frames per allocation (1 is cheap enough for a run of hundreds of engagements; more frames
+`TWIN_TRACEMALLOC=<frames>` in the twin's environment starts `tracemalloc` once it is up, keeping
+that many frames per allocation (1 is cheap enough for a run of hundreds of engagements; more frames
 find the caller behind a library's allocation). `GET /_local/memory.json` then answers the
 process's resident set and, when tracing, the top allocation sites: `?top=N` of them grouped by
 line (or `?group=traceback`), with the growth since the previous call.
@@ -34,8 +34,20 @@ def rss_bytes(pid: int | str = "self") -> int:
     return 0
 
 
-def report(top: int = 25, group: str = "lineno") -> dict[str, Any]:
+def census(top: int = 25) -> list[tuple[str, int]]:
+    """The most numerous live objects by type (after a full collection)."""
+    import gc
+    from collections import Counter
+
+    gc.collect()
+    counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+    return counts.most_common(top)
+
+
+def report(top: int = 25, group: str = "lineno", with_census: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {"rss_bytes": rss_bytes(), "tracing": tracemalloc.is_tracing()}
+    if with_census:
+        result["census"] = census(top)
     if not tracemalloc.is_tracing():
         return result
     key = "traceback" if group == "traceback" else "lineno"

@@ -36,7 +36,9 @@ def handle(
         from local import memory
 
         args = {k: v[0] for k, v in parse_qs(query).items()}
-        data = memory.report(int(args.get("top", "25")), args.get("group", "lineno"))
+        data = memory.report(
+            int(args.get("top", "25")), args.get("group", "lineno"), bool(args.get("census"))
+        )
         return 200, JSON, json.dumps(data).encode()
     if method == "GET" and route == "/_local/finance-inbox.json":
         return 200, JSON, json.dumps(twin.finance_inbox[since:]).encode()

@@ -128,7 +128,10 @@ class Twin:
 
         from moto.server import ThreadedMotoServer
 
+        from local import moto_memory
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_memory.install()  # moto keeps every object it made, and copies tables per transaction
         s3_rules.enforce()  # bucket CORS and POST policies as S3 applies them
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
@@ -255,9 +258,6 @@ class Twin:
         return load_demo_interns(count)
 
     def start(self, seed: int = 0) -> dict[str, str]:
-        from local import memory
-
-        memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: for bench/twin_memory
         self.configure_environment()
         self.start_moto()
         env = self.provision()
@@ -811,6 +811,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     env = twin.start(seed=args.seed)
+    from local import memory
+
+    memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: what grows after start (bench/twin_memory)
     from chalicelib.settings import get_settings
 
     settings = get_settings()  # what the app reads: the stage's secret, env overrides applied
