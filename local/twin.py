@@ -184,13 +184,17 @@ class Twin:
         self._servers.append(server)
 
     def start_stripe(self) -> None:
-        from local.stripe_sandbox import StripeSandbox
+        from local.stripe_sandbox import DEFAULT_RETRY_SCALE, StripeSandbox
 
         sandbox = StripeSandbox(
             host=self.host,
             port=self.stripe_port,
             webhook_url=f"{self.app_url}/webhooks/stripe",
             webhook_secret=twin_secrets()["STRIPE_WEBHOOK_SECRET"],
+            # Stripe's 3-day retry schedule, compressed (default: a day passes in a minute).
+            webhook_retry_scale=float(
+                os.environ.get("STRIPE_WEBHOOK_RETRY_SCALE") or DEFAULT_RETRY_SCALE
+            ),
         )
         sandbox.start()
         self._servers.append(sandbox)
