@@ -845,17 +845,51 @@ Press Ctrl-C to stop (all servers stop and the ports are freed).
 """,
         flush=True,
     )
+    wait_for_stop()
+    print("stopping…", flush=True)
+    stop_within(STOP_GRACE_SECONDS, twin)
+    return 0
+
+
+# How long the twin gives its servers to stop before it exits anyway.
+STOP_GRACE_SECONDS = 3.0
+
+
+def wait_for_stop() -> None:
+    """Block until Ctrl-C (SIGINT) or a supervisor's SIGTERM. A second signal while stopping
+    exits at once."""
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(signum, lambda *_: stop.set())
-    try:
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    print("stopping…", flush=True)
-    twin.stop()
-    return 0
+
+
+def stop_within(seconds: float, twin: Twin) -> None:
+    """Stop the twin's servers, then end the process — within `seconds` however busy it is.
+
+    Under load, threads the twin does not own keep running after its servers stop: moto's
+    Step Functions executions (waiting on task tokens with windows of days) and request
+    threads. An ordinary interpreter exit waits for such threads (and finalises moto's
+    state object by object), so the twin leaves with `os._exit` once the servers are down;
+    everything it holds is in memory and nothing is left to write.
+    """
+    watchdog = threading.Timer(seconds, lambda: os._exit(0))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        twin.stop()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
