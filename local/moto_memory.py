@@ -64,7 +64,7 @@ def track_instances_weakly() -> None:
         return
 
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
-        instance = object.__new__(cls)
+        instance: Any = object.__new__(cls)
         tracked = cls.__dict__.get("instances_tracked")
         if not isinstance(tracked, WeakInstances):  # first use, or moto's reset_model_data
             tracked = WeakInstances()
@@ -73,7 +73,7 @@ def track_instances_weakly() -> None:
         return instance
 
     __new__._twin_weak = True  # type: ignore[attr-defined]
-    BaseModel.__new__ = __new__  # type: ignore[method-assign,assignment]
+    BaseModel.__new__ = __new__  # type: ignore[method-assign]
 
 
 _in_transaction = threading.local()
@@ -132,7 +132,7 @@ def roll_back_transactions_by_item() -> None:
     original = backend.transact_write_items
     if getattr(original, "_twin_by_item", False):
         return
-    models.copy = _CopyModule()  # type: ignore[assignment]
+    models.copy = _CopyModule()  # type: ignore[attr-defined,assignment]
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved: list[tuple[Any, Any, Any, Any]] = []
@@ -142,7 +142,7 @@ def roll_back_transactions_by_item() -> None:
             op = next(iter(entry.values()))
             table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
             key = _item_key(table, op) if table is not None else None
-            if key is None:
+            if table is None or key is None:
                 continue
             current = table.get_item(*key)
             saved.append((table, *key, copy.deepcopy(current)))

@@ -3,6 +3,8 @@ three days — compressed by a scale; checked against an injected clock, without
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from local.stripe_sandbox import (
@@ -26,7 +28,7 @@ class FakeClock:
 def test_the_schedule_backs_off_exponentially_for_up_to_three_days() -> None:
     delays = stripe_retry_schedule(1.0)
     assert delays[0] == 60.0
-    doubling = [b / a for a, b in zip(delays, delays[1:], strict=False) if b < max(delays)]
+    doubling = [b / a for a, b in itertools.pairwise(delays) if b < max(delays)]
     assert doubling and all(ratio == 2.0 for ratio in doubling)
     assert max(delays) == STRIPE_MAX_RETRY_INTERVAL_SECONDS
     assert list(delays) == sorted(delays)
@@ -66,9 +68,7 @@ def test_a_failing_endpoint_is_retried_on_the_scaled_schedule() -> None:
         assert sandbox.deliver_due() == 1
         attempted_at.append(clock.now)
 
-    waits = [
-        later - earlier for earlier, later in zip(attempted_at, attempted_at[1:], strict=False)
-    ]
+    waits = [later - earlier for earlier, later in itertools.pairwise(attempted_at)]
     assert waits == pytest.approx(list(expected))
     attempts = sandbox.deliveries(event["id"])
     assert [a["attempt"] for a in attempts] == list(range(1, len(expected) + 2))
