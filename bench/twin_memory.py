@@ -251,24 +251,28 @@ def main(argv: list[str] | None = None) -> int:
         done = failed = 0
         with Sampler(pid) as sampler, ThreadPoolExecutor(args.workers) as pool:
             futures = [pool.submit(one_engagement, twin, inboxes, n) for n in range(count)]
-            for future in as_completed(futures):
-                try:
-                    future.result()
-                except Exception as exc:
-                    failed += 1
-                    print(f"  engagement failed: {type(exc).__name__}: {exc}"[:300])
-                done += 1
-                if done in marks:
-                    now = rss(pid)
-                    elapsed = time.perf_counter() - started
-                    print(
-                        f"after {done:5} engagements ({elapsed:6.0f} s, "
-                        f"{done / elapsed * 60:5.1f}/min): RSS {now / MiB:7.0f} MiB, "
-                        f"peak {sampler.peak / MiB:7.0f} MiB"
-                        + (f", {failed} failed" if failed else ""),
-                        flush=True,
-                    )
-                    print_growth(twin, args.top, args.census)
+            try:
+                for future in as_completed(futures):
+                    try:
+                        future.result()
+                    except Exception as exc:
+                        failed += 1
+                        print(f"  engagement failed: {type(exc).__name__}: {exc}"[:300])
+                    done += 1
+                    if done in marks:
+                        now = rss(pid)
+                        elapsed = time.perf_counter() - started
+                        print(
+                            f"after {done:5} engagements ({elapsed:6.0f} s, "
+                            f"{done / elapsed * 60:5.1f}/min): RSS {now / MiB:7.0f} MiB, "
+                            f"peak {sampler.peak / MiB:7.0f} MiB"
+                            + (f", {failed} failed" if failed else ""),
+                            flush=True,
+                        )
+                        print_growth(twin, args.top, args.census)
+            except KeyboardInterrupt:  # Ctrl-C: the engagements not started are not started
+                pool.shutdown(wait=False, cancel_futures=True)
+                print(f"interrupted after {done} engagements", flush=True)
         inboxes.stop()
         settled = rss(pid)
         print(f"RSS when idle again: {settled / MiB:.0f} MiB; peak {sampler.peak / MiB:.0f} MiB")
