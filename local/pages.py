@@ -15,9 +15,10 @@ JSON = "application/json"
 def handle(
     twin: Twin, method: str, path: str, headers: dict[str, str], body: bytes
 ) -> tuple[int, str, bytes]:
-    route = path.split("?", 1)[0]
+    route, _, query = path.partition("?")
+    since = _since(query)
     if method == "GET" and route == "/_local/outbox.json":
-        return 200, JSON, json.dumps(twin.outbox()).encode()
+        return 200, JSON, json.dumps(twin.outbox(since=since)).encode()
     if method == "GET" and route == "/_local/outbox":
         return 200, "text/html; charset=utf-8", outbox_page(twin.outbox()).encode()
     if method == "GET" and route == "/_local/stats.json":
@@ -29,8 +30,18 @@ def handle(
 
         STATS.reset()
         return 204, JSON, b""
+    if method == "GET" and route == "/_local/memory.json":
+        from urllib.parse import parse_qs
+
+        from local import memory
+
+        args = {k: v[0] for k, v in parse_qs(query).items()}
+        data = memory.report(
+            int(args.get("top", "25")), args.get("group", "lineno"), bool(args.get("census"))
+        )
+        return 200, JSON, json.dumps(data).encode()
     if method == "GET" and route == "/_local/finance-inbox.json":
-        return 200, JSON, json.dumps(twin.finance_inbox).encode()
+        return 200, JSON, json.dumps(twin.finance_inbox[since:]).encode()
     if method == "POST" and route == "/_local/finance-webhook":
         try:
             payload: Any = json.loads(body or b"null")
@@ -46,6 +57,17 @@ def handle(
         )
         return 204, JSON, b""
     return 404, JSON, json.dumps({"errors": [{"field": None, "message": "Not found"}]}).encode()
+
+
+def _since(query: str) -> int:
+    """`?since=N`: only the entries after the first N (a poller's cursor); 0 when absent."""
+    from urllib.parse import parse_qs
+
+    values = parse_qs(query).get("since") or ["0"]
+    try:
+        return max(0, int(values[0]))
+    except ValueError:
+        return 0
 
 
 def outbox_page(messages: list[dict[str, Any]]) -> str:

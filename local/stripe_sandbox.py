@@ -22,7 +22,8 @@ What it models (faithfully enough for the app, a browser and the SDK):
   Transfers (+ reversals), Refunds, Events and the platform Balance;
 * Stripe's error shapes and statuses, list objects with pagination, ``expand[]``;
 * idempotency keys (replay / ``idempotency_error``), scoped per API key;
-* signed webhook delivery on a background thread with retries and backoff;
+* signed webhook delivery on a background thread, retried on Stripe's schedule (exponential
+  backoff for up to 3 days), compressed by a scale;
 * fault injection (500, 429, timeouts) and state inspection under ``/_sandbox/``;
 * a stand-in for Stripe.js at ``/v3/`` (``local/stripe_js.py``): the Payment Element and
   ``confirmPayment`` the funding page uses.
@@ -65,7 +66,32 @@ JSON = dict[str, Any]
 
 API_VERSION = "2026-10-28.endive"
 DEFAULT_PORT = 12111
-DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0)
+# Stripe retries a failed webhook delivery "for up to three days with an exponential back off"
+# (live mode; the intervals themselves are not published). The sandbox keeps that shape: the first
+# retry a minute after the failure, each wait twice the last, at most 12 hours apart, while the
+# retry still falls within 3 days of the first attempt (14 retries, the last ~65 h in), every
+# wait multiplied by a scale. By default a day of Stripe's schedule passes in a minute.
+STRIPE_RETRY_HORIZON_SECONDS = 3 * 86_400.0
+STRIPE_FIRST_RETRY_SECONDS = 60.0
+STRIPE_MAX_RETRY_INTERVAL_SECONDS = 12 * 3_600.0
+DEFAULT_RETRY_SCALE = 1 / 1_440
+
+
+def stripe_retry_schedule(scale: float = 1.0) -> tuple[float, ...]:
+    """The waits before each retry of a failed delivery, in seconds, on Stripe's schedule
+    (see above) multiplied by ``scale`` (1.0: real time; 1/1440: 3 days in 3 minutes)."""
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    delays: list[float] = []
+    elapsed, wait = 0.0, STRIPE_FIRST_RETRY_SECONDS
+    while elapsed + wait <= STRIPE_RETRY_HORIZON_SECONDS:
+        delays.append(wait)
+        elapsed += wait
+        wait = min(wait * 2, STRIPE_MAX_RETRY_INTERVAL_SECONDS)
+    return tuple(delay * scale for delay in delays)
+
+
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = stripe_retry_schedule(DEFAULT_RETRY_SCALE)
 MAX_AMOUNT = 99_999_999
 MIN_CHARGE_AMOUNT = 50
 
@@ -553,10 +579,18 @@ class _WebhookDispatcher:
             self._thread.join(timeout=5)
             self._thread = None
 
+    def _now(self) -> float:
+        return self._sandbox.clock()
+
     def enqueue(self, task: _DeliveryTask, delay: float = 0.0) -> None:
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), task))
+            heapq.heappush(self._heap, (self._now() + delay, next(self._seq), task))
             self._cond.notify_all()
+
+    def next_due(self) -> float | None:
+        """When the next queued attempt is due, by the sandbox's clock (None: nothing queued)."""
+        with self._cond:
+            return self._heap[0][0] if self._heap else None
 
     def clear(self) -> None:
         with self._cond:
@@ -575,7 +609,7 @@ class _WebhookDispatcher:
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._heap or self._busy:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - time.monotonic()  # real time: a caller's patience
                 if remaining <= 0:
                     return False
                 self._cond.wait(remaining)
@@ -585,47 +619,59 @@ class _WebhookDispatcher:
         while True:
             with self._cond:
                 while not self._stopped:
-                    if self._heap and self._heap[0][0] <= time.monotonic():
+                    if self._heap and self._heap[0][0] <= self._now():
                         break
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    wait = self._heap[0][0] - self._now() if self._heap else None
                     self._cond.wait(wait)
                 if self._stopped:
                     return
                 _, _, task = heapq.heappop(self._heap)
                 self._busy = True
                 generation = self._generation
-            try:
-                record = self._attempt(task)
-            except Exception as exc:  # never let the worker die
-                record = None
-                sys.stderr.write(f"stripe sandbox: webhook worker error: {exc!r}\n")
+            self._deliver(task, generation)
+
+    def deliver_due(self) -> int:
+        """Attempt, on the calling thread, every delivery due by the sandbox's clock; how many
+        were attempted. (What the worker does; for a sandbox driven by an injected clock.)"""
+        attempted = 0
+        while True:
             with self._cond:
-                self._busy = False
-                if record is not None and generation == self._generation:
-                    self.deliveries.append(record)
-                    delays = self._sandbox.webhook_retry_delays
-                    if not record.ok and task.attempt <= len(delays) and not self._stopped:
-                        retry = _DeliveryTask(
-                            event_id=task.event_id,
-                            payload=task.payload,
-                            attempt=task.attempt + 1,
-                            url=task.url,
-                            secret=task.secret,
-                            redelivery=task.redelivery,
-                        )
-                        heapq.heappush(
-                            self._heap,
-                            (
-                                time.monotonic() + delays[task.attempt - 1],
-                                next(self._seq),
-                                retry,
-                            ),
-                        )
-                    else:
-                        record.final = True
-                self._cond.notify_all()
-            if record is not None and record.ok:
-                self._sandbox._webhook_delivered(task.event_id)
+                if not self._heap or self._heap[0][0] > self._now():
+                    return attempted
+                _, _, task = heapq.heappop(self._heap)
+                self._busy = True
+                generation = self._generation
+            self._deliver(task, generation)
+            attempted += 1
+
+    def _deliver(self, task: _DeliveryTask, generation: int) -> None:
+        """One attempt; on failure, the next one scheduled on the retry schedule."""
+        try:
+            record = self._attempt(task)
+        except Exception as exc:  # never let the worker die
+            record = None
+            sys.stderr.write(f"stripe sandbox: webhook worker error: {exc!r}\n")
+        with self._cond:
+            self._busy = False
+            if record is not None and generation == self._generation:
+                self.deliveries.append(record)
+                delays = self._sandbox.webhook_retry_delays
+                if not record.ok and task.attempt <= len(delays) and not self._stopped:
+                    retry = _DeliveryTask(
+                        event_id=task.event_id,
+                        payload=task.payload,
+                        attempt=task.attempt + 1,
+                        url=task.url,
+                        secret=task.secret,
+                        redelivery=task.redelivery,
+                    )
+                    due = self._now() + delays[task.attempt - 1]
+                    heapq.heappush(self._heap, (due, next(self._seq), retry))
+                else:
+                    record.final = True
+            self._cond.notify_all()
+        if record is not None and record.ok:
+            self._sandbox._webhook_delivered(task.event_id)
 
     def _attempt(self, task: _DeliveryTask) -> Delivery | None:
         url = task.url or self._sandbox.webhook_url
@@ -717,15 +763,24 @@ class StripeSandbox:
         *,
         timeout_seconds: float = 2.0,
         webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_retry_scale: float | None = None,
         webhook_timeout: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
         public_url: str | None = None,
         verbose: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.timeout_seconds = timeout_seconds
-        self.webhook_retry_delays: tuple[float, ...] = tuple(webhook_retry_delays)
+        # The waits before each retry of a failed webhook; `webhook_retry_scale` picks Stripe's
+        # schedule scaled (see stripe_retry_schedule) instead of explicit delays.
+        self.webhook_retry_delays: tuple[float, ...] = (
+            tuple(webhook_retry_delays)
+            if webhook_retry_scale is None
+            else stripe_retry_schedule(webhook_retry_scale)
+        )
         self.webhook_timeout = webhook_timeout
+        self.clock = clock  # when deliveries are due (monotonic seconds); tests inject one
         self.verbose = verbose
         self._public_url = public_url
         self.webhook_url: str | None = None
@@ -891,6 +946,15 @@ class StripeSandbox:
     def deliveries(self, event_id: str | None = None) -> list[JSON]:
         """Every webhook delivery attempt so far (oldest first)."""
         return self._dispatcher.snapshot(event_id)
+
+    def deliver_due(self) -> int:
+        """Attempt every webhook delivery due by the sandbox's clock, on this thread (for a
+        sandbox driven by an injected clock; the worker does this when started)."""
+        return self._dispatcher.deliver_due()
+
+    def next_delivery_due(self) -> float | None:
+        """When the next queued webhook attempt is due, by the sandbox's clock."""
+        return self._dispatcher.next_due()
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         """Block until no delivery is queued, scheduled for retry, or in flight."""
@@ -2451,6 +2515,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--webhook-secret", default=os.environ.get("STRIPE_WEBHOOK_SECRET") or None)
     parser.add_argument("--timeout-seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=DEFAULT_RETRY_SCALE,
+        help="Stripe's 3-day webhook retry schedule times this (default 1/1440: 3 minutes)",
+    )
     parser.add_argument("--public-url", default=None)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -2460,6 +2530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
         timeout_seconds=args.timeout_seconds,
+        webhook_retry_scale=args.webhook_retry_scale,
         public_url=args.public_url,
         verbose=args.verbose,
     )

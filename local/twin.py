@@ -128,7 +128,10 @@ class Twin:
 
         from moto.server import ThreadedMotoServer
 
+        from local import moto_memory
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_memory.install()  # moto keeps every object it made, and copies tables per transaction
         s3_rules.enforce()  # bucket CORS and POST policies as S3 applies them
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
@@ -181,13 +184,17 @@ class Twin:
         self._servers.append(server)
 
     def start_stripe(self) -> None:
-        from local.stripe_sandbox import StripeSandbox
+        from local.stripe_sandbox import DEFAULT_RETRY_SCALE, StripeSandbox
 
         sandbox = StripeSandbox(
             host=self.host,
             port=self.stripe_port,
             webhook_url=f"{self.app_url}/webhooks/stripe",
             webhook_secret=twin_secrets()["STRIPE_WEBHOOK_SECRET"],
+            # Stripe's 3-day retry schedule, compressed (default: a day passes in a minute).
+            webhook_retry_scale=float(
+                os.environ.get("STRIPE_WEBHOOK_RETRY_SCALE") or DEFAULT_RETRY_SCALE
+            ),
         )
         sandbox.start()
         self._servers.append(sandbox)
@@ -280,11 +287,12 @@ class Twin:
         self._servers.clear()
 
     # -- local-only views ----------------------------------------------------------------
-    def outbox(self) -> list[dict[str, Any]]:
+    def outbox(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every email sent, oldest first; with `since`, only those after the first `since`."""
         from moto.ses.models import ses_backends
 
         messages = []
-        for message in list(ses_backends[ACCOUNT][REGION].sent_messages):
+        for message in list(ses_backends[ACCOUNT][REGION].sent_messages)[since:]:
             raw = getattr(message, "raw_data", None)
             if raw is None:
                 messages.append(
@@ -807,6 +815,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     env = twin.start(seed=args.seed)
+    from local import memory
+
+    memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: what grows after start (bench/twin_memory)
     from chalicelib.settings import get_settings
 
     settings = get_settings()  # what the app reads: the stage's secret, env overrides applied
@@ -834,17 +845,51 @@ Press Ctrl-C to stop (all servers stop and the ports are freed).
 """,
         flush=True,
     )
+    wait_for_stop()
+    print("stopping…", flush=True)
+    stop_within(STOP_GRACE_SECONDS, twin)
+    return 0
+
+
+# How long the twin gives its servers to stop before it exits anyway.
+STOP_GRACE_SECONDS = 3.0
+
+
+def wait_for_stop() -> None:
+    """Block until Ctrl-C (SIGINT) or a supervisor's SIGTERM. A second signal while stopping
+    exits at once."""
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(signum, lambda *_: stop.set())
-    try:
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    print("stopping…", flush=True)
-    twin.stop()
-    return 0
+
+
+def stop_within(seconds: float, twin: Twin) -> None:
+    """Stop the twin's servers, then end the process — within `seconds` however busy it is.
+
+    Under load, threads the twin does not own keep running after its servers stop: moto's
+    Step Functions executions (waiting on task tokens with windows of days) and request
+    threads. An ordinary interpreter exit waits for such threads (and finalises moto's
+    state object by object), so the twin leaves with `os._exit` once the servers are down;
+    everything it holds is in memory and nothing is left to write.
+    """
+    watchdog = threading.Timer(seconds, lambda: os._exit(0))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        twin.stop()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,165 @@
+"""Two workarounds that keep the twin's memory flat under load (moto's, not the app's; see
+docs/twin.md, "Memory").
+
+1. moto remembers every model object it ever creates. `BaseModel.__new__` appends each instance
+   to its class's `instances_tracked` list (for the `/moto-api/data.json` dashboard and S3's
+   reset), and never removes it. DynamoDB's values (`DynamoType`) and items (`Item`) are models:
+   every request's parsed attributes, every copy of an item a read returns, every table copied
+   for a transaction stay alive for the life of the process. `track_instances_weakly` keeps the
+   lists' contract (iterate the instances that exist) with weak references, so an object lives
+   exactly as long as moto itself uses it.
+
+2. `TransactWriteItems` deep-copies every table it touches before writing, to roll back on
+   failure: a cost in time and memory proportional to the whole table, on every transaction.
+   `roll_back_transactions_by_item` copies only the items the transaction names and puts them
+   back if it fails, which is the same outcome (a transaction only ever writes the items it
+   names). The twin serialises DynamoDB requests (`_serialise_dynamodb`), so nothing else
+   writes between the copy and the rollback.
+
+Both are idempotent and patch moto in this process only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+
+class WeakInstances:
+    """The part of a list moto uses for `instances_tracked` (append, iterate, len), holding its
+    objects weakly. Objects that cannot be weakly referenced are not tracked."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, weakref.ref[Any]] = {}
+
+    def append(self, instance: Any) -> None:
+        key = id(instance)
+        refs = self._refs
+
+        def forget(ref: weakref.ref[Any], key: int = key) -> None:
+            if refs.get(key) is ref:
+                refs.pop(key, None)
+
+        with contextlib.suppress(TypeError):  # __slots__ without __weakref__: not tracked
+            refs[key] = weakref.ref(instance, forget)
+
+    def __iter__(self) -> Iterator[Any]:
+        for ref in list(self._refs.values()):
+            instance = ref()
+            if instance is not None:
+                yield instance
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def track_instances_weakly() -> None:
+    from moto.core.common_models import BaseModel
+
+    if getattr(BaseModel.__new__, "_twin_weak", False):
+        return
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        instance: Any = object.__new__(cls)
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, WeakInstances):  # first use, or moto's reset_model_data
+            tracked = WeakInstances()
+            cls.instances_tracked = tracked  # type: ignore[attr-defined]
+        tracked.append(instance)
+        return instance
+
+    __new__._twin_weak = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = __new__  # type: ignore[method-assign]
+
+
+_in_transaction = threading.local()
+
+
+class _CopyModule:
+    """`copy` for moto's DynamoDB backend: during a transaction, "deep-copying" a table gives
+    the table itself (moto's rollback then puts the same table back: a no-op)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(obj: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if getattr(_in_transaction, "active", False) and isinstance(obj, Table):
+            return obj
+        return copy.deepcopy(obj, memo)
+
+
+def _item_key(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:
+    """(hash, range) DynamoType keys of the item an operation names; None if it names none
+    that can exist (moto then refuses the transaction before writing)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    attributes = op.get("Item") if "Item" in op else op.get("Key")
+    if not isinstance(attributes, dict) or table.hash_key_attr not in attributes:
+        return None
+    hash_value = DynamoType(attributes[table.hash_key_attr])
+    if table.range_key_attr is None:
+        return hash_value, None
+    if table.range_key_attr not in attributes:
+        return None
+    return hash_value, DynamoType(attributes[table.range_key_attr])
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, saved: Any) -> None:
+    if range_value is None:
+        if saved is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = saved
+        return
+    if saved is None:
+        if hash_value in table.items:
+            table.items[hash_value].pop(range_value, None)
+    else:
+        table.items[hash_value][range_value] = saved
+
+
+def roll_back_transactions_by_item() -> None:
+    import moto.dynamodb.models as models
+
+    backend = models.DynamoDBBackend
+    original = backend.transact_write_items
+    if getattr(original, "_twin_by_item", False):
+        return
+    models.copy = _CopyModule()  # type: ignore[attr-defined,assignment]
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            if not isinstance(entry, dict) or len(entry) != 1:
+                continue  # moto refuses it before writing anything
+            op = next(iter(entry.values()))
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            key = _item_key(table, op) if table is not None else None
+            if table is None or key is None:
+                continue
+            current = table.get_item(*key)
+            saved.append((table, *key, copy.deepcopy(current)))
+        _in_transaction.active = True
+        try:
+            original(self, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(saved):
+                _restore(table, hash_value, range_value, item)
+            raise
+        finally:
+            _in_transaction.active = False
+
+    transact_write_items._twin_by_item = True  # type: ignore[attr-defined]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def install() -> None:
+    track_instances_weakly()
+    roll_back_transactions_by_item()
