@@ -12,14 +12,32 @@ Keys (docs/data-model.md):
 The payout record (and, for disputes, the brief's `dispute_resolution`) is the truth about what
 finance decided; `follow_up` resumes whichever wait is open with it, so a decision recorded
 while no wait was open is applied by the next wait, never lost and never applied twice.
+
+The repository (``PayoutStore``) is what the finance use cases write through. Its invariants,
+kept by ``DynamoPayoutStore`` with conditional transactions and by ``InMemoryPayoutStore`` with
+the same checks (tests/integration/test_payout_store_contract.py runs one contract against
+both), each violation raising ``Conflict`` with nothing written:
+
+- ``commit_request``: one payout per brief — the brief exists and refers to no payout yet; the
+  payout id is new. The payout, the brief's reference and the timeline note (an automatic
+  approval's) are written together. The store owns the keys and the gsi1 index fields.
+- ``commit_decision``: the payout is still ``pending`` (a payout is decided once), the brief is
+  still in the status the caller read, the webhook receipt is new. Payout, brief reference,
+  receipt and note are written together.
+- ``commit_resolution``: the brief is still in the status the caller read and was never
+  resolved; the payout (when given) still has the status the caller read; the receipt is new.
+
+``get_payout_store()`` is the composition root's choice (DynamoDB by default); tests swap in
+the fake with ``use(InMemoryPayoutStore())`` and back with ``use(None)``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from chalicelib.adapters.store import Conflict, Store, get_store
+from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.money import format_money
 from chalicelib.observability import logger
 
@@ -33,7 +51,7 @@ def pk(payout_id: str) -> str:
 
 
 def get(payout_id: str) -> dict[str, Any] | None:
-    return get_store().get(pk(payout_id), "PAYOUT")
+    return get_payout_store().get(payout_id)
 
 
 def payout_of(brief: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -111,26 +129,367 @@ def money(item: Mapping[str, Any], cents: int) -> str:
     return format_money(cents, str(item.get("currency", "usd")))
 
 
+def payout_item(payout: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored payout: its keys and its place in gsi1 (by status, then creation)."""
+    payout_id, status = str(payout["payout_id"]), str(payout["status"])
+    return {
+        "pk": pk(payout_id),
+        "sk": "PAYOUT",
+        "type": "payout",
+        **payout,
+        "gsi1pk": PAYOUTS_PK,
+        "gsi1sk": f"{status}#{payout['created_at']}#{payout_id}",
+    }
+
+
+def _decided_fields(payout: Mapping[str, Any], status: str) -> dict[str, Any]:
+    return {"status": status, "gsi1sk": f"{status}#{payout['created_at']}#{payout['payout_id']}"}
+
+
+def _ref(payout_id: str, status: str) -> dict[str, str]:
+    return {"payout_id": payout_id, "status": status}
+
+
+# -- the repository ---------------------------------------------------------------------------
+
+
+class PayoutStore(Protocol):
+    """What the finance use cases read and write (see the module's invariants)."""
+
+    def get(self, payout_id: str) -> dict[str, Any] | None: ...
+    def brief(self, brief_id: str) -> dict[str, Any] | None: ...
+    def intern(self, intern_id: str) -> dict[str, Any] | None: ...
+    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool: ...
+    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool: ...
+    def waiting_token(self, brief_id: str, kind: str) -> str | None: ...
+    def consume_token(self, brief_id: str, kind: str) -> str: ...
+    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None: ...
+
+    def commit_request(
+        self, brief: Mapping[str, Any], payout: Mapping[str, Any], *, note: str | None
+    ) -> dict[str, Any]: ...
+
+    def commit_decision(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        *,
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None: ...
+
+    def commit_resolution(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any] | None,
+        *,
+        resolution: Mapping[str, Any],
+        payout_fields: Mapping[str, Any],
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None: ...
+
+
+class DynamoPayoutStore:
+    """The payouts in the app's DynamoDB table (conditional transactions)."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._given = store
+
+    @property
+    def _db(self) -> Store:
+        return self._given if self._given is not None else get_store()
+
+    def get(self, payout_id: str) -> dict[str, Any] | None:
+        return self._db.get(pk(payout_id), "PAYOUT")
+
+    def brief(self, brief_id: str) -> dict[str, Any] | None:
+        return self._db.get_brief(brief_id)
+
+    def intern(self, intern_id: str) -> dict[str, Any] | None:
+        return self._db.get(f"INTERN#{intern_id}", "PROFILE")
+
+    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
+        return self._db.get(str(receipt["pk"]), str(receipt["sk"])) is not None
+
+    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
+        return self._db.put_if_absent(receipt)
+
+    def waiting_token(self, brief_id: str, kind: str) -> str | None:
+        item = self._db.waiting_token(brief_id, kind)
+        return str(item["token"]) if item else None
+
+    def consume_token(self, brief_id: str, kind: str) -> str:
+        return self._db.consume_task_token(brief_id, kind)
+
+    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
+        self._db.unconsume_task_token(brief_id, kind, token)
+
+    def commit_request(
+        self, brief: Mapping[str, Any], payout: Mapping[str, Any], *, note: str | None
+    ) -> dict[str, Any]:
+        db = self._db
+        item = payout_item(payout)
+        ops = [
+            db.put_op(item),
+            db.update_op(
+                brief_key(str(brief["brief_id"])),
+                condition="attribute_exists(#pk) AND attribute_not_exists(#payout)",
+                set_fields={"payout": _ref(str(item["payout_id"]), str(item["status"]))},
+            ),
+        ]
+        if note is not None:
+            ops.append(db.put_op(_note(brief, note)))
+        db.transact(ops)
+        return item
+
+    def commit_decision(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        *,
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None:
+        db = self._db
+        payout_id, status = str(payout["payout_id"]), str(fields["status"])
+        db.transact(
+            [
+                db.update_op(
+                    {"pk": pk(payout_id), "sk": "PAYOUT"},
+                    condition="#status = :pending",
+                    set_fields={**fields, **_decided_fields(payout, status)},
+                    values={":pending": PENDING},
+                ),
+                db.update_op(
+                    brief_key(str(brief["brief_id"])),
+                    condition="#status = :waiting",
+                    set_fields={"payout": _ref(payout_id, status)},
+                    values={":waiting": str(brief["status"])},
+                ),
+                db.put_op(receipt),
+                db.put_op(_note(brief, note)),
+            ]
+        )
+
+    def commit_resolution(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any] | None,
+        *,
+        resolution: Mapping[str, Any],
+        payout_fields: Mapping[str, Any],
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None:
+        db = self._db
+        brief_fields: dict[str, Any] = {"dispute_resolution": dict(resolution)}
+        ops = []
+        if payout is not None:
+            payout_id = str(payout["payout_id"])
+            brief_fields["payout"] = _ref(payout_id, RESOLVED)
+            ops.append(
+                db.update_op(
+                    {"pk": pk(payout_id), "sk": "PAYOUT"},
+                    condition="#status = :current",
+                    set_fields={**payout_fields, **_decided_fields(payout, RESOLVED)},
+                    values={":current": payout["status"]},
+                )
+            )
+        ops += [
+            db.update_op(
+                brief_key(str(brief["brief_id"])),
+                condition="#status = :status AND attribute_not_exists(#dispute_resolution)",
+                set_fields=brief_fields,
+                values={":status": brief["status"]},
+            ),
+            db.put_op(receipt),
+            db.put_op(_note(brief, note)),
+        ]
+        db.transact(ops)
+
+
+class InMemoryPayoutStore:
+    """The same repository in memory, for unit tests of finance's rules (no AWS).
+
+    Set up with ``add_brief``, ``add_intern`` and ``add_token``; pass ``briefs`` to share the
+    briefs with another fake (InMemoryEscrowStore's), as one table would. ``events`` shows the
+    timeline notes written beside the decisions.
+    """
+
+    def __init__(self, briefs: dict[str, dict[str, Any]] | None = None) -> None:
+        self.briefs: dict[str, dict[str, Any]] = briefs if briefs is not None else {}
+        self.payouts: dict[str, dict[str, Any]] = {}
+        self.interns: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[tuple[str, str], dict[str, Any]] = {}
+        self.receipts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.events: dict[str, list[dict[str, Any]]] = {}
+
+    # set-up, as the other use cases would have left things
+    def add_brief(self, brief: Mapping[str, Any]) -> None:
+        self.briefs[str(brief["brief_id"])] = copy.deepcopy(dict(brief))
+
+    def add_intern(self, profile: Mapping[str, Any]) -> None:
+        self.interns[str(profile["intern_id"])] = copy.deepcopy(dict(profile))
+
+    def add_token(self, brief_id: str, kind: str, token: str) -> None:
+        self.tokens[(brief_id, kind)] = {"token": token, "consumed": False}
+
+    # reads
+    def get(self, payout_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.payouts.get(payout_id))
+
+    def brief(self, brief_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.briefs.get(brief_id))
+
+    def intern(self, intern_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.interns.get(intern_id))
+
+    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
+        return (str(receipt["pk"]), str(receipt["sk"])) in self.receipts
+
+    def waiting_token(self, brief_id: str, kind: str) -> str | None:
+        item = self.tokens.get((brief_id, kind))
+        return str(item["token"]) if item and not item["consumed"] else None
+
+    # writes
+    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
+        if self.receipt_seen(receipt):
+            return False
+        self.receipts[(str(receipt["pk"]), str(receipt["sk"]))] = copy.deepcopy(dict(receipt))
+        return True
+
+    def consume_token(self, brief_id: str, kind: str) -> str:
+        item = self.tokens.get((brief_id, kind))
+        if item is None or item["consumed"]:
+            raise Conflict(f"nothing is waiting for {kind}")
+        item["consumed"] = True
+        return str(item["token"])
+
+    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
+        item = self.tokens.get((brief_id, kind))
+        if item is not None and item["token"] == token and item["consumed"]:
+            item["consumed"] = False
+
+    def _note(self, brief: Mapping[str, Any], detail: str) -> None:
+        status = str(brief["status"])
+        self.events.setdefault(str(brief["brief_id"]), []).append(
+            {"from": status, "status": status, "actor": "finance", "detail": detail}
+        )
+
+    def _check_receipt(self, receipt: Mapping[str, Any]) -> None:
+        if self.receipt_seen(receipt):
+            raise Conflict("receipt exists")
+
+    def commit_request(
+        self, brief: Mapping[str, Any], payout: Mapping[str, Any], *, note: str | None
+    ) -> dict[str, Any]:
+        brief_id, payout_id = str(brief["brief_id"]), str(payout["payout_id"])
+        current = self.briefs.get(brief_id)
+        if current is None or "payout" in current:
+            raise Conflict(f"brief {brief_id} is missing or already has a payout")
+        if payout_id in self.payouts:
+            raise Conflict(f"payout {payout_id} exists")
+        item = payout_item(copy.deepcopy(dict(payout)))
+        self.payouts[payout_id] = item
+        current["payout"] = _ref(payout_id, str(item["status"]))
+        if note is not None:
+            self._note(brief, note)
+        return copy.deepcopy(item)
+
+    def commit_decision(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        *,
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None:
+        payout_id, status = str(payout["payout_id"]), str(fields["status"])
+        stored = self.payouts.get(payout_id)
+        current = self.briefs.get(str(brief["brief_id"]))
+        if stored is None or stored["status"] != PENDING:
+            raise Conflict(f"payout {payout_id} is not pending")
+        if current is None or current.get("status") != brief["status"]:
+            raise Conflict(f"brief {brief['brief_id']} is no longer {brief['status']}")
+        self._check_receipt(receipt)
+        stored.update({**copy.deepcopy(dict(fields)), **_decided_fields(stored, status)})
+        current["payout"] = _ref(payout_id, status)
+        self.keep_receipt(receipt)
+        self._note(brief, note)
+
+    def commit_resolution(
+        self,
+        brief: Mapping[str, Any],
+        payout: Mapping[str, Any] | None,
+        *,
+        resolution: Mapping[str, Any],
+        payout_fields: Mapping[str, Any],
+        receipt: Mapping[str, Any],
+        note: str,
+    ) -> None:
+        brief_id = str(brief["brief_id"])
+        current = self.briefs.get(brief_id)
+        stored = self.payouts.get(str(payout["payout_id"])) if payout is not None else None
+        if payout is not None and (stored is None or stored["status"] != payout["status"]):
+            raise Conflict(f"payout {payout['payout_id']} changed")
+        if current is None or current.get("status") != brief["status"]:
+            raise Conflict(f"brief {brief_id} is no longer {brief['status']}")
+        if "dispute_resolution" in current:
+            raise Conflict(f"the dispute on {brief_id} is already resolved")
+        self._check_receipt(receipt)
+        current["dispute_resolution"] = copy.deepcopy(dict(resolution))
+        if payout is not None and stored is not None:
+            stored.update(
+                {**copy.deepcopy(dict(payout_fields)), **_decided_fields(stored, RESOLVED)}
+            )
+            current["payout"] = _ref(str(payout["payout_id"]), RESOLVED)
+        self.keep_receipt(receipt)
+        self._note(brief, note)
+
+
+def _note(brief: Mapping[str, Any], detail: str) -> dict[str, Any]:
+    return note(brief, detail)
+
+
+# -- the composition root's choice -----------------------------------------------------------
+
+_chosen: PayoutStore | None = None
+
+
+def use(store: PayoutStore | None) -> None:
+    """Wire `store` as the payouts' repository (None: back to DynamoDB)."""
+    global _chosen
+    _chosen = store
+
+
+def get_payout_store() -> PayoutStore:
+    return _chosen if _chosen is not None else DynamoPayoutStore()
+
+
 # -- resuming the open wait with what finance decided -----------------------------------------
 
 
 def follow_up(brief_id: str) -> None:
     """Resume whichever wait is open with the decision already recorded (safe to repeat)."""
-    store = get_store()
-    brief = store.get_brief(brief_id)
+    repo = get_payout_store()
+    brief = repo.brief(brief_id)
     if brief is None:
         return
     payout = payout_of(brief)
     if payout is not None and payout["status"] == APPROVED:
-        _resume(store, brief_id, "payout", {"decision": APPROVED})
+        _resume(repo, brief_id, "payout", {"decision": APPROVED})
     elif payout is not None and payout["status"] in (REJECTED, RESOLVED):
         # RESOLVED comes only after REJECTED: the flow still has to pass through the dispute.
         reason = str(payout.get("reason", ""))
-        _resume(store, brief_id, "payout", {"decision": REJECTED, "reason": reason})
+        _resume(repo, brief_id, "payout", {"decision": REJECTED, "reason": reason})
     resolution = brief.get("dispute_resolution")
     if isinstance(resolution, Mapping):
         _resume(
-            store,
+            repo,
             brief_id,
             "dispute",
             {
@@ -140,13 +499,13 @@ def follow_up(brief_id: str) -> None:
         )
 
 
-def _resume(store: Store, brief_id: str, kind: str, output: dict[str, Any]) -> bool:
+def _resume(repo: PayoutStore, brief_id: str, kind: str, output: dict[str, Any]) -> bool:
     from chalicelib.adapters import workflow
 
-    if store.waiting_token(brief_id, kind) is None:
+    if repo.waiting_token(brief_id, kind) is None:
         return False
     try:
-        token = store.consume_task_token(brief_id, kind)
+        token = repo.consume_token(brief_id, kind)
     except Conflict:
         return False  # another caller resumed it
     try:
@@ -156,7 +515,7 @@ def _resume(store: Store, brief_id: str, kind: str, output: dict[str, Any]) -> b
         logger.info("wait already closed", extra={"brief_id": brief_id, "kind": kind})
         return False
     except Exception:
-        store.unconsume_task_token(brief_id, kind, token)
+        repo.unconsume_token(brief_id, kind, token)
         raise
     logger.info("wait resumed", extra={"brief_id": brief_id, "kind": kind, **output})
     return True

@@ -17,8 +17,8 @@ from typing import Any
 
 from chalicelib.adapters import clock
 from chalicelib.adapters import payout_store as payouts
-from chalicelib.adapters.payout_store import REJECTED, RESOLVED
-from chalicelib.adapters.store import Conflict, brief_key, get_store
+from chalicelib.adapters.payout_store import REJECTED, get_payout_store
+from chalicelib.adapters.store import Conflict
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
 from chalicelib.observability import logger, metrics
@@ -35,9 +35,9 @@ def resolve_dispute(
     """Apply finance's resolution once: 200 with `outcome` ("resolved", "already_applied" or
     "duplicate") and the division; 404 unknown brief; 409 no open dispute, or one already
     resolved differently; 422 a share that does not fit the budget."""
-    store = get_store()
+    repo = get_payout_store()
     for _ in range(3):
-        brief = store.get_brief(brief_id)
+        brief = repo.brief(brief_id)
         if brief is None:
             raise NotFound("No brief with this id.", "data.brief_id")
         held = int(brief.get("escrow_held_cents") or 0)
@@ -54,7 +54,7 @@ def resolve_dispute(
             )
             if not same:
                 raise NotAllowed("This dispute was already resolved differently.")
-            store.put_if_absent(receipt)
+            repo.keep_receipt(receipt)
             payouts.follow_up(brief_id)
             return {"outcome": "already_applied", "brief_id": brief_id, **decided}
         payout = payouts.payout_of(brief)
@@ -66,52 +66,30 @@ def resolve_dispute(
         if not open_dispute:
             raise NotAllowed(f"The project is {brief['status']}: there is no dispute to resolve.")
         now = clock.iso()
-        brief_fields: dict[str, Any] = {
-            "dispute_resolution": {
-                **decided,
-                "resolved_by": by,
-                "webhook_id": receipt["webhook_id"],
-                "at": now,
-            }
+        record = {**decided, "resolved_by": by, "webhook_id": receipt["webhook_id"], "at": now}
+        payout_fields = {
+            "resolution": resolution,
+            "intern_share_cents": share,
+            "decided_at": now,
+            "updated_at": now,
         }
-        ops = []
-        if payout is not None:
-            brief_fields["payout"] = {"payout_id": payout["payout_id"], "status": RESOLVED}
-            ops.append(
-                store.update_op(
-                    {"pk": payouts.pk(str(payout["payout_id"])), "sk": "PAYOUT"},
-                    condition="#status = :current",
-                    set_fields={
-                        "status": RESOLVED,
-                        "resolution": resolution,
-                        "intern_share_cents": share,
-                        "decided_at": now,
-                        "updated_at": now,
-                        "gsi1sk": f"{RESOLVED}#{payout['created_at']}#{payout['payout_id']}",
-                    },
-                    values={":current": payout["status"]},
-                )
-            )
         note = (
             f"Finance resolved the dispute: {resolution} — "
             f"{payouts.money(brief, parts.transfer_cents)} to the intern, "
             f"{payouts.money(brief, parts.refund_cents)} refunded, "
             f"fee {payouts.money(brief, parts.fee_cents)}"
         )
-        ops += [
-            store.update_op(
-                brief_key(brief_id),
-                condition="#status = :status AND attribute_not_exists(#dispute_resolution)",
-                set_fields=brief_fields,
-                values={":status": brief["status"]},
-            ),
-            store.put_op(receipt),
-            store.put_op(payouts.note(brief, note)),
-        ]
-        try:
-            store.transact(ops)
+        try:  # the brief unchanged and unresolved, the payout unchanged, the receipt new
+            repo.commit_resolution(
+                brief,
+                payout,
+                resolution=record,
+                payout_fields=payout_fields,
+                receipt=receipt,
+                note=note,
+            )
         except Conflict:
-            if store.get(str(receipt["pk"]), "WEBHOOK"):
+            if repo.receipt_seen(receipt):
                 payouts.follow_up(brief_id)
                 return {"outcome": "duplicate", "webhook_id": receipt["webhook_id"]}
             continue

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.adapters import clock, finance_hook, payout_store
 from chalicelib.adapters.payout_store import APPROVED, REJECTED
-from chalicelib.adapters.store import get_store
 from chalicelib.services import disputes, payout_failures, payouts
 from chalicelib.services.errors import BadRequest, Invalid, Unauthorized
 
@@ -96,7 +95,7 @@ def handle_finance_webhook(
             "with data."
         ) from None
     receipt = _receipt(msg_id, event.type)
-    if get_store().get(str(receipt["pk"]), "WEBHOOK"):
+    if payout_store.get_payout_store().receipt_seen(receipt):
         brief_id = _brief_id_of(event)
         if brief_id:
             payout_store.follow_up(brief_id)

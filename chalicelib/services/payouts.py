@@ -24,8 +24,14 @@ from typing import Any
 
 from chalicelib.adapters import clock, finance_hook, links, tokens
 from chalicelib.adapters import payout_store as payouts
-from chalicelib.adapters.payout_store import APPROVED, PENDING, REJECTED, RESOLVED
-from chalicelib.adapters.store import Conflict, brief_key, get_store
+from chalicelib.adapters.payout_store import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    RESOLVED,
+    get_payout_store,
+)
+from chalicelib.adapters.store import Conflict
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
 from chalicelib.observability import logger, metrics
@@ -65,7 +71,7 @@ def request_payout_approval(brief: Mapping[str, Any], task_token: str) -> dict[s
 
 
 def _ensure_payout(brief: Mapping[str, Any]) -> dict[str, Any]:
-    store = get_store()
+    repo = get_payout_store()
     brief_id = str(brief["brief_id"])
     existing = payouts.payout_of(brief)
     if existing is not None:
@@ -77,10 +83,7 @@ def _ensure_payout(brief: Mapping[str, Any]) -> dict[str, Any]:
     now = clock.iso()
     payout_id = tokens.new_id("po")
     status = APPROVED if auto else PENDING
-    item: dict[str, Any] = {
-        "pk": payouts.pk(payout_id),
-        "sk": "PAYOUT",
-        "type": "payout",
+    record: dict[str, Any] = {
         "payout_id": payout_id,
         "brief_id": brief_id,
         "intern_id": brief.get("intern_id"),
@@ -93,35 +96,20 @@ def _ensure_payout(brief: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": now,
         "delivered": False,
         "attempts": 0,
-        "gsi1pk": payouts.PAYOUTS_PK,
-        "gsi1sk": f"{status}#{now}#{payout_id}",
     }
-    ops = [
-        store.put_op(item),
-        store.update_op(
-            brief_key(brief_id),
-            condition="attribute_exists(#pk) AND attribute_not_exists(#payout)",
-            set_fields={"payout": {"payout_id": payout_id, "status": status}},
-        ),
-    ]
+    note = None
     if auto:
-        item.update(approved_by="auto", decided_at=now)
-        ops[0] = store.put_op(item)
-        ops.append(
-            store.put_op(
-                payouts.note(
-                    brief,
-                    f"Payout of {payouts.money(item, figures.payout_cents)} approved "
-                    f"automatically (within the "
-                    f"{payouts.money(item, settings.finance_auto_approve_cents)} "
-                    "auto-approval threshold)",
-                )
-            )
+        record.update(approved_by="auto", decided_at=now)
+        note = (
+            f"Payout of {payouts.money(record, figures.payout_cents)} approved "
+            f"automatically (within the "
+            f"{payouts.money(record, settings.finance_auto_approve_cents)} "
+            "auto-approval threshold)"
         )
     try:
-        store.transact(ops)
+        item = repo.commit_request(brief, record, note=note)
     except Conflict:
-        fresh = store.get_brief(brief_id) or {}
+        fresh = repo.brief(brief_id) or {}
         found = payouts.payout_of(fresh)
         if found is None:
             raise
@@ -148,7 +136,7 @@ def _notify_requested(brief: Mapping[str, Any], payout: Mapping[str, Any]) -> No
         currency=str(payout["currency"]),
     )
     intern_id = brief.get("intern_id")
-    intern = get_store().get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
+    intern = get_payout_store().intern(str(intern_id)) if intern_id else None
     if intern:
         notify.send(
             "payout_pending",
@@ -171,17 +159,17 @@ def decide_payout(
     """Apply finance's decision on a payout once (whatever the webhook id): 200 with `outcome`
     ("approved", "rejected", "already_applied" or "duplicate"); 404 unknown payout; 409 a
     decision the engagement's state does not allow (nothing changes, the receipt unused)."""
-    store = get_store()
+    repo = get_payout_store()
     for _ in range(3):  # the payout may change between reading and writing: decide again
-        payout = payouts.get(payout_id)
+        payout = repo.get(payout_id)
         if payout is None:
             raise NotFound("No payout with this id.", "data.payout_id")
         brief_id = str(payout["brief_id"])
-        brief = store.get_brief(brief_id)
+        brief = repo.brief(brief_id)
         if brief is None:
             raise NotFound("The payout's project no longer exists.", "data.payout_id")
         if payout["status"] == decision:
-            store.put_if_absent(receipt)
+            repo.keep_receipt(receipt)
             payouts.follow_up(brief_id)
             return {"outcome": "already_applied", "payout_id": payout_id, "status": decision}
         if payout["status"] != PENDING:
@@ -197,7 +185,6 @@ def decide_payout(
             "decided_at": now,
             "updated_at": now,
             "decision_webhook_id": receipt["webhook_id"],
-            "gsi1sk": f"{decision}#{payout['created_at']}#{payout_id}",
         }
         pay = payouts.money(payout, int(payout["amount_cents"]) - int(payout["fee_cents"]))
         if decision == APPROVED:
@@ -206,27 +193,10 @@ def decide_payout(
         else:
             fields.update(rejected_by=by, reason=reason)
             note = f"Finance held the payout of {pay}: {reason}"
-        try:
-            store.transact(
-                [
-                    store.update_op(
-                        {"pk": payouts.pk(payout_id), "sk": "PAYOUT"},
-                        condition="#status = :pending",
-                        set_fields=fields,
-                        values={":pending": PENDING},
-                    ),
-                    store.update_op(
-                        brief_key(brief_id),
-                        condition="#status = :waiting",
-                        set_fields={"payout": {"payout_id": payout_id, "status": decision}},
-                        values={":waiting": Status.PAYOUT_APPROVAL.value},
-                    ),
-                    store.put_op(receipt),
-                    store.put_op(payouts.note(brief, note)),
-                ]
-            )
+        try:  # still pending, the brief still waiting for it, the receipt new: or nothing
+            repo.commit_decision(brief, payout, fields, receipt=receipt, note=note)
         except Conflict:
-            if store.get(str(receipt["pk"]), "WEBHOOK"):
+            if repo.receipt_seen(receipt):
                 payouts.follow_up(brief_id)
                 return {"outcome": "duplicate", "webhook_id": receipt["webhook_id"]}
             continue
@@ -248,14 +218,13 @@ def decide_payout(
 def on_dispute(brief: Mapping[str, Any]) -> None:
     """The Dispute wait opened: tell who needs to know (once per brief), then apply a
     resolution finance may already have sent."""
-    store = get_store()
     brief_id = str(brief["brief_id"])
     payout = payouts.payout_of(brief)
     if payout is not None and payout["status"] in (REJECTED, RESOLVED):
         _notify_held(brief, str(payout["payout_id"]), str(payout.get("reason", "")))
     else:
         intern_id = brief.get("intern_id")
-        intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
+        intern = get_payout_store().intern(str(intern_id)) if intern_id else None
         parties = [("finance", get_settings().finance_email), ("employer", brief["employer_email"])]
         if intern:
             parties.append(("intern", intern["email"]))
@@ -276,9 +245,8 @@ def on_dispute(brief: Mapping[str, Any]) -> None:
 
 def _notify_held(brief: Mapping[str, Any], payout_id: str, reason: str) -> None:
     """Both parties hear that finance held the payout, and why (once per payout)."""
-    store = get_store()
     intern_id = brief.get("intern_id")
-    intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
+    intern = get_payout_store().intern(str(intern_id)) if intern_id else None
     parties = [("employer", str(brief["employer_email"]))]
     if intern:
         parties.append(("intern", str(intern["email"])))
