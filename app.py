@@ -290,6 +290,17 @@ def rate_intern(brief_id: str) -> Response:
     return _employer_api(brief_id, "rate")
 
 
+@app.route(
+    "/api/briefs/{brief_id}/revoke-links", methods=["POST"], content_types=[JSON, "text/plain"]
+)
+@json_errors
+def revoke_manage_links(brief_id: str) -> Response:
+    """Every manage link of the brief stops working but the one this request carries."""
+    from chalicelib.services import access
+
+    return json_response(access.revoke_other_manage_links(brief_id, bearer(_request().headers)))
+
+
 @app.schedule("rate(10 minutes)", name="send_reminders")
 def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib.services import reminders
