@@ -291,6 +291,21 @@ def rate_intern(brief_id: str) -> Response:
     return _employer_api(brief_id, "rate")
 
 
+@app.route(
+    "/api/briefs/{brief_id}/revoke-links", methods=["POST"], content_types=[JSON, "text/plain"]
+)
+@json_errors
+def revoke_manage_links(brief_id: str) -> Response:
+    """Every manage link of the brief stops working but the one this request carries."""
+    from chalicelib.services import access
+
+    request = _request()
+    token = bearer(request.headers)
+    access.open_brief(brief_id, token)
+    json_object(request.raw_body or b"{}")  # no fields; a body, if any, is a JSON object
+    return json_response(access.revoke_other_manage_links(brief_id, token))
+
+
 @app.schedule("rate(10 minutes)", name="send_reminders")
 def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib.services import reminders
@@ -313,9 +328,12 @@ def finance_webhook() -> Response:
     )
 
 
-def _finance_key() -> str | None:
+def _authorize_finance() -> None:
+    """`Authorization: Bearer <finance key>` or finance's session cookie; never `?key=`."""
+    from chalicelib.web import finance_views
+
     request = _request()
-    return bearer(request.headers) or dict(request.query_params or {}).get("key")
+    finance_views.authorize_request(request.headers, dict(request.query_params or {}))
 
 
 @app.route("/api/finance/payouts", methods=["GET"])
@@ -323,7 +341,7 @@ def _finance_key() -> str | None:
 def finance_payouts() -> Response:
     from chalicelib.web import finance_views
 
-    finance_views.authorize(_finance_key())
+    _authorize_finance()
     return json_response(finance_views.payouts_view())
 
 
@@ -332,7 +350,7 @@ def finance_payouts() -> Response:
 def finance_ledger() -> Response:
     from chalicelib.web import finance_views
 
-    finance_views.authorize(_finance_key())
+    _authorize_finance()
     params: dict[str, str] = dict(_request().query_params or {})
     return finance_views.ledger_response(params.get("from"), params.get("to"))
 
@@ -341,7 +359,22 @@ def finance_ledger() -> Response:
 def finance_page() -> Response:
     from chalicelib.web import finance_views
 
-    return finance_views.finance_page(dict(_request().query_params or {}).get("key"))
+    request = _request()
+    return finance_views.finance_page(request.headers, dict(request.query_params or {}))
+
+
+@app.route("/finance/signin", methods=["POST"], content_types=[FORM])
+def finance_sign_in() -> Response:
+    from chalicelib.web import finance_views
+
+    return finance_views.sign_in(_request().headers, _request().raw_body)
+
+
+@app.route("/finance/signout", methods=["POST"], content_types=[FORM])
+def finance_sign_out() -> Response:
+    from chalicelib.web import finance_views
+
+    return finance_views.sign_out(_request().headers, _request().raw_body)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

@@ -96,6 +96,11 @@ class Settings(BaseModel):
     # Abuse limits on what creates records and sends mail (web/limits.py), per hour.
     rate_limit_per_ip: int = Field(30, ge=1, validation_alias="RATE_LIMIT_PER_IP_PER_HOUR")
     rate_limit_per_address: int = Field(5, ge=1, validation_alias="RATE_LIMIT_PER_ADDRESS_PER_HOUR")
+    # How long an employer's manage link (`?key=` / Bearer manage token) opens its brief. Every
+    # email carrying one issues a fresh token, so the latest email always holds a working link.
+    manage_link_seconds: int = Field(
+        30 * DAY, ge=60, validation_alias="MANAGE_LINK_LIFETIME_SECONDS"
+    )
     local_twin: bool = Field(False, validation_alias="MICROINTERN_LOCAL")
     # boto3 reads this itself; pages only need it to allow the browser to reach S3 uploads.
     aws_endpoint_url: str = Field("", validation_alias="AWS_ENDPOINT_URL")

@@ -829,7 +829,7 @@ microintern is running on its local twin (ready in {time.perf_counter() - starte
   post a brief      {twin.app_url}/briefs/new
   outbox            {twin.app_url}/_local/outbox   (JSON: {twin.app_url}/_local/outbox.json)
   finance inbox     {twin.app_url}/_local/finance-inbox.json
-  finance page      {twin.app_url}/finance?key={_finance_key()}
+  finance page      {twin.app_url}/finance   (sign in with the key {_finance_key()})
   AWS twin (moto)   {twin.aws_url}   table {env["TABLE_NAME"]}, bucket {env["DELIVERABLES_BUCKET"]}
   state machine     {env["STATE_MACHINE_ARN"]}
   Stripe sandbox    {os.environ["STRIPE_API_BASE"]}

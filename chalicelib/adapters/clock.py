@@ -18,3 +18,9 @@ def iso(moment: datetime | None = None) -> str:
     return (
         (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
+
+
+def parse(text: str) -> datetime:
+    """A stored timestamp (as `iso` writes it) back to an aware datetime (UTC if naive)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

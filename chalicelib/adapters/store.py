@@ -332,16 +332,6 @@ class Store:
             ExpressionAttributeNames={f"#r{i}": f for i, f in enumerate(fields)},
         )
 
-    def add_manage_token(self, brief_id: str, token_hash: str) -> None:
-        """Another valid manage token for the brief (each employer email carries its own)."""
-        self._db.update_item(
-            TableName=self.table,
-            Key=to_item(brief_key(brief_id)),
-            UpdateExpression="ADD manage_token_hashes :h",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":h": {"SS": [token_hash]}},
-        )
-
     def add_counters(self, pk: str, sk: str, deltas: Mapping[str, int]) -> None:
         """Atomically add to numeric attributes of an existing item."""
         fields = {k: v for k, v in deltas.items() if v}

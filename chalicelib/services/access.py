@@ -1,6 +1,7 @@
 """Who may act on an engagement, and the plumbing every action shares.
 
     open_brief(brief_id, token)     # the employer's manage token (401 / 403 / 404)
+    revoke_other_manage_links       # only the link in hand (and links issued later) still open it
     open_task(token)                # the intern's task link -> (brief, intern_id)
     issue_task_link / issue_manage_link
     consume / resume / fail         # take a wait's task token once, resume the flow with it
@@ -15,10 +16,10 @@ write first, so of five simultaneous accepts exactly one resumes the flow; the o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import clock, links, tokens, workflow
+from chalicelib.adapters import clock, links, manage_links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import nda
 from chalicelib.domain.engagement import Status, work_window_seconds
@@ -28,6 +29,12 @@ from chalicelib.settings import get_settings
 
 LINK_LIFETIME = timedelta(days=120)  # longer than any engagement (< 90 days) plus ratings
 NOT_FOUND = "This link is not valid or has expired. Use the most recent link we emailed you."
+# One answer for a manage token that is wrong, another brief's, expired or revoked: it says
+# nothing about which, nor anything about the brief.
+LINK_REFUSED = (
+    "This link does not open this page: it may have expired or been replaced. "
+    "Use the most recent link we emailed you."
+)
 
 
 # -- links and tokens -----------------------------------------------------------------------
@@ -52,10 +59,19 @@ def issue_task_link(brief_id: str, intern_id: str) -> str:
     return links.url(f"/tasks/{token}")
 
 
-def issue_manage_link(brief_id: str, path: str = "") -> str:
-    """A fresh manage link for an employer email (every link stays valid; all stored hashed)."""
+def new_manage_token(brief_id: str) -> tuple[str, dict[str, Any]]:
+    """A fresh manage token of `brief_id` and the item that stores it (256 bits, stored as its
+    SHA-256, valid for MANAGE_LINK_LIFETIME_SECONDS)."""
     token, token_hash = tokens.new_token()
-    get_store().add_manage_token(brief_id, token_hash)
+    expires = clock.now().timestamp() + get_settings().manage_link_seconds
+    return token, manage_links.item(brief_id, token_hash, expires_at=int(expires))
+
+
+def issue_manage_link(brief_id: str, path: str = "") -> str:
+    """A fresh manage link for an employer email: each email carries its own token, valid
+    for the manage-link lifetime from the moment it is sent, so the latest email always works."""
+    token, item = new_manage_token(brief_id)
+    get_store().put_new(item)
     return links.url(f"/briefs/{brief_id}{path}", key=token)
 
 
@@ -78,10 +94,40 @@ def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
     brief = get_store().get_brief(brief_id)
     if brief is None:
         raise NotFound("No brief with this id.", "brief_id")
-    hashes = [str(brief.get("manage_token_hash", "")), *brief.get("manage_token_hashes", [])]
-    if not tokens.matches_any(token, hashes):
-        raise Forbidden("This token does not open this brief.")
+    if manage_token_expiry(brief, token) is None:
+        raise Forbidden(LINK_REFUSED)
     return brief
+
+
+def manage_token_expiry(brief: Mapping[str, Any], token: str) -> int | None:
+    """When `token` stops opening `brief` (epoch seconds), or None when it does not open it
+    now: unknown, another brief's, expired or revoked.
+
+    Tokens issued before manage tokens had an expiry are hashes on the brief itself; they count
+    as issued when the brief was created, so they expire one lifetime after it."""
+    brief_id = str(brief["brief_id"])
+    expiry = manage_links.expires_at(brief_id, tokens.hash_token(token))
+    if expiry is None:
+        legacy = [str(brief.get("manage_token_hash", "")), *brief.get("manage_token_hashes", [])]
+        if tokens.matches_any(token, legacy):
+            created = clock.parse(str(brief["created_at"])).timestamp()
+            expiry = int(created) + get_settings().manage_link_seconds
+    if expiry is None or expiry <= clock.now().timestamp():
+        return None
+    return expiry
+
+
+def revoke_other_manage_links(brief_id: str, token: str | None) -> dict[str, Any]:
+    """Every manage link of the brief stops working but `token`'s own (which keeps its expiry);
+    links emailed afterwards work as usual. Opening rules as `open_brief`."""
+    brief = open_brief(brief_id, token)
+    assert token  # open_brief refuses a missing one
+    expiry = manage_token_expiry(brief, token)
+    assert expiry is not None
+    removed = manage_links.keep_only(brief_id, tokens.hash_token(token), expires_at=expiry)
+    note(brief, "employer", f"Other manage links revoked ({removed})")
+    kept_until = clock.iso(datetime.fromtimestamp(expiry, UTC))
+    return {"brief_id": brief_id, "revoked_links": removed, "link_expires_at": kept_until}
 
 
 # -- acting on a wait -------------------------------------------------------------------------

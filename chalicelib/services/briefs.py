@@ -19,7 +19,7 @@ from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
-from chalicelib.services.access import work_seconds
+from chalicelib.services.access import new_manage_token, work_seconds
 from chalicelib.services.errors import Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 
@@ -60,7 +60,7 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         if idempotency_key
         else tokens.new_id("b")
     )
-    token, token_hash = tokens.new_token()
+    token, token_item = new_manage_token(brief_id)
     now = clock.iso()
     item = {
         **brief_key(brief_id),
@@ -71,7 +71,6 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         "version": 1,
         "created_at": now,
         "updated_at": now,
-        "manage_token_hash": token_hash,
         "fee_bps": settings.platform_fee_bps,
         "revision_rounds": 0,
         "gsi1pk": f"EMPLOYER#{brief.employer_email}",
@@ -85,11 +84,13 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         detail="Brief submitted",
     )
     try:
-        store.transact([store.put_op(item), store.put_op(event)])
+        store.transact([store.put_op(item), store.put_op(event), store.put_op(token_item)])
         metrics.add_metric(name="BriefsSubmitted", unit="Count", value=1)
     except Conflict:
-        # A retry of a submission that failed after storing: its token never reached anyone.
-        store.put({**_existing(store, brief_id), "manage_token_hash": token_hash})
+        # A retry of a submission that failed after storing: the brief is there, its first
+        # token never reached anyone; this one will.
+        _existing(store, brief_id)
+        store.put(token_item)
     workflow.start_engagement(
         settings.state_machine_arn, brief_id, execution_input(brief_id, brief)
     )

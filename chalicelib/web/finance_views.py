@@ -1,9 +1,17 @@
 """The finance books, behind the finance API key (stored as its SHA-256).
 
     authorize        401 without a key, 403 with a wrong one
+    authorize_request  the finance API: `Authorization: Bearer <key>` or the finance session
+                     cookie; a `?key=` in the URL is refused (401), whatever else comes with it
     payouts_view     GET /api/finance/payouts: pending payouts, recent decisions, failures
     ledger_response  GET /api/finance/ledger.csv?from=&to=: every journal line (ledger_csv)
-    finance_page     GET /finance?key=…: the same view as a page (GET changes nothing)
+    finance_page     GET /finance: the same view as a page for a signed-in session, else the
+                     sign-in form (GET changes nothing)
+    sign_in / sign_out  POST /finance/signin (the key in a CSRF-protected form body) and
+                     POST /finance/signout: the session of web/finance_session.py
+
+The finance key never travels in a URL: addresses end up in logs, browser history and
+Referer headers.
 
 Read-only: payouts come from their gsi1 index (adapters/payout_store.py), journal lines from the
 monthly ledger books (adapters/escrow_store.py), failures waiting for finance from
@@ -16,6 +24,7 @@ import csv
 import hashlib
 import hmac
 import io
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
@@ -47,6 +56,25 @@ CSV_COLUMNS: Final = (
     "credit_cents",
     "currency",
 )
+
+
+KEY_IN_URL: Final = (
+    "The finance key is not accepted in the address (it would end up in logs and browser "
+    "history): send it as Authorization: Bearer <key>, or sign in on the finance page."
+)
+
+
+def authorize_request(headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """401 for a key in the query string or no credentials; 403 for a wrong Bearer key."""
+    from chalicelib.web import finance_session
+    from chalicelib.web.http import bearer
+
+    if "key" in query:
+        raise Unauthorized(KEY_IN_URL, "key")
+    key = bearer(headers)
+    if key is None and finance_session.active(headers):
+        return
+    authorize(key)
 
 
 def authorize(key: str | None) -> None:
@@ -198,27 +226,90 @@ def _moment(value: str | None, field: str, *, end_of_day: bool) -> datetime | No
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def finance_page(key: str | None) -> Response:
-    """GET /finance?key=…: pending payouts and recent decisions (GET changes nothing)."""
-    from chalicelib.web.pages import error_page, page
+def finance_page(headers: Mapping[str, str], query: Mapping[str, str]) -> Response:
+    """GET /finance: pending payouts and recent decisions for a signed-in session; otherwise
+    the sign-in form (401). GET changes nothing."""
+    from chalicelib.web import finance_session
+    from chalicelib.web.pages import form_page, page
 
-    try:
-        authorize(key)
-    except (Unauthorized, Forbidden) as exc:
-        return error_page(exc)
+    if "key" in query:
+        return page(
+            "error.html",
+            status=401,
+            tokened=True,
+            heading="Sign in on the finance page",
+            message=KEY_IN_URL,
+            hint="",
+        )
+    if not finance_session.active(headers):
+        return signin_form(headers)
     view = payouts_view()
 
     def money(cents: int, currency: str) -> str:
         return format_money(cents, currency)
 
-    return page(
+    return form_page(
         "finance.html",
+        headers,
         tokened=True,
         pending=view["pending"],
         recent=view["recent"],
         attention=view["attention"],
         money=money,
-        key=key,
         today=clock.today().isoformat(),
         month_ago=(clock.today() - timedelta(days=30)).isoformat(),
+    )
+
+
+def signin_form(headers: Mapping[str, str], *, error: str = "", status: int = 401) -> Response:
+    from chalicelib.web.pages import form_page
+
+    return form_page("finance_signin.html", headers, status=status, tokened=True, error=error)
+
+
+def sign_in(headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """POST /finance/signin: the key from the form body (CSRF-checked); a good one opens a
+    session (web/finance_session.py) and goes back to the page, a wrong one gets the form."""
+    from chalicelib.adapters import links
+    from chalicelib.web import csrf, finance_session, forms
+    from chalicelib.web.pages import page
+
+    form = forms.parse_form(body)
+    try:
+        csrf.verify(headers, form.get("csrf_token"))
+    except csrf.CsrfError as exc:
+        return page("error.html", status=403, heading="Please try again", message=str(exc), hint="")
+    try:
+        authorize(form.get("key"))
+    except (Unauthorized, Forbidden) as exc:
+        return signin_form(headers, error=str(exc), status=exc.status)
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": links.href("/finance"),
+            "Cache-Control": "no-store",
+            "Set-Cookie": finance_session.start(),
+        },
+    )
+
+
+def sign_out(headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """POST /finance/signout: the session ends (deleted, the cookie cleared)."""
+    from chalicelib.adapters import links
+    from chalicelib.web import csrf, finance_session, forms
+    from chalicelib.web.pages import page
+
+    try:
+        csrf.verify(headers, forms.parse_form(body).get("csrf_token"))
+    except csrf.CsrfError as exc:
+        return page("error.html", status=403, heading="Please try again", message=str(exc), hint="")
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": links.href("/finance"),
+            "Cache-Control": "no-store",
+            "Set-Cookie": finance_session.end(headers),
+        },
     )

@@ -7,7 +7,8 @@ characters), the bound is written in from the same domain constant, so the docum
 the validation cannot drift apart silently (tests/integration/test_openapi.py checks both).
 
 Invariants: every operation lists its error answers with the contract's `ErrorResponse`;
-operations behind a manage token or the finance key say so in `security`; the task actions
+operations behind a manage token or the finance key say so in `security` (the finance routes
+also take the finance page's session cookie; never a key in the query string); the task actions
 of `/api/tasks/{token}/{action}` are separate paths (`TASK_ACTIONS`).
 """
 
@@ -35,8 +36,9 @@ REF: Final = "#/components/schemas/{model}"
 
 ERROR_TEXT: Final = {
     400: "The body is not a JSON object, is larger than 256 KiB or nested deeper than 32.",
-    401: "Credentials missing (or a webhook signature missing or wrong).",
-    403: "These credentials do not open this resource.",
+    401: "Credentials missing, or a key sent in the query string (or a webhook signature "
+    "missing or wrong).",
+    403: "These credentials do not open this resource (wrong, expired or revoked).",
     404: "No such brief, task link or payout.",
     409: "The engagement's current state does not allow this; nothing changed.",
     422: "Invalid input: each error names its field.",
@@ -58,6 +60,7 @@ _MODELS: Final[list[type[BaseModel]]] = [
     s.ExtendRequest,
     s.RateRequest,
     s.ActionDone,
+    s.LinksRevoked,
     s.InternRegistered,
     s.EmptyBody,
     s.NdaRequest,
@@ -168,12 +171,22 @@ def _security_schemes() -> dict[str, Any]:
         "manageToken": {
             "type": "http",
             "scheme": "bearer",
-            "description": "The brief's manage token (from POST /api/briefs and its emails).",
+            "description": "The brief's manage token (from POST /api/briefs and its emails); "
+            "each expires (MANAGE_LINK_LIFETIME_SECONDS, 30 days by default) and the employer "
+            "may revoke all but one (POST /api/briefs/{brief_id}/revoke-links).",
         },
         "financeKey": {
             "type": "http",
             "scheme": "bearer",
-            "description": "The finance team's API key.",
+            "description": "The finance team's API key, in this header only: a `key` query "
+            "parameter is refused with 401.",
+        },
+        "financeSession": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "finance_session",
+            "description": "The session the finance page's sign-in form (POST /finance/signin) "
+            "sets: HttpOnly, Secure, SameSite=Strict, 8 hours.",
         },
         "stripeSignature": {
             "type": "apiKey",
@@ -215,7 +228,7 @@ def _operation(
     body: dict[str, Any] | None = None,
     body_required: bool = True,
     example: dict[str, Any] | None = None,
-    security: str | None = None,
+    security: str | None = None,  # a scheme's name; "a|b": either one
     parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     status, model, description = ok
@@ -235,7 +248,7 @@ def _operation(
         },
     }
     if security:
-        op["security"] = [{security: []}]
+        op["security"] = [{name: []} for name in security.split("|")]
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -391,6 +404,20 @@ def _paths() -> dict[str, Any]:
             )
         },
         **{f"/api/briefs/{{brief_id}}/{a}": _employer_action(a) for a in EMPLOYER_ACTIONS},
+        "/api/briefs/{brief_id}/revoke-links": {
+            "post": _operation(
+                "revokeManageLinks",
+                "Revoke every other manage link of the brief: only the token sent here (and "
+                "links emailed later) keep working.",
+                "employer",
+                (200, s.LinksRevoked, "Revoked."),
+                (400, 401, 403, 404, *BUSY),
+                body=_ref(s.EmptyBody),
+                body_required=False,
+                security="manageToken",
+                parameters=[BRIEF_ID],
+            )
+        },
         "/api/interns": {
             "post": _operation(
                 "registerIntern",
@@ -443,7 +470,7 @@ def _paths() -> dict[str, Any]:
                 "finance",
                 (200, s.Payouts, "The payouts."),
                 (401, 403, *BUSY),
-                security="financeKey",
+                security="financeKey|financeSession",
             )
         },
         "/api/finance/ledger.csv": {
@@ -454,7 +481,7 @@ def _paths() -> dict[str, Any]:
                     "finance",
                     (200, None, "The ledger lines."),
                     (401, 403, 422, *BUSY),
-                    security="financeKey",
+                    security="financeKey|financeSession",
                     parameters=[
                         _query("from", "ISO date or date-time (UTC without an offset)."),
                         _query("to", "ISO date (that whole day) or date-time (exclusive)."),

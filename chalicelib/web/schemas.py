@@ -195,6 +195,14 @@ class RateRequest(_Doc):
     text: str = Field("", max_length=1_000)
 
 
+class LinksRevoked(_Doc):
+    """Every other manage link of the brief stopped working; the one used still works."""
+
+    brief_id: str
+    revoked_links: int = Field(ge=0, description="How many other links stopped working.")
+    link_expires_at: str = Field(description="When the link used here expires (ISO 8601, UTC).")
+
+
 class ActionDone(_Doc):
     """An employer or intern action that took effect; `status` names what happened."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice.app import Response
@@ -145,15 +146,25 @@ def form_post(
     )
 
 
+REVOKE_LINKS = "revoke-links"
+
+
 def employer_action(
     brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
-    """The brief page's forms: review, cancel, extend, rate (then back to the page)."""
+    """The brief page's forms: review, cancel, extend, rate, revoke-links (then back to the
+    page, with the link in hand: after revoke-links the only old link that still works)."""
     key = forms.parse_form(body).get("key")
+
+    def act(form: dict[str, str]) -> object:
+        if action == REVOKE_LINKS:
+            return access.revoke_other_manage_links(brief_id, key)
+        return run_employer_action(access.open_brief(brief_id, key), action, form)
+
     return form_post(
         headers,
         body,
-        act=lambda form: run_employer_action(access.open_brief(brief_id, key), action, form),
+        act=act,
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=errors, status=422
         ),
@@ -223,6 +234,7 @@ def brief_page(
         return error_page(exc)
     view = employer_view(brief)
     currency = str(view["currency"])
+    expiry = access.manage_token_expiry(brief, str(key))
     return form_page(
         "brief_page.html",
         headers or {},
@@ -230,6 +242,7 @@ def brief_page(
         tokened=True,
         brief=view,
         key=key,
+        link_expires=datetime.fromtimestamp(expiry or 0, UTC).strftime("%d %B %Y, %H:%M UTC"),
         errors=dict(errors or {}),
         labels=LABELS,
         **flow_context(Status(view["status"])),

@@ -169,12 +169,13 @@ def put_brief(
     fee_bps: int = 1000,
 ) -> tuple[str, str]:
     """A brief in `status` (with a waiting funding token when AWAITING_FUNDING); (id, token)."""
-    from chalicelib.adapters import tokens
     from chalicelib.adapters.store import get_store
+    from chalicelib.services.access import new_manage_token
 
     store = get_store()
     brief_id = f"b_{uuid.uuid4().hex[:16]}"
-    token, token_hash = tokens.new_token()
+    token, token_item = new_manage_token(brief_id)
+    store.put(token_item)
     store.put(
         {
             "pk": f"BRIEF#{brief_id}",
@@ -196,7 +197,6 @@ def put_brief(
             "employer_email": "dana@freshbox.example",
             "company": "FreshBox",
             "created_at": "2026-01-01T00:00:00.000Z",
-            "manage_token_hash": token_hash,
             "fee_bps": fee_bps,
             "intern_id": intern_id,
         }

@@ -670,7 +670,8 @@ def test_the_books_need_the_finance_key(finance: Finance) -> None:
     assert finance.get("/api/finance/payouts", key="wrong").status_code == 403
     assert finance.get("/api/finance/ledger.csv", key=None).status_code == 401
     assert finance.money.client.http.get("/finance").status_code == 401
-    assert finance.money.client.http.get("/finance?key=wrong").status_code == 403
+    assert finance.money.client.http.get("/finance?key=wrong").status_code == 401
+    assert finance.money.client.http.get(f"/finance?key={API_KEY}").status_code == 401
 
 
 def test_payouts_lists_pending_then_recent(finance: Finance) -> None:
@@ -685,7 +686,10 @@ def test_payouts_lists_pending_then_recent(finance: Finance) -> None:
     assert view["recent"][0]["payout_cents"] == 54_000
     assert view["recent"][0]["approved_by"] == "ada@finance.example"
 
-    page = finance.money.client.http.get(f"/finance?key={API_KEY}")
+    from tests.integration.test_finance_session import sign_in
+
+    cookie = sign_in(finance.money.client, API_KEY)
+    page = finance.money.client.http.get("/finance", headers={"Cookie": cookie})
     assert page.status_code == 200
     assert first in page.body.decode() and second in page.body.decode()
     assert page.headers["Cache-Control"] == "no-store"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -51,12 +52,15 @@ def test_valid_brief_is_stored_started_and_confirmed(client: Any, aws_env: dict[
 def test_manage_token_is_stored_hashed(client: Any, aws_env: dict[str, str]) -> None:
     body = post(client, load_event("brief")).json_body
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    item = ddb.get_item(
+    items = ddb.query(
         TableName=aws_env["TABLE_NAME"],
-        Key={"pk": {"S": f"BRIEF#{body['brief_id']}"}, "sk": {"S": "BRIEF"}},
-    )["Item"]
-    assert body["manage_token"] not in json.dumps(item)
-    assert len(item["manage_token_hash"]["S"]) == 64
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"BRIEF#{body['brief_id']}"}},
+    )["Items"]
+    assert body["manage_token"] not in json.dumps(items)
+    (token,) = [i for i in items if i["sk"]["S"].startswith("MANAGE#")]
+    assert len(token["sk"]["S"].removeprefix("MANAGE#")) == 64
+    assert int(token["expires_at"]["N"]) > time.time() + 29 * 24 * 3600
 
 
 def test_invalid_fields_are_named_and_nothing_is_stored(
