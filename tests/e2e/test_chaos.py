@@ -15,7 +15,7 @@ from bench.chaos_drive import ENDINGS
 
 pytestmark = pytest.mark.e2e
 
-ENGAGEMENTS = 24  # three of each ending; about two and a half minutes on two cores
+ENGAGEMENTS = 16  # two of each ending
 
 
 def test_a_small_chaos_run_ends_with_no_violation() -> None:
