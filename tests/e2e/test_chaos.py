@@ -24,8 +24,9 @@ def test_a_small_chaos_run_ends_with_no_violation() -> None:
     )
 
     assert {e.ending for e in result.engagements} == set(ENDINGS)
-    assert any(kind.startswith("outage") for kind in result.faults), result.faults
-    assert sum(result.faults.values()) > ENGAGEMENTS  # Stripe really failed under them
+    hit = {kind for kind, count in result.faults.items() if count}
+    assert any(kind.startswith("outage 500s") for kind in hit), result.faults  # calls failed
+    assert len(hit) >= 4, result.faults  # Stripe really failed under them, in several ways
     assert result.verdict.violations == Counter(), result.verdict.details
     assert result.verdict.stuck == []
     assert [e for e in result.engagements if e.error] == []
