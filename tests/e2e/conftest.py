@@ -98,7 +98,7 @@ def running_twin(
             raise AssertionError(f"twin exited:\n{log.read_text()}")
         try:
             return requests.get(f"{url}/health", timeout=1).ok
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
             return False
 
     try:
