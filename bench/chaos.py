@@ -1,0 +1,256 @@
+"""Money under faults at volume (issue 16): N engagements at once on the local twin, each to a
+seeded ending, while Stripe fails under them; then the books are checked from the outside.
+
+    python -m bench.chaos --engagements 200 --seed 7 [--concurrency 12] [--outage-seconds 25]
+
+- Starts a twin as the e2e tests do (`tests/e2e/conftest.py running_twin`: windows shrunk to
+  seconds, the abuse limits raised) and drives every engagement through the public HTTP API and
+  the Stripe sandbox (bench/chaos_drive.py): approve and release; changes then approve; dispute
+  then release, refund or a random split (finance's signed `dispute.resolved`, sent 3× at
+  once); cancel before funding (half of them racing the payment); missed deadline then extend
+  or cancel. Employers double-click (fund, review, cancel, extend), interns too (accept,
+  deliver), finance repeats every decision three times at once.
+- Meanwhile (bench/chaos_faults.py) Stripe's money endpoints fail one fault at a time — 500,
+  429, a dropped connection, or the same after the call took effect — and outages longer than
+  the steps' retry budget take transfers or refunds down; every Stripe event is delivered
+  again, some batches also reordered, and at the end all of them once more, newest first.
+- Then (bench/chaos_checks.py) the ledger, Stripe's record, the executions and the reconciler
+  must agree. One table is printed; the exit status is 1 on any violation, stuck engagement or
+  script error.
+
+Seeded: the endings, faults, orders and splits follow `--seed` (ids and timings do not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.chaos_checks import Verdict, check
+from bench.chaos_drive import ENDINGS, TERMINAL, Driver, Engagement, Mailroom
+from bench.chaos_faults import FaultInjector, Redeliverer
+from tests.e2e.conftest import FAST_WINDOWS, RunningTwin, running_twin
+from tests.e2e.flow import view
+
+# FAST_WINDOWS, widened where many engagements at once would lose races to the timers that the
+# script does not mean to lose (a delivery inside a 10 s work window under load).
+WINDOWS = {
+    **FAST_WINDOWS,
+    "OFFER_WINDOW_SECONDS": "30",
+    "NDA_WINDOW_SECONDS": "30",
+    "FUNDING_WINDOW_SECONDS": "30",
+    "WORK_WINDOW_SECONDS": "25",
+    "DEADLINE_DECISION_WINDOW_SECONDS": "30",
+    "REVIEW_WINDOW_SECONDS": "30",
+    "PAYOUT_RETRY_SECONDS": "3",
+}
+RETRY_BUDGET_SECONDS = 2 + 4 + 8  # Release/Refund's Retry in statemachines/engagement.asl.json
+
+
+class HttpTally:
+    """Counts the app's 5xx answers to this process (every `requests` call goes through
+    `Session.send`)."""
+
+    def __init__(self, app_url: str) -> None:
+        self.app_url = app_url
+        self.by_status: Counter[str] = Counter()
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._original = requests.Session.send
+
+    def install(self) -> None:
+        tally, original = self, self._original
+
+        def send(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+            response = original(session, request, **kwargs)
+            if str(request.url).startswith(tally.app_url):
+                with tally._lock:
+                    tally.requests += 1
+                    if response.status_code >= 500:
+                        path = str(request.url)[len(tally.app_url) :].split("?")[0]
+                        route = "/".join(p if len(p) < 20 else "{id}" for p in path.split("/"))
+                        tally.by_status[f"{response.status_code} {request.method} {route}"] += 1
+            return response
+
+        requests.Session.send = send  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        requests.Session.send = self._original  # type: ignore[method-assign]
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def settle(twin: RunningTwin, engagements: list[Engagement], timeout: float) -> None:
+    """Wait (bounded) for every started engagement to reach a terminal status."""
+    deadline = time.monotonic() + timeout
+    open_ = [e for e in engagements if e.brief_id]
+    while open_ and time.monotonic() < deadline:
+        open_ = [e for e in open_ if view(twin, e.brief_id, e.token)["status"] not in TERMINAL]
+        if open_:
+            time.sleep(2)
+
+
+@dataclass
+class Result:
+    engagements: list[Engagement]
+    verdict: Verdict
+    faults: Counter[str]
+    peak_rss_mib: float
+
+    @property
+    def failed(self) -> bool:
+        errors = [e for e in self.engagements if e.error]
+        return bool(self.verdict.violations or self.verdict.stuck or errors)
+
+
+def run(args: argparse.Namespace) -> Result:
+    rng = random.Random(args.seed)
+    endings = [ENDINGS[i % len(ENDINGS)] for i in range(args.engagements)]
+    rng.shuffle(endings)
+    engagements = [Engagement(index=i, ending=ending) for i, ending in enumerate(endings)]
+    log = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="chaos-")) / "twin.log"
+    started = time.monotonic()
+    with running_twin(log, WINDOWS) as twin:
+        tally = HttpTally(twin.url)
+        tally.install()
+        from local.twin import twin_secrets
+
+        mail = Mailroom(twin).start()
+        faults = FaultInjector(
+            twin.stripe_url,
+            random.Random(f"{args.seed}:faults"),
+            outage_seconds=args.outage_seconds,
+            outage_every=args.outage_every,
+            first_outage_after=args.first_outage_after,
+        ).start()
+        redeliver = Redeliverer(
+            twin.url,
+            twin.stripe_url,
+            twin_secrets()["STRIPE_WEBHOOK_SECRET"],
+            random.Random(f"{args.seed}:events"),
+        ).start()
+        driver = Driver(twin, mail, stage_timeout=args.stage_timeout)
+        try:
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                for e in engagements:
+                    pool.submit(driver.run, e, random.Random(f"{args.seed}:{e.index}"))
+        finally:
+            faults.stop()  # Stripe answers again from here on
+        settle(twin, engagements, timeout=args.outage_seconds + 90)
+        redeliver.stop()
+        redeliver.round(reorder_all=True)
+        redeliver.everything_again()
+        settle(twin, engagements, timeout=30)
+        time.sleep(3)  # the sandbox's own re-deliveries drain
+        mail.stop()
+        verdict = check(twin, engagements)
+        peak = peak_rss_mib(twin.process.pid)
+        tally.uninstall()
+    wall = time.monotonic() - started
+    print_table(args, engagements, faults, redeliver, tally, verdict, peak, wall)
+    return Result(engagements, verdict, faults.hits, peak)
+
+
+def print_table(
+    args: argparse.Namespace,
+    engagements: list[Engagement],
+    faults: FaultInjector,
+    redeliver: Redeliverer,
+    tally: HttpTally,
+    verdict: Verdict,
+    peak: float,
+    wall: float,
+) -> None:
+    rows: list[tuple[str, str, str]] = []
+
+    def section(name: str, counts: Counter[str] | dict[str, int]) -> None:
+        if not counts:
+            rows.append((name, "(none)", "0"))
+        for i, (key, value) in enumerate(sorted(counts.items())):
+            rows.append((name if i == 0 else "", key, str(value)))
+
+    done = Counter(
+        f"{e.ending}: {'script error' if e.error else 'deviated' if e.deviation else 'as scripted'}"
+        for e in engagements
+    )
+    section("endings", done)
+    section("final status", verdict.finals)
+    section("faults hit", faults.hits)
+    section(
+        "webhooks",
+        {**redeliver.counts, **{f"app answered {k}": v for k, v in redeliver.statuses.items()}},
+    )
+    section("violations", verdict.violations)
+    rows.append(("stuck", "not terminal, nothing visible", str(len(verdict.stuck))))
+    rows.append(("", "waiting visibly (attention)", str(len(verdict.waiting))))
+    section("app 5xx", tally.by_status)
+    rows.append(("", f"of {tally.requests} requests", str(sum(tally.by_status.values()))))
+    rows.append(("reconciler", verdict.reconciler, ""))
+    rows.append(("wall time", f"{wall:.0f} s", ""))
+    rows.append(("twin peak RSS", f"{peak:.0f} MiB", ""))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    title = (
+        f"chaos: {args.engagements} engagements, seed {args.seed}, concurrency "
+        f"{args.concurrency}, outages of {args.outage_seconds:.0f} s "
+        f"(retry budget {RETRY_BUDGET_SECONDS} s)"
+    )
+    print(title)
+    print("-" * len(title))
+    for a, b, c in rows:
+        print(f"{a:<{width[0]}}  {b:<{width[1]}}  {c:>{width[2]}}")
+    for e in engagements:
+        if e.error or e.deviation:
+            what = e.error or e.deviation
+            print(
+                f"  engagement {e.index} ({e.ending}{', ' + e.variant if e.variant else ''}) "
+                f"brief {e.brief_id or '-'}: {'ERROR ' if e.error else ''}{what}"
+            )
+    for line in verdict.details[:200]:
+        print(f"  violation {line}")
+    for line in verdict.stuck:
+        print(f"  stuck {line}")
+    for line in verdict.waiting:
+        print(f"  waiting {line}")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engagements", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=12)
+    parser.add_argument(
+        "--outage-seconds",
+        type=float,
+        default=RETRY_BUDGET_SECONDS + 11,
+        help="how long each outage lasts (longer than the steps' retry budget)",
+    )
+    parser.add_argument("--outage-every", type=float, default=60.0)
+    parser.add_argument("--first-outage-after", type=float, default=20.0)
+    parser.add_argument("--stage-timeout", type=float, default=90.0)
+    parser.add_argument("--log", help="where the twin's log goes (default: a temporary file)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return 1 if run(parse(argv)).failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
