@@ -37,7 +37,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
+from chalicelib.adapters.store import Conflict, Store, brief_key, get_store, token_open
 from chalicelib.domain import ledger
 
 LEDGER_PREFIX = "LEDGER#"
@@ -403,7 +403,7 @@ class InMemoryEscrowStore:
 
     def waiting_token(self, brief_id: str, kind: str) -> str | None:
         item = self.tokens.get((brief_id, kind))
-        return str(item["token"]) if item and not item["consumed"] else None
+        return str(item["token"]) if item and token_open(item) else None
 
     def stray_refunded(self, brief_id: str, payment_intent_id: str) -> bool:
         return (f"BRIEF#{brief_id}", f"STRAY#{payment_intent_id}") in self.markers

@@ -405,11 +405,13 @@ class Store:
         execution: str,
         intern_id: str | None = None,
         remind_at: str | None = None,
+        closes_at: str | None = None,
     ) -> None:
         """Keep the wait's token beside the engagement (bound to the intern it waits for).
 
         With `remind_at`, the token is listed in the sparse `REMIND` index until its reminder
-        is sent (see `due_reminders`).
+        is sent (see `due_reminders`). With `closes_at`, the wait counts as open only until then
+        (`waiting_token`): nothing may act on a wait Step Functions is about to time out.
         """
         item: dict[str, Any] = {
             "pk": f"BRIEF#{brief_id}",
@@ -423,6 +425,8 @@ class Store:
             "consumed": False,
             "created_at": iso(),
         }
+        if closes_at:
+            item["closes_at"] = closes_at
         if remind_at:
             item.update({"gsi1pk": "REMIND", "gsi1sk": f"{remind_at}#{brief_id}#{kind}"})
         self.put(item)
@@ -482,8 +486,9 @@ class Store:
         return str(from_item(resp["Attributes"])["token"])
 
     def waiting_token(self, brief_id: str, kind: str) -> dict[str, Any] | None:
+        """The wait's token while the wait is open: not consumed, and before its `closes_at`."""
         item = self.get(f"BRIEF#{brief_id}", f"TASKTOKEN#{kind}")
-        return item if item and not item.get("consumed") else None
+        return item if item and token_open(item) else None
 
     # -- escrow (issue 6): conditional updates inside money transactions -------------------
     def update_op(
@@ -577,6 +582,12 @@ class Store:
 
 
 _store: Store | None = None
+
+
+def token_open(item: Mapping[str, Any]) -> bool:
+    """A task token item still answers its wait: not consumed and not past its `closes_at`."""
+    closes_at = item.get("closes_at")
+    return not item.get("consumed") and (not closes_at or iso() < str(closes_at))
 
 
 def get_store() -> Store:

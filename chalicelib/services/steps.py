@@ -16,7 +16,7 @@ pays for none of them.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -93,6 +93,7 @@ class StepEvent(BaseModel):
     intern_id: str | None = None
     status: TerminalStatus | None = None
     entered: str = ""
+    timeout_seconds: int | None = None  # the wait's TimeoutSecondsPath value (Funding)
     failure: dict[str, Any] | None = None  # the failed step's {"Error", "Cause"} (its Catch)
 
 
@@ -240,6 +241,7 @@ def await_party(event: StepEvent) -> dict[str, Any]:
         event.execution,
         bound,
         remind_at=remind_at(event.kind, brief, clock.now()),
+        closes_at=_closes_at(event),
     )
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
@@ -258,6 +260,21 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     _tell_wait(_brief(store, event.brief_id), event.kind, event.task_token, event.intern_id)
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
+
+
+# A payment this close to the funding wait's timeout no longer starts the work: it is refunded,
+# and the timeout cancels (a wait Step Functions has closed cannot be resumed). A tenth of the
+# window when that is shorter (windows of seconds on test twins).
+FUNDING_CLOSING_MARGIN = timedelta(seconds=10)
+
+
+def _closes_at(event: StepEvent) -> str | None:
+    """When the Funding wait stops accepting a payment: its timeout, less the margin."""
+    if event.kind != "funding" or not event.timeout_seconds or not event.entered:
+        return None
+    entered = datetime.fromisoformat(event.entered.replace("Z", "+00:00"))
+    window = timedelta(seconds=event.timeout_seconds)
+    return clock.iso(entered + window - min(FUNDING_CLOSING_MARGIN, window / 10))
 
 
 def _tell_wait(brief: dict[str, Any], kind: str, task_token: str, intern_id: str | None) -> None:

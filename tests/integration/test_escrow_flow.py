@@ -4,6 +4,7 @@ split, Connect onboarding and the reconciler. Given/When/Then; money over real H
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -160,6 +161,60 @@ def test_payment_after_cancellation_is_refunded_in_full(money: Money) -> None:
     assert [r["amount"] for r in money.refunds(intent["payment_intent_id"])] == [60_000]
     assert reconcile.check(brief_id) == []
     assert money.resumed == []
+
+
+def test_a_payment_as_the_funding_wait_closes_is_refunded_and_the_flow_cancels(
+    money: Money,
+) -> None:
+    """Found by bench.chaos: a payment landing after Step Functions timed the Funding wait out
+    started the work (IN_PROGRESS) on a closed wait; SettleCancelled then failed the execution
+    with the money held. A wait past its `closes_at` is closed to payments: refunded in full."""
+    from chalicelib.adapters import clock
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services import reconcile, steps
+    from chalicelib.services.steps import StepEvent
+
+    brief_id, token = put_brief()
+    store = get_store()
+    item = store.get(f"BRIEF#{brief_id}", "TASKTOKEN#funding")
+    assert item is not None
+    store.put({**item, "closes_at": clock.iso(clock.now() - timedelta(seconds=1))})
+    intent = money.fund(brief_id, token).json_body
+
+    money.confirm(intent, "pm_card_visa")
+    money.deliver_new(intent["payment_intent_id"])
+
+    assert brief(brief_id)["status"] == "AWAITING_FUNDING"  # the work never started
+    assert money.resumed == []
+    assert [r["amount"] for r in money.refunds(intent["payment_intent_id"])] == [60_000]
+    # The timeout's path: FundingExpired, Refund (nothing left to refund), SettleCancelled.
+    steps.window_closed(StepEvent(brief_id=brief_id, kind="funding"))
+    assert steps.refund(StepEvent(brief_id=brief_id))["moved_cents"] == 0
+    steps.settle(StepEvent(brief_id=brief_id, status="CANCELLED"))
+    assert brief(brief_id)["status"] == "CANCELLED"
+    figures = escrow_of(brief_id)
+    assert (figures["funded_cents"], figures["refunded_cents"], figures["held_cents"]) == (
+        60_000,
+        60_000,
+        0,
+    )
+    assert reconcile.check(brief_id) == []
+
+
+def test_the_funding_wait_closes_to_payments_just_before_its_timeout() -> None:
+    from chalicelib.services.steps import StepEvent, _closes_at
+
+    event = StepEvent(
+        brief_id="b1",
+        kind="funding",
+        timeout_seconds=72 * 3600,
+        entered="2026-11-26T10:00:00.123Z",
+    )
+
+    assert _closes_at(event) == "2026-11-29T09:59:50.123Z"
+    short = event.model_copy(update={"timeout_seconds": 8})  # a test twin's window: a tenth
+    assert _closes_at(short) == "2026-11-26T10:00:07.323Z"
+    assert _closes_at(event.model_copy(update={"kind": "offer"})) is None
 
 
 # -- release ------------------------------------------------------------------------------------
