@@ -31,13 +31,14 @@ the fake with ``use(InMemoryEscrowStore())`` and back with ``use(None)``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.store import Conflict, Store, brief_key, get_store, token_open
+from chalicelib.adapters.memory_records import InMemoryRecords
+from chalicelib.adapters.store import Conflict, brief_key
+from chalicelib.adapters.table_records import TableRecords
 from chalicelib.domain import ledger
 
 LEDGER_PREFIX = "LEDGER#"
@@ -194,24 +195,11 @@ class EscrowStore(Protocol):
     ) -> bool: ...
 
 
-class DynamoEscrowStore:
+class DynamoEscrowStore(TableRecords):
     """The escrow's records in the app's DynamoDB table (conditional transactions)."""
-
-    def __init__(self, store: Store | None = None) -> None:
-        self._given = store
-
-    @property
-    def _db(self) -> Store:
-        return self._given if self._given is not None else get_store()
-
-    def brief(self, brief_id: str) -> dict[str, Any] | None:
-        return self._db.get_brief(brief_id)
 
     def journal(self, brief_id: str) -> list[ledger.JournalEntry]:
         return journal(self._db.query(f"BRIEF#{brief_id}", LEDGER_PREFIX))
-
-    def intern(self, intern_id: str) -> dict[str, Any] | None:
-        return self._db.get(f"INTERN#{intern_id}", "PROFILE")
 
     def intent_created(self, brief_id: str, payment_intent_id: str, attempt: int) -> None:
         """The brief's PaymentIntent (and its attempt), and the reconciler's marker for it."""
@@ -220,22 +208,6 @@ class DynamoEscrowStore:
             brief_id, {"payment_intent_id": payment_intent_id, "funding_attempt": attempt}
         )
         db.put(_open_marker(brief_id, payment_intent_id))
-
-    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
-        return self._db.get(str(receipt["pk"]), str(receipt["sk"])) is not None
-
-    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
-        return self._db.put_if_absent(receipt)
-
-    def waiting_token(self, brief_id: str, kind: str) -> str | None:
-        item = self._db.waiting_token(brief_id, kind)
-        return str(item["token"]) if item else None
-
-    def consume_token(self, brief_id: str, kind: str) -> str:
-        return self._db.consume_task_token(brief_id, kind)
-
-    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
-        self._db.unconsume_task_token(brief_id, kind, token)
 
     def stray_refunded(self, brief_id: str, payment_intent_id: str) -> bool:
         marker = _stray_marker(brief_id, payment_intent_id)
@@ -360,50 +332,22 @@ class DynamoEscrowStore:
         return True
 
 
-class InMemoryEscrowStore:
+class InMemoryEscrowStore(InMemoryRecords):
     """The same repository in memory, for unit tests of the escrow rules (no AWS).
 
     Set up with ``add_brief``, ``add_intern`` and ``add_token``; ``events`` and ``markers``
     show what was written beside the entries.
     """
 
-    def __init__(self) -> None:
-        self.briefs: dict[str, dict[str, Any]] = {}
-        self.interns: dict[str, dict[str, Any]] = {}
+    def __init__(self, briefs: dict[str, dict[str, Any]] | None = None) -> None:
+        super().__init__(briefs)
         self.entries: dict[str, dict[str, ledger.JournalEntry]] = {}
-        self.tokens: dict[tuple[str, str], dict[str, Any]] = {}
-        self.receipts: dict[tuple[str, str], dict[str, Any]] = {}
         self.markers: dict[tuple[str, str], dict[str, Any]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {}
 
     # set-up, as the other use cases would have left things
-    def add_brief(self, brief: Mapping[str, Any]) -> None:
-        self.briefs[str(brief["brief_id"])] = copy.deepcopy(dict(brief))
-
-    def add_intern(self, profile: Mapping[str, Any]) -> None:
-        self.interns[str(profile["intern_id"])] = copy.deepcopy(dict(profile))
-
-    def add_token(self, brief_id: str, kind: str, token: str) -> None:
-        self.tokens[(brief_id, kind)] = {"token": token, "consumed": False}
-
     # reads
-    def brief(self, brief_id: str) -> dict[str, Any] | None:
-        found = self.briefs.get(brief_id)
-        return copy.deepcopy(found) if found is not None else None
-
     def journal(self, brief_id: str) -> list[ledger.JournalEntry]:
         return list(self.entries.get(brief_id, {}).values())
-
-    def intern(self, intern_id: str) -> dict[str, Any] | None:
-        found = self.interns.get(intern_id)
-        return copy.deepcopy(found) if found is not None else None
-
-    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
-        return (str(receipt["pk"]), str(receipt["sk"])) in self.receipts
-
-    def waiting_token(self, brief_id: str, kind: str) -> str | None:
-        item = self.tokens.get((brief_id, kind))
-        return str(item["token"]) if item and token_open(item) else None
 
     def stray_refunded(self, brief_id: str, payment_intent_id: str) -> bool:
         return (f"BRIEF#{brief_id}", f"STRAY#{payment_intent_id}") in self.markers
@@ -415,25 +359,6 @@ class InMemoryEscrowStore:
         self.briefs[brief_id].update(payment_intent_id=payment_intent_id, funding_attempt=attempt)
         marker = _open_marker(brief_id, payment_intent_id)
         self.markers[(marker["pk"], marker["sk"])] = marker
-
-    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
-        key = (str(receipt["pk"]), str(receipt["sk"]))
-        if key in self.receipts:
-            return False
-        self.receipts[key] = dict(receipt)
-        return True
-
-    def consume_token(self, brief_id: str, kind: str) -> str:
-        item = self.tokens.get((brief_id, kind))
-        if item is None or item["consumed"]:
-            raise Conflict(f"nothing is waiting for {kind}")
-        item["consumed"] = True
-        return str(item["token"])
-
-    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
-        item = self.tokens.get((brief_id, kind))
-        if item is not None and item["token"] == token and item["consumed"]:
-            item["consumed"] = False
 
     def _event(
         self, brief_id: str, status_from: str, status_to: str, actor: str, detail: str

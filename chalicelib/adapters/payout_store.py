@@ -37,7 +37,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
-from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
+from chalicelib.adapters.memory_records import InMemoryRecords
+from chalicelib.adapters.store import Conflict, Store, brief_key
+from chalicelib.adapters.table_records import TableRecords
 from chalicelib.domain.money import format_money
 from chalicelib.observability import logger
 
@@ -191,40 +193,11 @@ class PayoutStore(Protocol):
     ) -> None: ...
 
 
-class DynamoPayoutStore:
+class DynamoPayoutStore(TableRecords):
     """The payouts in the app's DynamoDB table (conditional transactions)."""
-
-    def __init__(self, store: Store | None = None) -> None:
-        self._given = store
-
-    @property
-    def _db(self) -> Store:
-        return self._given if self._given is not None else get_store()
 
     def get(self, payout_id: str) -> dict[str, Any] | None:
         return self._db.get(pk(payout_id), "PAYOUT")
-
-    def brief(self, brief_id: str) -> dict[str, Any] | None:
-        return self._db.get_brief(brief_id)
-
-    def intern(self, intern_id: str) -> dict[str, Any] | None:
-        return self._db.get(f"INTERN#{intern_id}", "PROFILE")
-
-    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
-        return self._db.get(str(receipt["pk"]), str(receipt["sk"])) is not None
-
-    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
-        return self._db.put_if_absent(receipt)
-
-    def waiting_token(self, brief_id: str, kind: str) -> str | None:
-        item = self._db.waiting_token(brief_id, kind)
-        return str(item["token"]) if item else None
-
-    def consume_token(self, brief_id: str, kind: str) -> str:
-        return self._db.consume_task_token(brief_id, kind)
-
-    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
-        self._db.unconsume_task_token(brief_id, kind, token)
 
     def commit_request(
         self, brief: Mapping[str, Any], payout: Mapping[str, Any], *, note: str | None
@@ -311,7 +284,7 @@ class DynamoPayoutStore:
         db.transact(ops)
 
 
-class InMemoryPayoutStore:
+class InMemoryPayoutStore(InMemoryRecords):
     """The same repository in memory, for unit tests of finance's rules (no AWS).
 
     Set up with ``add_brief``, ``add_intern`` and ``add_token``; pass ``briefs`` to share the
@@ -320,59 +293,15 @@ class InMemoryPayoutStore:
     """
 
     def __init__(self, briefs: dict[str, dict[str, Any]] | None = None) -> None:
-        self.briefs: dict[str, dict[str, Any]] = briefs if briefs is not None else {}
+        super().__init__(briefs)
         self.payouts: dict[str, dict[str, Any]] = {}
-        self.interns: dict[str, dict[str, Any]] = {}
-        self.tokens: dict[tuple[str, str], dict[str, Any]] = {}
-        self.receipts: dict[tuple[str, str], dict[str, Any]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {}
 
     # set-up, as the other use cases would have left things
-    def add_brief(self, brief: Mapping[str, Any]) -> None:
-        self.briefs[str(brief["brief_id"])] = copy.deepcopy(dict(brief))
-
-    def add_intern(self, profile: Mapping[str, Any]) -> None:
-        self.interns[str(profile["intern_id"])] = copy.deepcopy(dict(profile))
-
-    def add_token(self, brief_id: str, kind: str, token: str) -> None:
-        self.tokens[(brief_id, kind)] = {"token": token, "consumed": False}
-
     # reads
     def get(self, payout_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.payouts.get(payout_id))
 
-    def brief(self, brief_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.briefs.get(brief_id))
-
-    def intern(self, intern_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.interns.get(intern_id))
-
-    def receipt_seen(self, receipt: Mapping[str, Any]) -> bool:
-        return (str(receipt["pk"]), str(receipt["sk"])) in self.receipts
-
-    def waiting_token(self, brief_id: str, kind: str) -> str | None:
-        item = self.tokens.get((brief_id, kind))
-        return str(item["token"]) if item and not item["consumed"] else None
-
     # writes
-    def keep_receipt(self, receipt: Mapping[str, Any]) -> bool:
-        if self.receipt_seen(receipt):
-            return False
-        self.receipts[(str(receipt["pk"]), str(receipt["sk"]))] = copy.deepcopy(dict(receipt))
-        return True
-
-    def consume_token(self, brief_id: str, kind: str) -> str:
-        item = self.tokens.get((brief_id, kind))
-        if item is None or item["consumed"]:
-            raise Conflict(f"nothing is waiting for {kind}")
-        item["consumed"] = True
-        return str(item["token"])
-
-    def unconsume_token(self, brief_id: str, kind: str, token: str) -> None:
-        item = self.tokens.get((brief_id, kind))
-        if item is not None and item["token"] == token and item["consumed"]:
-            item["consumed"] = False
-
     def _note(self, brief: Mapping[str, Any], detail: str) -> None:
         status = str(brief["status"])
         self.events.setdefault(str(brief["brief_id"]), []).append(

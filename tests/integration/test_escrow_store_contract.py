@@ -25,63 +25,28 @@ from chalicelib.adapters.escrow_store import (
 )
 from chalicelib.adapters.store import Conflict
 from chalicelib.domain import ledger
+from tests.integration.repository_given import GivenRecords
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BUDGET = 60_000
 
 
-class Given:
+class Given(GivenRecords):
     """Sets up what the other use cases would have left, in one backend."""
+
+    memory: InMemoryEscrowStore | None
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
-        self.memory = InMemoryEscrowStore() if backend == "memory" else None
+        super().__init__(InMemoryEscrowStore() if backend == "memory" else None)
 
     @property
     def repo(self) -> EscrowStore:
         return self.memory if self.memory is not None else DynamoEscrowStore()
 
     def brief(self, status: str = "AWAITING_FUNDING", **fields: Any) -> str:
-        brief_id = f"b_{uuid.uuid4().hex[:12]}"
-        item = {
-            "pk": f"BRIEF#{brief_id}",
-            "sk": "BRIEF",
-            "brief_id": brief_id,
-            "status": status,
-            "budget_cents": BUDGET,
-            "currency": "usd",
-            "fee_bps": 1000,
-            "version": 1,
-            **fields,
-        }
-        if self.memory is not None:
-            self.memory.add_brief(item)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().put(item)
-        return brief_id
-
-    def token(self, brief_id: str, kind: str = "funding") -> str:
-        token = f"tok-{uuid.uuid4().hex[:8]}"
-        if self.memory is not None:
-            self.memory.add_token(brief_id, kind, token)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().save_task_token(brief_id, kind, token, "exec")
-        return token
-
-    def intern(self, **fields: Any) -> str:
-        intern_id = f"i_{uuid.uuid4().hex[:8]}"
-        profile = {"pk": f"INTERN#{intern_id}", "sk": "PROFILE", "intern_id": intern_id, **fields}
-        if self.memory is not None:
-            self.memory.add_intern(profile)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().put(profile)
-        return intern_id
+        item = self.put_brief(status, **{"fee_bps": 1000, "version": 1, **fields})
+        return item["brief_id"]
 
     def open_marker(self, brief_id: str) -> dict[str, Any] | None:
         if self.memory is not None:

@@ -25,60 +25,27 @@ from chalicelib.adapters.payout_store import (
     PayoutStore,
 )
 from chalicelib.adapters.store import Conflict
+from tests.integration.repository_given import GivenRecords
 
 CREATED = "2026-03-02T10:00:00Z"
 
 
-class Given:
+class Given(GivenRecords):
     """Sets up what the other use cases would have left, in one backend."""
+
+    memory: InMemoryPayoutStore | None
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
-        self.memory = InMemoryPayoutStore() if backend == "memory" else None
+        super().__init__(InMemoryPayoutStore() if backend == "memory" else None)
 
     @property
     def repo(self) -> PayoutStore:
         return self.memory if self.memory is not None else DynamoPayoutStore()
 
     def brief(self, status: str = "PAYOUT_APPROVAL", **fields: Any) -> dict[str, Any]:
-        brief_id = f"b_{uuid.uuid4().hex[:12]}"
-        item = {
-            "pk": f"BRIEF#{brief_id}",
-            "sk": "BRIEF",
-            "brief_id": brief_id,
-            "status": status,
-            "budget_cents": 60_000,
-            "currency": "usd",
-            **fields,
-        }
-        if self.memory is not None:
-            self.memory.add_brief(item)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().put(item)
-        return self.repo.brief(brief_id) or {}
-
-    def token(self, brief_id: str, kind: str) -> str:
-        token = f"tok-{uuid.uuid4().hex[:8]}"
-        if self.memory is not None:
-            self.memory.add_token(brief_id, kind, token)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().save_task_token(brief_id, kind, token, "exec")
-        return token
-
-    def intern(self, **fields: Any) -> str:
-        intern_id = f"i_{uuid.uuid4().hex[:8]}"
-        profile = {"pk": f"INTERN#{intern_id}", "sk": "PROFILE", "intern_id": intern_id, **fields}
-        if self.memory is not None:
-            self.memory.add_intern(profile)
-        else:
-            from chalicelib.adapters.store import get_store
-
-            get_store().put(profile)
-        return intern_id
+        item = self.put_brief(status, **fields)
+        return self.repo.brief(str(item["brief_id"])) or {}
 
     def notes(self, brief_id: str) -> list[str]:
         if self.memory is not None:
