@@ -59,7 +59,7 @@ bench: $(STAMP)  ## print the benchmarks' figures (about 15 minutes)
 	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.cost
-	$(BIN)/python -m bench.chaos --engagements 200 --seed 16
+	$(BIN)/python -m bench.chaos --engagements 50 --seed 16
 
 reconcile: $(STAMP)  ## the local twin's ledgers against the Stripe sandbox (with `make run` going)
 	PORT=$(PORT) POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m local.attach chalicelib.services.reconcile_repairs
