@@ -18,7 +18,8 @@ One run starts moto's server (provisioned from infrastructure/ and statemachines
   run the execution here; the bench plays its first state.
 
 Each child times itself with `time.perf_counter` (interpreter start-up is the same for all
-and is left out). Printed: median and p90 of each, the ratios api/floor (goal, issues 2 and
+and is left out), and the time its AWS calls spend waiting on the twin (every botocore HTTP
+exchange), so the app's own work is told apart from the round trips it makes. Printed: median and p90 of each, the ratios api/floor (goal, issues 2 and
 11: ≤ 1.2) and step/floor, and each one's two halves — `import app` alone and the first
 request or invocation alone.
 """
@@ -39,6 +40,23 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL = 1.2
 
 # The children: each prints one JSON line of timings (seconds).
+
+AWS_TIMER = """
+# Time spent waiting on AWS (each HTTP exchange with the twin), to tell the app's own cost
+# from the calls it makes: botocore's Endpoint._send is the one place every call passes.
+# Set up inside the timed request (botocore would be imported by the request anyway).
+import botocore.endpoint
+_aws = {"seconds": 0.0, "calls": 0}
+_send = botocore.endpoint.Endpoint._send
+def _timed_send(self, request):
+    started = time.perf_counter()
+    try:
+        return _send(self, request)
+    finally:
+        _aws["seconds"] += time.perf_counter() - started
+        _aws["calls"] += 1
+botocore.endpoint.Endpoint._send = _timed_send
+"""
 FLOOR = """
 import json, time
 t0 = time.perf_counter()
@@ -49,12 +67,15 @@ session.client("stepfunctions")
 print(json.dumps({"total": time.perf_counter() - t0}))
 """
 
-APP = """
+APP = (
+    """
 import json, sys, time
 t0 = time.perf_counter()
 import app
 t1 = time.perf_counter()
-
+"""
+    + AWS_TIMER
+    + """
 class Context:
     function_name = "microintern-dev"
     function_version = "$LATEST"
@@ -71,15 +92,20 @@ t2 = time.perf_counter()
 if response["statusCode"] != 201:
     raise SystemExit(f"unexpected answer {response['statusCode']}: {response['body']}")
 brief_id = json.loads(response["body"])["brief_id"]
-print(json.dumps({"total": t2 - t0, "import": t1 - t0, "request": t2 - t1, "brief_id": brief_id}))
+timing = {"total": t2 - t0, "import": t1 - t0, "request": t2 - t1}
+print(json.dumps({**timing, "aws": _aws["seconds"], "calls": _aws["calls"], "brief_id": brief_id}))
 """
+)
 
-STEP = """
+STEP = (
+    """
 import json, sys, time
 t0 = time.perf_counter()
 import app
 t1 = time.perf_counter()
-
+"""
+    + AWS_TIMER
+    + """
 class Context:
     function_name = "microintern-dev-match"
     function_version = "$LATEST"
@@ -95,8 +121,10 @@ result = app.match(json.loads(sys.argv[1]), Context())
 t2 = time.perf_counter()
 if not isinstance(result, dict) or "count" not in result:
     raise SystemExit(f"unexpected result {result!r}")
-print(json.dumps({"total": t2 - t0, "import": t1 - t0, "request": t2 - t1}))
+timing = {"total": t2 - t0, "import": t1 - t0, "request": t2 - t1}
+print(json.dumps({**timing, "aws": _aws["seconds"], "calls": _aws["calls"]}))
 """
+)
 
 
 def brief_body(n: int) -> dict[str, Any]:
@@ -208,6 +236,10 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
+def own(timings: dict[str, list[float]]) -> list[float]:
+    return [r - a for r, a in zip(timings["request"], timings["aws"], strict=True)]
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms"
 
@@ -228,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     env.update(twin_env)
     env["PYTHONPATH"] = str(ROOT)
     floor: list[float] = []
-    api: dict[str, list[float]] = {"total": [], "import": [], "request": []}
-    step: dict[str, list[float]] = {"total": [], "import": [], "request": []}
+    api: dict[str, list[float]] = {k: [] for k in ("total", "import", "request", "aws", "calls")}
+    step: dict[str, list[float]] = {k: [] for k in ("total", "import", "request", "aws", "calls")}
     try:
         # warm the OS file cache and .pyc files once for each kind (not measured)
         run_child(FLOOR, env)
@@ -253,9 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         ("api: import app + first POST /api/briefs", api["total"]),
         ("  import app alone", api["import"]),
         ("  first request alone", api["request"]),
+        ("    of which waiting on AWS (the twin)", api["aws"]),
+        ("    the app's own work (request − AWS)", own(api)),
         ("step: import app + first match invocation", step["total"]),
         ("  import app alone", step["import"]),
         ("  first invocation alone", step["request"]),
+        ("    of which waiting on AWS (the twin)", step["aws"]),
+        ("    the app's own work (invocation − AWS)", own(step)),
     ]
     for label, values in rows:
         print(f"{label:46}{ms(statistics.median(values))} {ms(p90(values))}")
@@ -264,6 +300,15 @@ def main(argv: list[str] | None = None) -> int:
         ratio = statistics.median(timings["total"]) / base
         verdict = "ok" if ratio <= GOAL else "MISSED"
         print(f"ratio {name}/floor (medians): {ratio:.2f}  goal ≤ {GOAL}: {verdict}")
+    for name, timings in (("api", api), ("step", step)):
+        calls = statistics.median(timings["calls"])
+        without = statistics.median(
+            [t - a for t, a in zip(timings["total"], timings["aws"], strict=True)]
+        )
+        print(
+            f"{name}: {calls:.0f} AWS calls; ratio without the time waiting on them: "
+            f"{without / base:.2f} (not the goal: what the app's code costs by itself)"
+        )
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0
 
