@@ -206,9 +206,21 @@ def _why_ended(brief: Mapping[str, Any], status: Status) -> str:
     if brief.get("dispute_resolution"):
         return "Finance resolved the dispute with a full refund to the employer."
     for event in get_store().timeline(str(brief["brief_id"])):
-        if event.get("actor") == "employer" and "cancelled" in str(event.get("detail", "")):
+        detail = str(event.get("detail", ""))
+        if event.get("actor") == "employer" and "cancelled" in detail:
             return EMPLOYER_CANCELLED
+        if detail in WINDOW_ENDINGS:
+            return WINDOW_ENDINGS[detail]
     return "" if status == Status.CANCELLED else "The payment was refunded."
+
+
+# The timeline's note of a window that ended the project (steps.CLOSED_DETAILS) -> in words.
+WINDOW_ENDINGS = {
+    "Escrow was not funded in time": "Escrow was not funded in time.",
+    "No decision after the missed deadline": (
+        "The deadline passed without a delivery, and the employer did not extend it in time."
+    ),
+}
 
 
 def _open_offers(brief: Mapping[str, Any]) -> list[str]:

@@ -151,3 +151,21 @@ def test_the_engaged_intern_hears_that_the_employer_cancelled(
     assert "The employer cancelled the project." in intern.text
     assert _action(intern).startswith("/tasks/")
     assert _action(cancelled["dana@freshbox.example"]).startswith(f"/briefs/{journey.brief_id}")
+
+
+def test_both_parties_hear_that_escrow_was_not_funded_in_time(money: Money) -> None:
+    from chalicelib.services import steps
+
+    intern_id = ready_intern(money, onboard=False)
+    brief_id, _ = put_brief(intern_id=intern_id)
+    start = len(sent_emails())
+
+    steps.window_closed(StepEvent(brief_id=brief_id, kind="funding"))
+    steps.refund(StepEvent(brief_id=brief_id))
+    steps.settle(StepEvent(brief_id=brief_id, status="CANCELLED"))
+
+    told = {m.to[0]: m for m in emails_since(start) if m.kind == "cancelled"}
+    assert len(told) == 2
+    for mail in told.values():
+        assert "Escrow was not funded in time." in mail.text
+    assert "nothing was charged" in told["dana@freshbox.example"].text
