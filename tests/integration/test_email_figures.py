@@ -268,7 +268,7 @@ def test_every_money_figure_in_every_email_equals_the_ledgers(ending: str, desk:
     assert wrong == [], "\n".join(wrong)
 
 
-@pytest.mark.parametrize("ending", ["completed", "dispute-split", "cancelled-after-funding"])
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
 def test_every_email_about_a_brief_greets_by_name_and_links_to_its_page(
     ending: str, desk: Finance
 ) -> None:
