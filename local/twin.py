@@ -757,12 +757,14 @@ def _local_handler(twin: Twin) -> Any:
                 return False
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, payload = pages.handle(
+            status, content_type, payload, *extra = pages.handle(
                 twin, self.command, self.path, dict(self.headers), body
             )
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in (extra[0] if extra else {}).items():  # e.g. the outbox's CSP
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
             return True

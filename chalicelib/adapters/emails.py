@@ -46,12 +46,15 @@ approved                    intern    title*, pay_cents*, currency*, company; ac
                                       optional
 payout_pending              intern    title*, pay_cents*, currency*; action_url optional
 payout_approval_requested   finance   title*, payout_id*, brief_id*, intern_id*,
-                                      amount_cents* (escrow to release), fee_cents*,
-                                      currency*; action_url optional (else the email
+                                      amount_cents* (held in escrow), fee_cents*,
+                                      pay_cents* (to the intern), currency* — all from
+                                      the payout record finance approves; action_url
+                                      optional (the finance page; else the email
                                       explains the finance webhook)
-released                    role      title*, role*, amount_cents* (intern: received;
-                                      employer: released), currency*, fee_cents;
-                                      action_url optional (e.g. rate the other party)
+released                    role      title*, role*, amount_cents* (what the intern was
+                                      paid), currency*, fee_cents, refund_cents,
+                                      funded_cents — the ledger's figures, never the
+                                      budget; action_url optional (rate the other party)
 cancelled                   role      title*, role*, refunded* (bool), refund_cents,
                                       currency, reason; action_url optional
 dispute_opened              role      title*, role*, brief_id*, comment, amount_cents,
@@ -67,6 +70,11 @@ connect_onboarding          intern    action_url* (Stripe onboarding link), titl
                                       pay_cents, currency (a payout that waits for it)
 intern_welcome              intern    action_url* (Stripe onboarding link), skills (list),
                                       hours_per_week
+offer_withdrawn             intern    title*, company, reason: the project was cancelled
+                                      while the intern held its offer; action_url optional
+offer_expired               intern    title*, stage* ("offer": not answered in time, "nda":
+                                      the NDA not signed in time), company; action_url
+                                      optional
 =========================== ========= ===================================================
 """
 
@@ -116,9 +124,10 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "payout_pending": "Payout of {{ pay_cents|money(currency) }} for “{{ title }}”"
         " is awaiting finance approval",
         "payout_approval_requested": "Approve payout {{ payout_id }}:"
-        " {{ amount_cents|money(currency) }} for “{{ title }}”",
-        "released": "{{ amount_cents|money(currency) }}"
-        "{{ ' is on its way to you' if role == 'intern' else ' released' }} for “{{ title }}”",
+        " {{ pay_cents|money(currency) }} to the intern for “{{ title }}”",
+        "released": "{% if role == 'intern' %}{{ amount_cents|money(currency) }} is on its way"
+        " to you for “{{ title }}”{% else %}“{{ title }}” is complete:"
+        " {{ amount_cents|money(currency) }} released to your intern{% endif %}",
         "cancelled": "“{{ title }}” was cancelled{{ ' and refunded' if refunded else '' }}",
         "dispute_opened": "Dispute opened on “{{ title }}”",
         "money_delayed": "{% if role == 'finance' %}{{ movement|capitalize }} failed{% else %}"
@@ -128,6 +137,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "connect_onboarding": "{{ 'Connect Stripe to receive your ' ~ pay_cents|money(currency)"
         " if pay_cents else 'Connect your Stripe account to get paid' }}",
         "intern_welcome": "Welcome to microintern — one step left to get paid",
+        "offer_withdrawn": "“{{ title }}” was cancelled: the offer is withdrawn",
+        "offer_expired": "Your offer for “{{ title }}” has lapsed",
     }
 )
 
@@ -196,6 +207,7 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
                 "intern_id",
                 "amount_cents",
                 "fee_cents",
+                "pay_cents",
                 "currency",
             ),
             {},
@@ -205,7 +217,7 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         "released": _Kind(
             "role",
             ("title", "role", "amount_cents", "currency"),
-            {"fee_cents": None},
+            {"fee_cents": None, "refund_cents": None, "funded_cents": None},
             "Rate your experience",
             action_required=False,
         ),
@@ -248,6 +260,20 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         ),
         "intern_welcome": _Kind(
             "intern", (), {"skills": (), "hours_per_week": None}, "Set up payouts"
+        ),
+        "offer_withdrawn": _Kind(
+            "intern",
+            ("title",),
+            {"company": "", "reason": ""},
+            "Open the project page",
+            action_required=False,
+        ),
+        "offer_expired": _Kind(
+            "intern",
+            ("title", "stage"),
+            {"company": ""},
+            "Open the project page",
+            action_required=False,
         ),
     }
 )

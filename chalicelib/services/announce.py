@@ -3,6 +3,7 @@
     on_submitted(brief)                  # the employer's confirmation with a manage link
     on_wait(brief, kind, task_token=...) # the party a wait is waiting for
     on_settled(brief, status)            # both parties: how the engagement ended
+    on_offer_lapsed(brief, intern_id, stage)  # an intern whose offer / NDA window ran out
 
 The step orchestrator (`steps.py`) calls these; finance's waits (payout, dispute) are told by
 `finance` (payouts), which steps calls instead. Every email is sent once per key.
@@ -17,11 +18,12 @@ from typing import Any
 
 from chalicelib.adapters import clock, links
 from chalicelib.adapters.escrow_store import brief_journal
+from chalicelib.adapters.store import get_store
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.ledger import balances
 from chalicelib.services import notify
-from chalicelib.services.access import intern_profile, issue_manage_link, issue_task_link
+from chalicelib.services.access import issue_manage_link, issue_task_link
 from chalicelib.settings import get_settings
 
 
@@ -112,12 +114,12 @@ def on_wait(brief: Mapping[str, Any], kind: str, *, task_token: str, intern_id: 
 
 
 def on_settled(brief: Mapping[str, Any], status: Status) -> None:
-    """Tell both parties how the engagement ended (the amounts from the ledger)."""
+    """Tell both parties how the engagement ended, every figure from the ledger's entries; an
+    intern whose offer was still open when the project was cancelled hears it is withdrawn."""
     brief_id = str(brief["brief_id"])
     key = f"{brief_id}:settled:{status.value}"
-    employer = str(brief["employer_email"])
-    intern = intern_profile(str(brief["intern_id"])) if brief.get("intern_id") else None
-    currency = {"currency": str(brief["currency"])}
+    engaged = bool(brief.get("intern_id"))
+    currency: dict[str, Any] = {"currency": str(brief["currency"])}
     if status == Status.UNMATCHED:
         notify.to_employer(
             brief,
@@ -132,42 +134,100 @@ def on_settled(brief: Mapping[str, Any], status: Status) -> None:
         )
     elif status == Status.COMPLETED:
         books = balances(brief_journal(brief_id))
-        pay = books.released_cents  # what the intern received (a split pays less)
-        notify.send(
-            "released",
-            to=employer,
-            key=f"{key}:employer",
-            brief_id=brief_id,
-            title=str(brief["title"]),
-            role="employer",
-            amount_cents=books.released_cents + books.fee_cents,
-            fee_cents=books.fee_cents,
+        figures: dict[str, Any] = {
+            "amount_cents": books.released_cents,  # what the intern was paid (a split: less)
+            "fee_cents": books.fee_cents,
+            "refund_cents": books.refunded_cents,
+            "funded_cents": books.funded_cents,
             **currency,
+        }
+        notify.to_party(
+            brief,
+            "employer",
+            "released",
+            key=f"{key}:employer",
+            action_label="Rate your intern",
+            **figures,
         )
-        if intern:
-            notify.send(
+        if engaged:
+            notify.to_party(
+                brief,
+                "intern",
                 "released",
-                to=str(intern["email"]),
                 key=f"{key}:intern",
-                brief_id=brief_id,
-                title=str(brief["title"]),
-                role="intern",
-                amount_cents=pay,
-                **currency,
+                action_label="Rate the employer",
+                **figures,
             )
     elif status in (Status.CANCELLED, Status.REFUNDED):
         refunded = balances(brief_journal(brief_id)).refunded_cents
-        for role, address in (("employer", employer),) + (
-            (("intern", str(intern["email"])),) if intern else ()
-        ):
-            notify.send(
+        reason = _why_ended(brief, status)
+        for role in ("employer", "intern") if engaged else ("employer",):
+            notify.to_party(
+                brief,
+                role,
                 "cancelled",
-                to=address,
                 key=f"{key}:{role}",
-                brief_id=brief_id,
-                title=str(brief["title"]),
-                role=role,
                 refunded=bool(refunded),
                 refund_cents=refunded,
+                reason=reason,
+                action_label="Open the project page",
                 **currency,
             )
+        for intern_id in _open_offers(brief):
+            notify.to_party(
+                brief,
+                "intern",
+                "offer_withdrawn",
+                key=f"{brief_id}:offer_withdrawn:{intern_id}",
+                candidate=intern_id,
+                company=str(brief["company"]),
+                reason=reason if reason != EMPLOYER_CANCELLED else "",
+            )
+
+
+def on_offer_lapsed(brief: Mapping[str, Any], intern_id: str, stage: str) -> None:
+    """The intern's offer (stage "offer") or NDA ("nda") window ran out: tell them (once)."""
+    notify.to_party(
+        brief,
+        "intern",
+        "offer_expired",
+        key=f"{brief['brief_id']}:offer_expired:{intern_id}",
+        candidate=intern_id,
+        stage=stage,
+        company=str(brief["company"]),
+    )
+
+
+EMPLOYER_CANCELLED = "The employer cancelled the project."
+
+
+def _why_ended(brief: Mapping[str, Any], status: Status) -> str:
+    """In words, from the brief's own record: who or what ended it."""
+    if brief.get("dispute_resolution"):
+        return "Finance resolved the dispute with a full refund to the employer."
+    for event in get_store().timeline(str(brief["brief_id"])):
+        detail = str(event.get("detail", ""))
+        if event.get("actor") == "employer" and "cancelled" in detail:
+            return EMPLOYER_CANCELLED
+        if detail in WINDOW_ENDINGS:
+            return WINDOW_ENDINGS[detail]
+    return "" if status == Status.CANCELLED else "The payment was refunded."
+
+
+# The timeline's note of a window that ended the project (steps.CLOSED_DETAILS) -> in words.
+WINDOW_ENDINGS = {
+    "Escrow was not funded in time": "Escrow was not funded in time.",
+    "No decision after the missed deadline": (
+        "The deadline passed without a delivery, and the employer did not extend it in time."
+    ),
+}
+
+
+def _open_offers(brief: Mapping[str, Any]) -> list[str]:
+    """Candidates who still held an offer (offered, not engaged) when the brief ended."""
+    return [
+        str(c["intern_id"])
+        for c in get_store().query(f"BRIEF#{brief['brief_id']}", "CANDIDATE#")
+        if c.get("offer_status") in ("offered", "accepted")
+        and c["intern_id"] != brief.get("intern_id")
+    ]

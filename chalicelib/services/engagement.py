@@ -16,9 +16,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.adapters import clock
+from chalicelib.adapters.escrow_store import brief_journal
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import money, nda
 from chalicelib.domain.engagement import EMPLOYER_CANCELLABLE, Status
+from chalicelib.domain.ledger import balances
 from chalicelib.observability import metrics
 from chalicelib.services import notify
 from chalicelib.services.access import (
@@ -233,15 +235,14 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
     }
     note(brief, "employer", labels[decision])
     if decision == "approve" and brief.get("intern_id"):
-        notify.to_intern(
-            str(brief["intern_id"]),
+        held = balances(brief_journal(brief_id)).held_cents  # what escrow holds, not the budget
+        notify.to_party(
+            brief,
+            "intern",
             "approved",
             key=f"{brief_id}:approved",
-            brief_id=brief_id,
-            title=str(brief["title"]),
-            pay_cents=money.release(
-                int(brief["budget_cents"]), money.fee_bps_of(brief)
-            ).payout_cents,
+            company=str(brief["company"]),
+            pay_cents=money.release(held, money.fee_bps_of(brief)).payout_cents,
             currency=str(brief["currency"]),
         )
     if decision == "request_changes" and brief.get("intern_id"):

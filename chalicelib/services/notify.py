@@ -74,6 +74,72 @@ def to_intern(intern_id: str, kind: str, *, key: str, brief_id: str, **context: 
     )
 
 
+def to_party(
+    brief: Mapping[str, Any],
+    role: str,
+    kind: str,
+    *,
+    key: str,
+    candidate: str = "",
+    intern: Mapping[str, Any] | None = None,
+    **context: Any,
+) -> str | None:
+    """An email about `brief` to one of its parties — "employer", "intern" or "finance" —
+    greeted by name, with the one link their next step needs (:func:`party_link`) unless the
+    caller gives its own `action_url`.
+
+    The intern is the brief's engaged intern unless `candidate` names another (one whose
+    offer lapsed or was withdrawn); `intern` is their profile when the caller has it.
+    No profile: nobody to tell (``None``)."""
+    from chalicelib.settings import get_settings
+
+    brief_id = str(brief["brief_id"])
+    values: dict[str, Any] = {"title": str(brief["title"]), "role": role, **context}
+    intern_id = candidate or str(brief.get("intern_id") or "")
+    if role == "intern":
+        profile = intern if intern is not None else _profile(intern_id)
+        if not profile:
+            logger.warning("email not sent: no intern profile", extra={"brief_id": brief_id})
+            return None
+        to, name = str(profile["email"]), str(profile.get("name", ""))
+        values.setdefault("timezone", str(profile.get("timezone") or "UTC"))
+    elif role == "employer":
+        to, name = str(brief["employer_email"]), str(brief.get("employer_name", ""))
+    elif role == "finance":
+        to, name = get_settings().finance_email, ""
+    else:
+        raise ValueError(f"no party {role!r}")
+    if "action_url" not in values:
+        values["action_url"] = party_link(brief, role, intern_id)
+    return send(kind, to=to, key=key, brief_id=brief_id, name=name, **values)
+
+
+def party_link(brief: Mapping[str, Any], role: str, intern_id: str = "") -> str:
+    """The page a party acts on: the employer's manage page (a fresh manage link), the
+    intern's task page (a fresh task link), the finance page."""
+    from chalicelib.adapters import links
+    from chalicelib.services.access import issue_manage_link, issue_task_link
+
+    brief_id = str(brief["brief_id"])
+    if role == "employer":
+        return issue_manage_link(brief_id)
+    if role == "intern":
+        return issue_task_link(brief_id, intern_id or str(brief["intern_id"]))
+    return links.url("/finance")
+
+
+def _profile(intern_id: str) -> Mapping[str, Any] | None:
+    from chalicelib.services.access import intern_profile
+    from chalicelib.services.errors import NotFound
+
+    if not intern_id:
+        return None
+    try:
+        return intern_profile(intern_id)
+    except NotFound:  # left, or never registered
+        return None
+
+
 # -- refusals: recorded once on the brief's timeline, never naming the address ------------
 
 

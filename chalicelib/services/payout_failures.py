@@ -286,7 +286,7 @@ def _tell(store: Store, brief: Mapping[str, Any], kind: str, episode: dict[str, 
     movement = "payout" if kind == "payout_failed" else "refund"
     amount = _amount(brief, kind)
     currency = str(brief.get("currency", "usd"))
-    common = {
+    common: dict[str, Any] = {
         "title": str(brief.get("title", "")),
         "movement": movement,
         "amount_cents": amount,
@@ -295,21 +295,20 @@ def _tell(store: Store, brief: Mapping[str, Any], kind: str, episode: dict[str, 
         "payout_id": episode.get("payout_id") or "",
         "window_end": str(episode["next_retry_at"]),
     }
-    recipients = [("finance", get_settings().finance_email)]
+    roles, intern = ["finance"], None
     if kind == "payout_failed" and brief.get("intern_id"):
         intern = store.get(f"INTERN#{brief['intern_id']}", "PROFILE")
-        if intern:
-            recipients.append(("intern", str(intern["email"])))
+        roles += ["intern"] if intern else []
     elif kind == "refund_failed":
-        recipients.append(("employer", str(brief["employer_email"])))
-    for role, address in recipients:
-        try:
-            notify.send(
+        roles.append("employer")
+    for role in roles:
+        try:  # greeted by name, with the link to their page (notify.party_link)
+            notify.to_party(
+                brief,
+                role,
                 "money_delayed",
-                to=address,
                 key=f"{brief_id}:{kind}:{since}:{role}",
-                brief_id=brief_id,
-                role=role,
+                intern=intern,
                 **common,
             )
         except Exception:  # telling people never blocks the wait (the webhook still goes)

@@ -24,6 +24,7 @@ from typing import Any
 
 from chalicelib.adapters import clock, finance_hook, links, tokens
 from chalicelib.adapters import payout_store as payouts
+from chalicelib.adapters.escrow_store import brief_journal
 from chalicelib.adapters.payout_store import (
     APPROVED,
     PENDING,
@@ -34,6 +35,7 @@ from chalicelib.adapters.payout_store import (
 from chalicelib.adapters.store import Conflict
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
+from chalicelib.domain.ledger import balances
 from chalicelib.observability import logger, metrics
 from chalicelib.services import notify
 from chalicelib.services.errors import NotAllowed, NotFound
@@ -121,33 +123,40 @@ def _ensure_payout(brief: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _notify_requested(brief: Mapping[str, Any], payout: Mapping[str, Any]) -> None:
+    """Finance is asked, and the intern told, in the figures of the payout record itself:
+    what finance approves is what the transfer moves (`domain.money.release` of the held)."""
     payout_id = str(payout["payout_id"])
     amount, fee = int(payout["amount_cents"]), int(payout["fee_cents"])
-    notify.send(
+    figures: dict[str, Any] = {"pay_cents": amount - fee, "currency": str(payout["currency"])}
+    notify.to_party(
+        brief,
+        "finance",
         "payout_approval_requested",
-        to=get_settings().finance_email,
         key=f"{payout_id}:approval_requested",
         title=str(payout.get("title") or brief.get("title", "")),
         payout_id=payout_id,
-        brief_id=str(payout["brief_id"]),
         intern_id=str(payout.get("intern_id") or "(none)"),
         amount_cents=amount,
         fee_cents=fee,
-        currency=str(payout["currency"]),
+        action_label="Open the finance page",
+        **figures,
     )
-    intern_id = brief.get("intern_id")
-    intern = get_payout_store().intern(str(intern_id)) if intern_id else None
+    intern = _intern(brief)
     if intern:
-        notify.send(
+        notify.to_party(
+            brief,
+            "intern",
             "payout_pending",
-            to=str(intern["email"]),
             key=f"{payout_id}:payout_pending",
-            brief_id=str(payout["brief_id"]),
-            name=str(intern.get("name", "")),
-            title=str(brief.get("title", "")),
-            pay_cents=amount - fee,
-            currency=str(payout["currency"]),
+            intern=intern,
+            **figures,
         )
+
+
+def _intern(brief: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The engaged intern's profile, if any (the payout repository reads it)."""
+    intern_id = brief.get("intern_id")
+    return get_payout_store().intern(str(intern_id)) if intern_id else None
 
 
 # -- finance's decision: payout.approved / payout.rejected ----------------------------------
@@ -223,21 +232,17 @@ def on_dispute(brief: Mapping[str, Any]) -> None:
     if payout is not None and payout["status"] in (REJECTED, RESOLVED):
         _notify_held(brief, str(payout["payout_id"]), str(payout.get("reason", "")))
     else:
-        intern_id = brief.get("intern_id")
-        intern = get_payout_store().intern(str(intern_id)) if intern_id else None
-        parties = [("finance", get_settings().finance_email), ("employer", brief["employer_email"])]
-        if intern:
-            parties.append(("intern", intern["email"]))
-        for role, address in parties:
-            notify.send(
+        held = balances(brief_journal(brief_id)).held_cents
+        intern = _intern(brief)
+        for role in ["finance", "employer"] + (["intern"] if intern else []):
+            notify.to_party(
+                brief,
+                role,
                 "dispute_opened",
-                to=str(address),
                 key=f"{brief_id}:dispute_opened:{role}",
-                title=str(brief["title"]),
-                role=role,
-                brief_id=brief_id,
+                intern=intern,
                 comment=str(brief.get("last_comment", "")),
-                amount_cents=int(brief.get("escrow_held_cents") or brief["budget_cents"]),
+                amount_cents=held,
                 currency=str(brief["currency"]),
             )
     payouts.follow_up(brief_id)
@@ -245,21 +250,17 @@ def on_dispute(brief: Mapping[str, Any]) -> None:
 
 def _notify_held(brief: Mapping[str, Any], payout_id: str, reason: str) -> None:
     """Both parties hear that finance held the payout, and why (once per payout)."""
-    intern_id = brief.get("intern_id")
-    intern = get_payout_store().intern(str(intern_id)) if intern_id else None
-    parties = [("employer", str(brief["employer_email"]))]
-    if intern:
-        parties.append(("intern", str(intern["email"])))
-    for role, address in parties:
-        notify.send(
+    held = balances(brief_journal(str(brief["brief_id"]))).held_cents
+    intern = _intern(brief)
+    for role in ["employer"] + (["intern"] if intern else []):
+        notify.to_party(
+            brief,
+            role,
             "dispute_opened",
-            to=address,
             key=f"{payout_id}:held:{role}",
-            title=str(brief["title"]),
-            role=role,
-            brief_id=str(brief["brief_id"]),
+            intern=intern,
             comment=f"Finance held the payout: {reason}",
-            amount_cents=int(brief.get("escrow_held_cents") or brief["budget_cents"]),
+            amount_cents=held,
             currency=str(brief["currency"]),
         )
 

@@ -312,9 +312,12 @@ def window_closed(event: StepEvent) -> dict[str, Any]:
     store = get_store()
     brief = _brief(store, event.brief_id)
     if event.kind in ("offer", "nda"):
+        from chalicelib.services import announce
+
         for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
             if candidate.get("offer_status") in ("offered", "accepted"):
                 intern_id = str(candidate["intern_id"])
+                announce.on_offer_lapsed(brief, intern_id, event.kind)  # once: keyed, told first
                 _mark_candidate(store, event.brief_id, intern_id, "expired")
                 store.release_intern(intern_id, event.brief_id)
         if brief.get("intern_id"):

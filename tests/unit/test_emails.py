@@ -72,6 +72,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "intern_id": "in_9",
         "amount_cents": 24_000,
         "fee_cents": 2_400,
+        "pay_cents": 21_600,
         "currency": "usd",
     },
     "released": {"title": HOSTILE, "role": "intern", "amount_cents": 21_600, "currency": "usd"},
@@ -96,6 +97,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "connect_onboarding": {"action_url": URL},
     "intern_welcome": {"action_url": URL, "skills": ["python", "sql"]},
+    "offer_withdrawn": {"title": HOSTILE},
+    "offer_expired": {"title": HOSTILE, "stage": "offer"},
 }
 INFORMATIVE = {
     "approved",
@@ -105,6 +108,8 @@ INFORMATIVE = {
     "cancelled",
     "dispute_opened",
     "money_delayed",
+    "offer_withdrawn",
+    "offer_expired",
 }
 # What each subject must say so the reader knows what the email is about before opening it.
 SUBJECT_WORDS = {
@@ -126,6 +131,8 @@ SUBJECT_WORDS = {
     "reminder": "Reminder: fund escrow",
     "connect_onboarding": "Stripe",
     "intern_welcome": "Welcome",
+    "offer_withdrawn": "offer is withdrawn",
+    "offer_expired": "has lapsed",
 }
 
 
@@ -264,7 +271,7 @@ def test_role_decides_the_wording() -> None:
     intern = _render("released", role="intern")
     employer = _render("released", role="employer")
     assert "on its way to your Stripe account" in intern.text
-    assert "We released USD 216.00 from escrow" in employer.text
+    assert "Your intern was paid USD 216.00" in employer.text
     refunded = _render("cancelled")
     unfunded = _render("cancelled", refunded=False, refund_cents=None)
     assert "We refunded USD 240.00" in refunded.text
@@ -278,6 +285,50 @@ def test_finance_sees_amount_fee_and_the_intern_share() -> None:
     for part in (email.text, email.html):
         assert "USD 240.00" in part and "USD 24.00" in part and "USD 216.00" in part
         assert "payout.approved" in part and "po_42" in part
+        assert "escrow released" not in part.lower()  # nothing has moved when finance is asked
+        assert "Nothing has moved yet" in part
+    assert "USD 216.00 to the intern" in email.subject  # what will move to the intern
+
+
+def test_finance_figures_are_the_ones_given_not_recomputed() -> None:
+    """The intern's share is the payout record's, passed in: never amount − fee here."""
+    email = _render("payout_approval_requested", pay_cents=21_599)
+    assert "USD 215.99" in email.text and "USD 216.00" not in email.text
+
+
+def test_the_employers_completion_email_states_each_ledger_figure() -> None:
+    email = _render(
+        "released",
+        role="employer",
+        amount_cents=30_000,
+        fee_cents=3_333,
+        refund_cents=26_667,
+        funded_cents=60_000,
+    )
+    for part in (email.text, email.html):
+        assert "You funded USD 600.00" in part
+        assert "Your intern was paid USD 300.00" in part
+        assert "the platform fee was USD 33.33" in part
+        assert "USD 266.67 was refunded to you" in part
+    assert "USD 300.00 released to your intern" in email.subject
+    intern = _render("released", role="intern", amount_cents=30_000, refund_cents=26_667)
+    assert "USD 266.67" not in intern.text  # the employer's refund is not the intern's business
+
+
+@pytest.mark.parametrize(
+    ("stage", "words"), [("offer", "not answered in time"), ("nda", "NDA for")]
+)
+def test_a_lapsed_offer_says_which_window_ran_out(stage: str, words: str) -> None:
+    email = _render("offer_expired", stage=stage, name="Sam Lee")
+    assert email.text.startswith("Hi Sam,")
+    assert words in email.text and "gone to another intern" in email.text
+
+
+def test_a_withdrawn_offer_names_who_cancelled() -> None:
+    email = _render("offer_withdrawn", name="Sam Lee", company="Acme <Labs>")
+    assert email.text.startswith("Hi Sam,")
+    assert "Acme <Labs> cancelled" in email.text and "Acme &lt;Labs&gt; cancelled" in email.html
+    assert "withdrawn" in email.subject
 
 
 def test_multiline_comment_is_quoted_in_text_and_kept_in_html() -> None:

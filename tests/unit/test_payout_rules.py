@@ -18,7 +18,7 @@ from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.escrow_store import FUNDED, HELD, InMemoryEscrowStore
 from chalicelib.adapters.payout_store import APPROVED, PENDING, REJECTED, InMemoryPayoutStore
 from chalicelib.domain import ledger, money
-from chalicelib.services import escrow, payouts
+from chalicelib.services import escrow, notify, payouts
 from chalicelib.services.errors import NotAllowed
 
 BUDGET = 60_000
@@ -62,6 +62,8 @@ def seams(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seams]:
     monkeypatch.setattr(mailer, "send", fake.send)
     monkeypatch.setattr(workflow, "resume", fake.resume)
     monkeypatch.setattr(gateway, "transfer_for", fake.transfer)
+    # Each email carries its party's link; issuing a manage or task link writes a token.
+    monkeypatch.setattr(notify, "party_link", lambda brief, role, intern_id="": f"https://x/{role}")
     yield fake
     escrow_store.use(None)
     payout_store.use(None)
