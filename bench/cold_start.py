@@ -19,9 +19,10 @@ One run starts moto's server (provisioned from infrastructure/ and statemachines
 
 Each child times itself with `time.perf_counter` (interpreter start-up is the same for all
 and is left out), and the time its AWS calls spend waiting on the twin (every botocore HTTP
-exchange), so the app's own work is told apart from the round trips it makes. Printed: median and p90 of each, the ratios api/floor (goal, issues 2 and
-11: ≤ 1.2) and step/floor, and each one's two halves — `import app` alone and the first
-request or invocation alone.
+exchange), so the app's own work is told apart from the round trips it makes. Printed:
+median and p90 of each, the ratios api/floor (goal, issues 2 and 11: ≤ 1.2) and step/floor,
+each one's two halves — `import app` alone and the first request or invocation alone — and
+the request's split between waiting on AWS and the app's own work.
 """
 
 from __future__ import annotations
