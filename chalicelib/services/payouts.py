@@ -134,6 +134,8 @@ def _notify_requested(brief: Mapping[str, Any], payout: Mapping[str, Any]) -> No
         amount_cents=amount,
         fee_cents=fee,
         currency=str(payout["currency"]),
+        action_url=links.url("/finance"),  # the finance page: every payout waiting (issue 13)
+        action_label="Open the finance page",
     )
     intern_id = brief.get("intern_id")
     intern = get_payout_store().intern(str(intern_id)) if intern_id else None
