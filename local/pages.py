@@ -76,13 +76,15 @@ def outbox_page(messages: list[dict[str, Any]]) -> str:
         rows.append(
             f"<details{' open' if i == 0 else ''}><summary><b>{html.escape(message['subject'])}</b>"
             f" → {html.escape(', '.join(message['to']))} <small>{html.escape(message['sent_at'])}"
-            f'</small></summary><iframe sandbox srcdoc="{html.escape(message["html"] or "")}" '
+            f'</small></summary><iframe title="Email: {html.escape(message["subject"])}" sandbox '
+            f'srcdoc="{html.escape(message["html"] or "")}" '
             f"style='width:100%;height:22rem;border:1px solid #ddd'></iframe>"
             f"<pre style='white-space:pre-wrap'>{html.escape(message['text'])}</pre></details>"
         )
     empty = "<p>No email sent yet.</p>" if not messages else ""
     return (
-        "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width'>"
         "<title>Outbox · microintern twin</title>"
         "<body style='font-family:system-ui;max-width:52rem;margin:1rem auto;padding:0 1rem'>"
         f"<h1>Outbox <small>({len(messages)})</small></h1>{empty}{''.join(rows)}</body>"
