@@ -43,6 +43,9 @@ def test_no_page_has_a_serious_or_critical_violation(
         assert checked_page.locator(stop.shows).count() > 0, (stop.name, stop.shows)
         found = axe.violations(checked_page)
         report[stop.name] = axe.severe(found)
+        wider = checked_page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        if wider > 0:  # a page wider than the screen scrolls sideways: a WCAG reflow failure
+            report[stop.name].append(f"the page is {wider} px wider than the viewport")
         counts.append(
             f"{stop.name}: {len(report[stop.name])} serious/critical, {len(found)} in all"
         )
