@@ -10,12 +10,14 @@ PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test deps chromium lint typecheck validate package unit integration e2e browser bench reconcile clean
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: run test deps chromium screens lint typecheck validate package unit integration e2e browser bench reconcile clean
 
 run: $(STAMP)  ## the platform locally on its embedded twin (Ctrl-C stops everything)
 	PORT=$(PORT) $(BIN)/python -m local.twin --port $(PORT) --seed $(SEED)
 
-test: $(STAMP) chromium lint typecheck validate  ## lint, types, template, state machines, every test layer
+test: $(STAMP) chromium $(AXE) lint typecheck validate  ## lint, types, template, state machines, every test layer
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:cacheprovider
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,6 +27,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 deps: $(STAMP)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json  ## axe-core for the accessibility check
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -51,8 +58,11 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
-browser: $(STAMP) chromium
+browser: $(STAMP) chromium $(AXE)
 	$(BIN)/python -m pytest -q tests/browser
+
+screens: $(STAMP) chromium  ## docs/screens/: every page at 1280 and 390 px (PNG) and its index
+	$(BIN)/python -m tests.browser.screens
 
 bench: $(STAMP)  ## print the benchmarks' figures (about 15 minutes)
 	$(BIN)/python -m bench.cold_start

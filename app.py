@@ -63,6 +63,14 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@app.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """The site icon (an SVG, cacheable for a week): browsers ask for it on every page."""
+    from chalicelib.web import pages
+
+    return pages.favicon()
+
+
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     from chalicelib.adapters import links

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters.tokens import derived_id
 from chalicelib.domain.matching import InternProfile
 
 __all__ = ["PERSONAS", "generate_profiles", "to_intern_profile"]
@@ -706,7 +707,8 @@ def _profile(
         rating_count = rng.randint(0, completed)
         rating_sum = sum(rng.choices((3, 4, 4, 5, 5, 5), k=rating_count))
     return {
-        "intern_id": f"int_{rng.getrandbits(64):016x}",
+        # The app's own shape (adapters/tokens.new_id("i")): one prefix, one length everywhere.
+        "intern_id": derived_id("i", "seed", f"{rng.getrandbits(64):016x}"),
         "name": f"{first} {last}",
         "email": f"{handle}{n}@example.edu",
         "school": f"{rng.choice(_LAST)} {rng.choice(_SCHOOLS)}",

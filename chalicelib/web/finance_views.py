@@ -5,8 +5,9 @@
                      cookie; a `?key=` in the URL is refused (401), whatever else comes with it
     payouts_view     GET /api/finance/payouts: pending payouts, recent decisions, failures
     ledger_response  GET /api/finance/ledger.csv?from=&to=: every journal line (ledger_csv)
-    finance_page     GET /finance: the same view as a page for a signed-in session, else the
-                     sign-in form (GET changes nothing)
+    finance_page     GET /finance[?status=]: the same view as a page for a signed-in session
+                     (arranged by web/finance_board.py: waiting first, flags, held escrow,
+                     the status filter), else the sign-in form (GET changes nothing)
     sign_in / sign_out  POST /finance/signin (the key in a CSRF-protected form body) and
                      POST /finance/signout: the session of web/finance_session.py
 
@@ -243,7 +244,9 @@ def finance_page(headers: Mapping[str, str], query: Mapping[str, str]) -> Respon
         )
     if not finance_session.active(headers):
         return signin_form(headers)
-    view = payouts_view()
+    from chalicelib.web import finance_board
+
+    board = finance_board.board(payouts_view(), str(query.get("status", "")))
 
     def money(cents: int, currency: str) -> str:
         return format_money(cents, currency)
@@ -252,12 +255,10 @@ def finance_page(headers: Mapping[str, str], query: Mapping[str, str]) -> Respon
         "finance.html",
         headers,
         tokened=True,
-        pending=view["pending"],
-        recent=view["recent"],
-        attention=view["attention"],
         money=money,
         today=clock.today().isoformat(),
         month_ago=(clock.today() - timedelta(days=30)).isoformat(),
+        **board,
     )
 
 
