@@ -99,4 +99,6 @@ def test_stripe_onboarding_returns_the_intern_under_the_base(client: Any, base: 
     ).json_body
 
     back = requests.get(signed_up["onboarding_url"], allow_redirects=False, timeout=10)
-    assert back.headers["Location"] == f"{base}/interns/new?registered=1"
+    assert back.headers["Location"].startswith(
+        f"{base}/interns/new?registered=1&intern={signed_up['intern_id']}&account=acct_"
+    )
