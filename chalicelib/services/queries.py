@@ -99,6 +99,7 @@ def brief_page_view(
     """The brief page: `brief_view`, with what the employer just did (while the flow moves on
     from it), their own review comments, and the timeline in words."""
     items = brief_items(str(brief["brief_id"]))
+    brief = same_read(brief, items)
     view = brief_view(brief, attention=attention, items=items)
     events = _events(items)
     pending = pending_action(str(brief["status"]), events)
@@ -112,6 +113,12 @@ def brief_page_view(
     ]
     view["story"] = story(events, viewer="employer")
     return view
+
+
+def same_read(brief: Mapping[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The brief item as the same Query read it with its timeline: a step that moves the status
+    between two separate reads would leave a page with the old status beside the new event."""
+    return next((i for i in items if i["sk"] == "BRIEF"), dict(brief))
 
 
 # Employer actions still open while a just-taken action waits for the flow (none: every one
@@ -172,8 +179,9 @@ def task_view(token: str) -> dict[str, Any]:
     """What the intern's task page shows, and which of their actions the state allows."""
     brief, intern_id = open_task(token)
     brief_id = str(brief["brief_id"])
-    status = Status(brief["status"])
     items = brief_items(brief_id)
+    brief = same_read(brief, items)
+    status = Status(brief["status"])
     candidate = next(
         (i for i in items if str(i["sk"]).startswith("CANDIDATE#") and i["intern_id"] == intern_id),
         {},
