@@ -140,12 +140,33 @@ def require(brief: Mapping[str, Any], states: set[Status], action: str) -> None:
         raise NotAllowed(f"You cannot {action} now: {in_words(str(brief['status']))}.")
 
 
+# The status of the engagement while each of the parties' waits is open.
+WAITING_IN = {
+    "offer": Status.OFFERED,
+    "nda": Status.NDA,
+    "funding": Status.AWAITING_FUNDING,
+    "work": Status.IN_PROGRESS,
+    "deadline": Status.DEADLINE_MISSED,
+    "review": Status.IN_REVIEW,
+}
+
+
 def consume(brief_id: str, kind: str, *, intern_id: str | None = None) -> str:
     """Take the `kind` wait's task token (once: a second taker gets 409)."""
+    store = get_store()
     try:
-        return get_store().consume_task_token(brief_id, kind, intern_id)
+        return store.consume_task_token(brief_id, kind, intern_id)
     except Conflict:
-        raise NotAllowed("This was already done, or the window for it has closed.") from None
+        brief = store.get_brief(brief_id)  # where things stand now, in words
+        status = str(brief["status"]) if brief else ""
+        now = (
+            " It has just been done: the next step starts in a moment."
+            if status == WAITING_IN.get(kind)
+            else f" Now {in_words(status)}."
+            if status
+            else ""
+        )
+        raise NotAllowed(f"This was already done, or the window for it has closed.{now}") from None
 
 
 def consume_first_work_token(brief_id: str, wait_seconds: float = 5.0) -> str:

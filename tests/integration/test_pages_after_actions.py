@@ -111,6 +111,17 @@ def test_after_signing_the_nda_the_page_shows_it_signed_before_the_flow_moves_on
     assert "NDA to sign — NDA signed" not in page
     assert "NDA signed</b> — NDA signed by Ada Quill" in page
 
+    # Signing again (an old tab): refused, in words, with the way back to the task page.
+    again = post_form(
+        client,
+        f"{e['task']}/nda",
+        cookie,
+        {"csrf_token": csrf, "full_name": "Ada Quill", "agree": "yes"},
+    )
+    assert again.status_code == 409
+    assert "It has just been done: the next step starts in a moment." in again.body.decode()
+    assert f'href="{e["task"]}">Back to your task page</a>' in again.body.decode()
+
 
 def test_a_refused_action_says_where_things_stand_in_words_with_a_way_back(
     client: Any, resumed: list[Any]
