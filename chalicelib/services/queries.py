@@ -159,6 +159,8 @@ def story(events: list[dict[str, Any]], *, viewer: str) -> list[dict[str, Any]]:
             label = action.intern_label if viewer == "intern" else action.employer_label
         else:
             label = who.get(str(event.get("actor")), labels[status])
+        if viewer == "intern":
+            detail = detail.replace("for the intern to", "for you to")
         if event.get("actor") == viewer:
             detail = _second_person(detail, viewer)
             if not action and event.get("from") == event.get("status"):

@@ -47,7 +47,12 @@ def task_page(
         status_explained=done.intern_says if done else INTERN_EXPLAIN[state],
         pay=format_money(int(task["pay_cents"]), str(task["currency"])),
         when=local_time(str(task["timezone"])),
-        **flow_context(state, nda_required=bool(task["nda_required"]), labels=INTERN_LABELS),
+        **flow_context(
+            state,
+            nda_required=bool(task["nda_required"]),
+            labels=INTERN_LABELS,
+            pending=task.get("pending"),
+        ),
     )
 
 

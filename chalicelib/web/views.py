@@ -41,15 +41,26 @@ OFF_PATH = {
 }
 
 
+# Actions after which the flow goes to its next step (the picture shows it there at once).
+FORWARD = frozenset({"accepted", "nda_signed", "delivered", "approved"})
+
+
 def flow_context(
-    state: Status, *, nda_required: bool = True, labels: Mapping[Status, str] = LABELS
+    state: Status,
+    *,
+    nda_required: bool = True,
+    labels: Mapping[Status, str] = LABELS,
+    pending: str | None = None,
 ) -> dict[str, Any]:
     """What flow.html needs to draw the engagement with its current step highlighted (the NDA
-    step only on a brief that requires one)."""
+    step only on a brief that requires one; after a forward action just taken, the next)."""
     steps = [s for s in FLOW if nda_required or s != Status.NDA]
+    position = steps.index(state) if state in steps else -1
+    if position >= 0 and pending in FORWARD:
+        position = min(position + 1, len(steps) - 1)
     return {
         "flow_steps": [(s.value, labels[s]) for s in steps],
-        "flow_position": steps.index(state) if state in steps else -1,
+        "flow_position": position,
         "flow_off_path": OFF_PATH.get(state, ""),
     }
 
@@ -325,7 +336,11 @@ def brief_page(
         link_expires=datetime.fromtimestamp(expiry or 0, UTC).strftime("%d %B %Y, %H:%M UTC"),
         errors=dict(errors or {}),
         labels=LABELS,
-        **flow_context(Status(view["status"]), nda_required=bool(view["nda_required"])),
+        **flow_context(
+            Status(view["status"]),
+            nda_required=bool(view["nda_required"]),
+            pending=view.get("pending"),
+        ),
         budget=format_money(int(view["budget_cents"]), currency),
         payout=format_money(
             money.release(int(view["budget_cents"]), money.fee_bps_of(brief)).payout_cents,

@@ -120,6 +120,7 @@ def test_every_action_lands_on_its_result(twin: RunningTwin, sized: Any, tmp_pat
     assert page.get_by_role("button", name="Sign the NDA").count() == 0
     timeline = page.locator(".timeline").inner_text()
     assert "NDA to sign — NDA signed" not in timeline
+    page.screenshot(path=str(tmp_path / f"task-nda-signed-{width}.png"), full_page=True)
     assert "NDA signed — NDA signed by ada QUILL" in timeline or "ada QUILL" in timeline
     fits(page, width)
 
@@ -169,6 +170,7 @@ def test_every_action_lands_on_its_result(twin: RunningTwin, sized: Any, tmp_pat
     with page.expect_navigation():
         page.get_by_role("button", name="Approve the delivery").click()
     assert page.locator("h1").inner_text() == "Approve the delivery?"
+    page.screenshot(path=str(tmp_path / f"confirm-approve-{width}.png"), full_page=True)
     assert wait_status(twin, brief_id, token, "IN_REVIEW")["status"] == "IN_REVIEW"
     fits(page, width)
     with page.expect_navigation():

@@ -108,6 +108,8 @@ def test_after_signing_the_nda_the_page_shows_it_signed_before_the_flow_moves_on
 
     assert "Sign the NDA</button>" not in page
     assert "You signed the NDA" in text_of(page, "task-state")
+    current = re.search(r'<li class="current" aria-current="step">([^<]+)</li>', page)
+    assert current and current.group(1) == "Waiting for funding"  # the flow's next step
     assert "NDA to sign — NDA signed" not in page
     assert "NDA signed</b> — NDA signed by Ada Quill" in page
 
