@@ -218,7 +218,7 @@ class Driver:
         raced([self.intern(e, "accept"), self.intern(e, "accept")])  # a double click
         if nda:
             self.wait(e, "NDA")
-            nda_body = {"full_name": "Sam Student", "agree": True}
+            nda_body = {"full_name": e.intern["name"], "agree": True}
             raced([self.intern(e, "nda", nda_body), self.intern(e, "nda", nda_body)])
         self.wait(e, "AWAITING_FUNDING")
 

@@ -66,7 +66,7 @@ def one_engagement(twin: Any, number: int) -> str:
     _, link = offered_to(twin, [intern], title)
     assert act(twin, link, "accept").ok
     wait_status(twin, brief_id, token, "NDA")
-    assert act(twin, link, "nda", {"full_name": "Cost Intern", "agree": True}).ok
+    assert act(twin, link, "nda", {"full_name": intern["name"], "agree": True}).ok
     wait_status(twin, brief_id, token, "AWAITING_FUNDING")
     assert fund(twin, brief_id, token).ok
     wait_status(twin, brief_id, token, "IN_PROGRESS")

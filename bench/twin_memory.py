@@ -174,7 +174,7 @@ def one_engagement(twin: Any, inboxes: Inboxes, number: int) -> None:
     link = inboxes.offer_link(intern["email"], title)
     assert act(twin, link, "accept").status_code == 200
     wait_status(twin, brief_id, token, "NDA", timeout=60)
-    assert act(twin, link, "nda", {"full_name": "Sam Student", "agree": True}).ok
+    assert act(twin, link, "nda", {"full_name": intern["name"], "agree": True}).ok
     wait_status(twin, brief_id, token, "AWAITING_FUNDING", timeout=60)
     assert fund(twin, brief_id, token).status_code == 200
     wait_status(twin, brief_id, token, "IN_PROGRESS", timeout=60)

@@ -19,7 +19,9 @@ def connect_account(intern_id: str, email: str) -> str:
 
 def onboarding_link(intern_id: str, account_id: str) -> str:
     """A fresh Account Link (they expire within minutes; each one is a new attempt)."""
-    back = links.url("/interns/new", registered=1)
+    # Back on our page, it reads this account's state (the intern id and the account id
+    # must belong together: services/queries.payout_account_state).
+    back = links.url("/interns/new", registered=1, intern=intern_id, account=account_id)
     return gateway.create_account_link(
         account_id,
         return_url=back,

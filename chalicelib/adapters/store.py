@@ -120,7 +120,11 @@ class Store:
         item = resp.get("Item")
         return from_item(item) if item else None
 
-    def query(self, pk: str, prefix: str = "", *, index: str | None = None) -> list[dict[str, Any]]:
+    def query(
+        self, pk: str, prefix: str = "", *, index: str | None = None, consistent: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every item of `pk` (under `prefix`); `consistent` reads the table strongly
+        consistently (a page right after an action reads that action's writes)."""
         key_pk, key_sk = ("gsi1pk", "gsi1sk") if index else ("pk", "sk")
         expr = f"{key_pk} = :pk"
         values: dict[str, Any] = {":pk": pk}
@@ -134,6 +138,8 @@ class Store:
         }
         if index:
             kwargs["IndexName"] = index
+        elif consistent:
+            kwargs["ConsistentRead"] = True
         return self._query_all(kwargs)
 
     def _query_all(self, kwargs: dict[str, Any]) -> list[dict[str, Any]]:

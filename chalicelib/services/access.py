@@ -23,6 +23,7 @@ from chalicelib.adapters import clock, links, manage_links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import nda
 from chalicelib.domain.engagement import Status, work_window_seconds
+from chalicelib.domain.wording import in_words
 from chalicelib.observability import logger
 from chalicelib.services.errors import Forbidden, NotAllowed, NotFound, Unauthorized
 from chalicelib.settings import get_settings
@@ -136,17 +137,36 @@ def revoke_other_manage_links(brief_id: str, token: str | None) -> dict[str, Any
 def require(brief: Mapping[str, Any], states: set[Status], action: str) -> None:
     """409 unless the engagement is in one of `states`."""
     if brief["status"] not in states:
-        raise NotAllowed(
-            f"You cannot {action} now: the project is {Status(brief['status']).value}."
-        )
+        raise NotAllowed(f"You cannot {action} now: {in_words(str(brief['status']))}.")
+
+
+# The status of the engagement while each of the parties' waits is open.
+WAITING_IN = {
+    "offer": Status.OFFERED,
+    "nda": Status.NDA,
+    "funding": Status.AWAITING_FUNDING,
+    "work": Status.IN_PROGRESS,
+    "deadline": Status.DEADLINE_MISSED,
+    "review": Status.IN_REVIEW,
+}
 
 
 def consume(brief_id: str, kind: str, *, intern_id: str | None = None) -> str:
     """Take the `kind` wait's task token (once: a second taker gets 409)."""
+    store = get_store()
     try:
-        return get_store().consume_task_token(brief_id, kind, intern_id)
+        return store.consume_task_token(brief_id, kind, intern_id)
     except Conflict:
-        raise NotAllowed("This was already done, or the window for it has closed.") from None
+        brief = store.get_brief(brief_id)  # where things stand now, in words
+        status = str(brief["status"]) if brief else ""
+        now = (
+            " It has just been done: the next step starts in a moment."
+            if status == WAITING_IN.get(kind)
+            else f" Now {in_words(status)}."
+            if status
+            else ""
+        )
+        raise NotAllowed(f"This was already done, or the window for it has closed.{now}") from None
 
 
 def consume_first_work_token(brief_id: str, wait_seconds: float = 5.0) -> str:
@@ -194,19 +214,24 @@ def work_seconds(deadline: date | str, *, floor: int = 1) -> int:
     return work_window_seconds(deadline, clock.now(), cap=cap, floor=floor)
 
 
-def note(brief: Mapping[str, Any], actor: str, detail: str) -> None:
-    """A line on the brief's timeline (status unchanged) and in the log."""
+def note(brief: Mapping[str, Any], actor: str, detail: str, *, action: str | None = None) -> None:
+    """A line on the brief's timeline (status unchanged) and in the log.
+
+    `action` names an action that closed the state's wait (`domain/wording.DONE`): until the
+    flow's next step moves the status on, the pages show that action as done (they read it
+    back from the timeline: the status is written by the step, after the action returned)."""
     store = get_store()
     status = str(brief["status"])
-    store.put(
-        Store.event_item(
-            str(brief["brief_id"]),
-            status_from=status,
-            status_to=status,
-            actor=actor,
-            detail=detail,
-        )
+    event = Store.event_item(
+        str(brief["brief_id"]),
+        status_from=status,
+        status_to=status,
+        actor=actor,
+        detail=detail,
     )
+    if action:
+        event["action"] = action
+    store.put(event)
     logger.info(detail, extra={"brief_id": brief["brief_id"], "actor": actor})
 
 
@@ -220,6 +245,12 @@ def intern_profile(intern_id: str) -> dict[str, Any]:
     return intern
 
 
-def nda_text(brief: Mapping[str, Any], intern_name: str) -> str:
-    """The NDA of `brief` for `intern_name`: the text shown, signed and hashed is this one."""
-    return nda.text(company=str(brief["company"]), intern=intern_name, title=str(brief["title"]))
+def nda_text(brief: Mapping[str, Any], intern_name: str, version: str = nda.VERSION) -> str:
+    """The NDA of `brief` for `intern_name`: the text shown, signed and hashed is this one
+    (`version`: the one a signature recorded, for its signed copy)."""
+    return nda.text(
+        company=str(brief["company"]),
+        intern=intern_name,
+        title=str(brief["title"]),
+        version=version,
+    )

@@ -21,12 +21,14 @@ from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain import money, nda
 from chalicelib.domain.engagement import EMPLOYER_CANCELLABLE, Status
 from chalicelib.domain.ledger import balances
+from chalicelib.domain.wording import in_words
 from chalicelib.observability import metrics
 from chalicelib.services import notify
 from chalicelib.services.access import (
     consume,
     consume_first_work_token,
     fail,
+    intern_profile,
     issue_task_link,
     nda_text,
     note,
@@ -40,6 +42,12 @@ from chalicelib.services.errors import Invalid, NotAllowed
 from chalicelib.settings import get_settings
 
 MIN_REVISION_SECONDS = 48 * 3600
+# The review decision -> the action the timeline records (domain/wording.DONE).
+DECISION_ACTIONS = {
+    "approve": "approved",
+    "request_changes": "changes_requested",
+    "dispute": "disputed",
+}
 
 # The wait that is open in each state, and the state's cancel route through the flow.
 WAIT_OF: dict[Status, str] = {
@@ -63,7 +71,7 @@ def accept(token: str) -> dict[str, Any]:
     store = get_store()
     store.update_brief(brief_id, {"intern_id": intern_id})
     _set_candidate(store, brief_id, intern_id, "accepted")
-    note(brief, "intern", "The intern accepted the offer")
+    note(brief, "intern", "The intern accepted the offer", action="accepted")
     metrics.add_metric(name="OffersAccepted", unit="Count", value=1)
     return {"status": "accepted"}
 
@@ -84,7 +92,7 @@ def decline(token: str) -> dict[str, Any]:
     store.release_intern(intern_id, brief_id)
     if brief.get("intern_id") == intern_id:
         store.remove_brief_fields(brief_id, "intern_id")
-    note(brief, "intern", "The intern declined the offer")
+    note(brief, "intern", "The intern declined the offer", action="declined")
     return {"status": "declined"}
 
 
@@ -102,6 +110,16 @@ def sign_nda(
     if errors:
         raise Invalid(errors)  # type: ignore[arg-type]
     require(brief, {Status.NDA}, "sign the NDA")
+    registered = str(intern_profile(intern_id).get("name", ""))
+    if not same_name(name, registered):
+        raise Invalid(
+            [
+                {
+                    "field": "full_name",
+                    "message": f"Type your full name as you registered it: {registered}.",
+                }
+            ]
+        )
     document = nda_text(brief, name)
     signature = {
         "pk": f"BRIEF#{brief_id}",
@@ -119,7 +137,7 @@ def sign_nda(
     token_value = consume(brief_id, "nda", intern_id=intern_id)
     store.put(signature)
     send(token_value, {"signed": True, "version": nda.VERSION})
-    note(brief, "intern", f"NDA signed by {name} (version {nda.VERSION})")
+    note(brief, "intern", f"NDA signed by {name} (version {nda.VERSION})", action="nda_signed")
     return {"status": "signed", "text_sha256": signature["text_sha256"]}
 
 
@@ -186,7 +204,7 @@ def deliver(
     )
     store.update_brief(brief_id, {"deliveries": number, "latest_delivery_at": clock.iso()})
     send(token_value, {"delivered": True, "delivery": number})
-    note(brief, "intern", f"Delivery {number} submitted")
+    note(brief, "intern", f"Delivery {number} submitted", action="delivered")
     return {"status": "delivered", "delivery": number}
 
 
@@ -233,7 +251,7 @@ def review(brief: Mapping[str, Any], *, decision: str, comment: str = "") -> dic
         "request_changes": f"The employer asked for changes (round {rounds + 1})",
         "dispute": "The employer opened a dispute",
     }
-    note(brief, "employer", labels[decision])
+    note(brief, "employer", labels[decision], action=DECISION_ACTIONS[decision])
     if decision == "approve" and brief.get("intern_id"):
         held = balances(brief_journal(brief_id)).held_cents  # what escrow holds, not the budget
         notify.to_party(
@@ -265,7 +283,7 @@ def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
     brief_id = str(brief["brief_id"])
     status = Status(brief["status"])
     if status not in EMPLOYER_CANCELLABLE:
-        raise NotAllowed(f"A project that is {status.value} cannot be cancelled.")
+        raise NotAllowed(f"This project cannot be cancelled now: {in_words(status)}.")
     if brief.get("cancel_requested"):
         raise NotAllowed("This project is already being cancelled.")
     if status == Status.DEADLINE_MISSED:
@@ -279,18 +297,21 @@ def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
                 brief_id,
                 expected=[Status.SUBMITTED, Status.MATCHING],
                 fields={"cancel_requested": True},
-                event=Store.event_item(
-                    brief_id,
-                    status_from=status,
-                    status_to=status,
-                    actor="employer",
-                    detail="The employer cancelled the project",
-                ),
+                event={
+                    **Store.event_item(
+                        brief_id,
+                        status_from=status,
+                        status_to=status,
+                        actor="employer",
+                        detail="The employer cancelled the project",
+                    ),
+                    "action": "cancelled",
+                },
             )
         except Conflict:
             raise NotAllowed("The project just moved on; reload the page and try again.") from None
         return {"status": "cancelling"}
-    note(brief, "employer", "The employer cancelled the project")
+    note(brief, "employer", "The employer cancelled the project", action="cancelled")
     return {"status": "cancelling"}
 
 
@@ -314,7 +335,7 @@ def extend(brief: Mapping[str, Any], *, deadline: str) -> dict[str, Any]:
         brief_id, {"deadline": new_deadline.isoformat(), "deadline_extended": True}
     )
     send(token_value, {"decision": "extend", "work_seconds": seconds})
-    note(brief, "employer", f"Deadline extended to {new_deadline.isoformat()}")
+    note(brief, "employer", f"Deadline extended to {new_deadline.isoformat()}", action="extended")
     return {"status": "extended", "deadline": new_deadline.isoformat()}
 
 
@@ -324,6 +345,16 @@ def revision_seconds(brief: Mapping[str, Any]) -> int:
 
 
 # -- internals ------------------------------------------------------------------------------
+
+
+def same_name(typed: str, registered: str) -> bool:
+    """A signature is the full name as registered, whatever its case and spacing ("ada  QUILL"
+    signs for Ada Quill; "A. Q." does not)."""
+
+    def folded(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    return bool(registered.strip()) and folded(typed) == folded(registered)
 
 
 def _set_candidate(store: Store, brief_id: str, intern_id: str, offer_status: str) -> None:

@@ -124,15 +124,27 @@ def intern_form(
     )
 
 
-def registered_page(onboarding_url: str | None = None) -> Response:
-    """What happens next; with the Stripe onboarding link right after a sign-up."""
-    return page("intern_registered.html", tokened=True, onboarding_url=onboarding_url or "")
+def registered_page(onboarding_url: str | None = None, account_state: str = "") -> Response:
+    """What happens next; with the Stripe onboarding link right after a sign-up, and, back
+    from Stripe's onboarding, whether payouts are ready."""
+    return page(
+        "intern_registered.html",
+        tokened=True,
+        onboarding_url=onboarding_url or "",
+        account_state=account_state,
+    )
 
 
 def new_intern(headers: Mapping[str, str], params: Mapping[str, str]) -> Response:
-    """GET /interns/new: the form, or (after registering) the "what happens next" page."""
+    """GET /interns/new: the form, or (after registering, or back from Stripe's onboarding
+    with `intern` and `account`) the "what happens next" page."""
     if params.get("registered"):
-        return registered_page()
+        from chalicelib.services import queries
+
+        state = queries.payout_account_state(
+            str(params.get("intern") or ""), str(params.get("account") or "")
+        )
+        return registered_page(account_state=state)
     return intern_form(headers)
 
 

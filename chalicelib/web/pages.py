@@ -123,8 +123,9 @@ def home() -> Response:
     return page("home.html", how=how_it_works(get_settings()))
 
 
-def error_page(exc: AppError) -> Response:
-    """The page for an error a service raised: its status, a heading, what to do next."""
+def error_page(exc: AppError, *, back: tuple[str, str] | None = None) -> Response:
+    """The page for an error a service raised: its status, a heading, what to do next, and
+    `back` (url, label): the way back to the page the action came from."""
     headings = {
         401: "Sign-in link needed",
         403: "This link does not open this page",
@@ -139,4 +140,6 @@ def error_page(exc: AppError) -> Response:
         heading=headings.get(exc.status, "Something went wrong"),
         message=str(exc),
         hint="Use the most recent link we emailed you." if exc.status in (401, 403) else "",
+        back_url=back[0] if back else "",
+        back_label=back[1] if back else "",
     )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
 
 from chalicelib.adapters import links
-from chalicelib.domain.engagement import EXPLAIN, LABELS, Status
+from chalicelib.domain.engagement import Status
 from chalicelib.domain.money import format_money
+from chalicelib.domain.wording import DONE, INTERN_EXPLAIN, INTERN_LABELS
+from chalicelib.services import access as engagement_access
 from chalicelib.services import engagement, queries, ratings
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.web.pages import error_page, form_page
-from chalicelib.web.views import flow_context, form_post
+from chalicelib.web.views import Confirmation, flow_context, form_post
 
 
 def task_page(
@@ -29,6 +31,7 @@ def task_page(
     except AppError as exc:
         return error_page(exc)
     state = Status(task["status"])
+    done = DONE.get(str(task.get("pending") or ""))
     return form_page(
         "task_page.html",
         headers,
@@ -38,11 +41,28 @@ def task_page(
         token=token,
         errors=dict(errors or {}),
         values=dict(values or {}),
-        status_label=LABELS[state],
-        status_explained=EXPLAIN[state],
+        # Written to "you"; right after an action, that action as done (the flow's next step
+        # writes the new status a moment later: queries.pending_action).
+        status_label=done.intern_label if done else INTERN_LABELS[state],
+        status_explained=done.intern_says if done else INTERN_EXPLAIN[state],
         pay=format_money(int(task["pay_cents"]), str(task["currency"])),
-        **flow_context(state),
+        when=local_time(str(task["timezone"])),
+        **flow_context(
+            state,
+            nda_required=bool(task["nda_required"]),
+            labels=INTERN_LABELS,
+            pending=task.get("pending"),
+        ),
     )
+
+
+def local_time(zone: str) -> Callable[[str], str]:
+    """Times in the reader's own zone, written as the emails write them
+    ("Fri 14 Mar 2025, 17:00 CET"; a date alone: "Fri 14 Mar 2025")."""
+    from chalicelib.adapters import emails
+
+    context = {"timezone": zone}
+    return lambda value: emails._when(context, value) if value else ""
 
 
 def task_action(
@@ -57,6 +77,20 @@ def task_action(
             token, headers, errors=errors, values=form, status=422
         ),
         location=links.href(f"/tasks/{token}"),
+        back_label="Back to your task page",
+        confirm=lambda form: confirm_decline(token) if action == "decline" else None,
+    )
+
+
+def confirm_decline(token: str) -> Confirmation:
+    """Declining is final: the project goes to the next candidate."""
+    engagement_access.open_task(token)  # a bad link gets the not-found page, not a question
+    return Confirmation(
+        "Decline this project?",
+        "The project goes to the next candidate and you cannot take it back later. "
+        "We will email you when another project fits your skills.",
+        "Yes, decline the project",
+        links.href(f"/tasks/{token}/decline"),
     )
 
 

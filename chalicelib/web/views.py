@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalice.app import Response
 
@@ -12,6 +12,7 @@ from chalicelib.adapters import links
 from chalicelib.domain import money
 from chalicelib.domain.engagement import LABELS, Status
 from chalicelib.domain.money import format_money
+from chalicelib.domain.wording import DONE
 from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
@@ -40,11 +41,26 @@ OFF_PATH = {
 }
 
 
-def flow_context(state: Status) -> dict[str, Any]:
-    """What flow.html needs to draw the engagement with its current step highlighted."""
+# Actions after which the flow goes to its next step (the picture shows it there at once).
+FORWARD = frozenset({"accepted", "nda_signed", "delivered", "approved"})
+
+
+def flow_context(
+    state: Status,
+    *,
+    nda_required: bool = True,
+    labels: Mapping[Status, str] = LABELS,
+    pending: str | None = None,
+) -> dict[str, Any]:
+    """What flow.html needs to draw the engagement with its current step highlighted (the NDA
+    step only on a brief that requires one; after a forward action just taken, the next)."""
+    steps = [s for s in FLOW if nda_required or s != Status.NDA]
+    position = steps.index(state) if state in steps else -1
+    if position >= 0 and pending in FORWARD:
+        position = min(position + 1, len(steps) - 1)
     return {
-        "flow_steps": [(s.value, LABELS[s]) for s in FLOW],
-        "flow_position": FLOW.index(state) if state in FLOW else -1,
+        "flow_steps": [(s.value, labels[s]) for s in steps],
+        "flow_position": position,
         "flow_off_path": OFF_PATH.get(state, ""),
     }
 
@@ -121,12 +137,18 @@ def form_post(
     act: Callable[[dict[str, str]], object],
     show_errors: Callable[[dict[str, str], dict[str, str]], Response],
     location: str,
+    back_label: str = "Back to the page",
+    confirm: Callable[[dict[str, str]], Confirmation | None] | None = None,
 ) -> Response:
     """Every action form: CSRF, the action, then Post/Redirect/Get back to `location`;
-    field errors re-render the page with the input kept; refusals get the error page."""
+    field errors re-render the page with the input kept; refusals get the error page, which
+    says in words where things stand and links back to `location`."""
     form = forms.parse_form(body)
     try:
         csrf.verify(headers, form.get("csrf_token"))
+        asked = confirm(form) if confirm and form.get(CONFIRMED) != "yes" else None
+        if asked:
+            return confirmation_page(asked, form, back=location)
         act(form)
     except csrf.CsrfError as exc:
         return page(
@@ -136,17 +158,60 @@ def form_post(
             heading="Please try again",
             message=str(exc),
             hint="",
+            back_url=location,
+            back_label=back_label,
         )
     except Invalid as exc:
         return show_errors(form, {str(e["field"]): str(e["message"]) for e in exc.errors})
     except AppError as exc:
-        return error_page(exc)
+        return error_page(exc, back=(location, back_label))
     return Response(
         body="", status_code=303, headers={"Location": location, "Referrer-Policy": "no-referrer"}
     )
 
 
+class Confirmation(NamedTuple):
+    """An action that moves money or ends something is confirmed first, on a page of its own
+    (no JavaScript needed): what it does, in words, and the button that does it."""
+
+    heading: str
+    message: str
+    button: str
+    action_url: str
+
+
+CONFIRMED = "confirmed"
+
+
+def confirmation_page(asked: Confirmation, form: Mapping[str, str], *, back: str) -> Response:
+    """ "Are you sure?": the same form again, with every field kept and `confirmed=yes`."""
+    kept = {k: v for k, v in form.items() if k != CONFIRMED}
+    return page(
+        "confirm.html",
+        tokened=True,
+        asked=asked,
+        fields=kept,
+        confirmed=CONFIRMED,
+        back_url=back,
+    )
+
+
 REVOKE_LINKS = "revoke-links"
+# The brief page's actions that are confirmed first (approve moves the money).
+EMPLOYER_CONFIRMS = {
+    "approve": (
+        "Approve the delivery?",
+        "Approving releases the escrowed budget: once finance approves the payout, the intern "
+        "is paid {payout} and the project is completed. This cannot be undone.",
+        "Yes, approve and pay",
+    ),
+    "cancel": (
+        "Cancel the project?",
+        "The project stops and the intern is told. Any payment you made into escrow is "
+        "refunded in full. This cannot be undone.",
+        "Yes, cancel the project",
+    ),
+}
 
 
 def employer_action(
@@ -161,6 +226,20 @@ def employer_action(
             return access.revoke_other_manage_links(brief_id, key)
         return run_employer_action(access.open_brief(brief_id, key), action, form)
 
+    def confirm(form: dict[str, str]) -> Confirmation | None:
+        which = "cancel" if action == "cancel" else form.get("decision", "")
+        if action not in ("cancel", "review") or which not in EMPLOYER_CONFIRMS:
+            return None
+        brief = access.open_brief(brief_id, key)
+        heading, message, button = EMPLOYER_CONFIRMS[which]
+        payout = money.release(int(brief["budget_cents"]), money.fee_bps_of(brief)).payout_cents
+        return Confirmation(
+            heading,
+            message.format(payout=format_money(payout, str(brief["currency"]))),
+            button,
+            links.href(f"/briefs/{brief_id}/{action}"),
+        )
+
     return form_post(
         headers,
         body,
@@ -169,6 +248,8 @@ def employer_action(
             brief_id, key, headers, errors=errors, status=422
         ),
         location=links.href(f"/briefs/{brief_id}", key=key),
+        back_label="Back to your brief page",
+        confirm=confirm,
     )
 
 
@@ -217,6 +298,13 @@ def employer_view(brief: Mapping[str, Any]) -> dict[str, Any]:
     return queries.brief_view(brief, attention=payout_failures.view(brief))
 
 
+def employer_page_view(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """`employer_view` and what only the page adds (queries.brief_page_view)."""
+    from chalicelib.services import payout_failures, queries
+
+    return queries.brief_page_view(brief, attention=payout_failures.view(brief))
+
+
 def brief_page(
     brief_id: str,
     key: str | None,
@@ -232,7 +320,10 @@ def brief_page(
         brief = access.open_brief(brief_id, key)
     except AppError as exc:
         return error_page(exc)
-    view = employer_view(brief)
+    view = employer_page_view(brief)
+    done = DONE.get(str(view.get("pending") or ""))
+    if done:  # just done: the flow's next step writes the new status a moment later
+        view["status_label"], view["status_explained"] = done.employer_label, done.employer_says
     currency = str(view["currency"])
     expiry = access.manage_token_expiry(brief, str(key))
     return form_page(
@@ -245,7 +336,11 @@ def brief_page(
         link_expires=datetime.fromtimestamp(expiry or 0, UTC).strftime("%d %B %Y, %H:%M UTC"),
         errors=dict(errors or {}),
         labels=LABELS,
-        **flow_context(Status(view["status"])),
+        **flow_context(
+            Status(view["status"]),
+            nda_required=bool(view["nda_required"]),
+            pending=view.get("pending"),
+        ),
         budget=format_money(int(view["budget_cents"]), currency),
         payout=format_money(
             money.release(int(view["budget_cents"]), money.fee_bps_of(brief)).payout_cents,

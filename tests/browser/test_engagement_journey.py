@@ -67,12 +67,12 @@ def test_intern_journey_and_employer_review(site: RunningTwin, page: Any, tmp_pa
 
     # The NDA: forgetting to agree is explained beside the box, the name kept; then signed.
     page.goto(task_url)
-    assert "MUTUAL NON-DISCLOSURE AGREEMENT" in page.content()
-    page.get_by_label("Your full name").fill("Sam Student")
+    assert "NON-DISCLOSURE AGREEMENT: the Intern's undertaking" in page.content()
+    page.get_by_label("Your full name").fill(intern["name"])
     with page.expect_navigation():
         page.get_by_role("button", name="Sign the NDA").click()
     assert page.get_by_text("Tick the box to agree to the NDA.").is_visible()
-    assert page.get_by_label("Your full name").input_value() == "Sam Student"
+    assert page.get_by_label("Your full name").input_value() == intern["name"]
     page.get_by_label("I have read and agree to this NDA").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Sign the NDA").click()
@@ -123,6 +123,8 @@ def test_intern_journey_and_employer_review(site: RunningTwin, page: Any, tmp_pa
     page.goto(brief_url)
     with page.expect_navigation():
         page.get_by_role("button", name="Approve the delivery").click()
+    with page.expect_navigation():  # approving moves the money: confirmed on its own page
+        page.get_by_role("button", name="Yes, approve and pay").click()
     final = wait_status(twin, brief_id, token, "PAYOUT_APPROVAL")
     page.goto(brief_url)
     assert page.locator(".flow li.current").inner_text() == status_badge(page)

@@ -30,7 +30,7 @@ def register(twin: RunningTwin, skill: str, *, hours: int = 20, bio: str = "") -
     }
     response = requests.post(f"{twin.url}/api/interns", json=body, timeout=10)
     assert response.status_code == 201, response.text
-    return {**response.json(), "email": email}
+    return {**response.json(), "email": email, "name": body["name"]}
 
 
 def submit(twin: RunningTwin, skill: str, **overrides: Any) -> tuple[str, str, str]:
@@ -154,6 +154,6 @@ def engaged(
     assert act(twin, link, "accept").status_code == 200
     if nda:
         wait_status(twin, brief_id, token, "NDA")
-        assert act(twin, link, "nda", {"full_name": "Sam Student", "agree": True}).ok
+        assert act(twin, link, "nda", {"full_name": intern["name"], "agree": True}).ok
     wait_status(twin, brief_id, token, "AWAITING_FUNDING")
     return brief_id, token, employer_email, intern, link

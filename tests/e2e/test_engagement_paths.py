@@ -46,10 +46,10 @@ def test_decline_moves_to_the_next_candidate_then_accept_nda_and_cancel(twin: Ru
     bad = act(twin, second_token, "nda", {"full_name": "X", "agree": False})
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"full_name", "agree"}
-    signed = act(twin, second_token, "nda", {"full_name": "Robin Example", "agree": True})
+    signed = act(twin, second_token, "nda", {"full_name": second["name"], "agree": True})
     assert signed.status_code == 200
     nda_copy = requests.get(f"{twin.url}/tasks/{second_token}/nda.txt", timeout=10)
-    assert "Robin Example" in nda_copy.text and signed.json()["text_sha256"] in nda_copy.text
+    assert second["name"] in nda_copy.text and signed.json()["text_sha256"] in nda_copy.text
 
     state = wait_status(twin, brief_id, token, "AWAITING_FUNDING")
     assert state["engagement"]["intern_id"] == second["intern_id"]

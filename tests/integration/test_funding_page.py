@@ -31,7 +31,7 @@ def brief_page(money: Money, brief_id: str, token: str, **params: str) -> Any:
 def notice(response: Any) -> str:
     """The text of the brief page's payment notice ("" when there is none)."""
     body = response.body.decode()
-    match = re.search(r'<section class="card notice" id="funding-result".*?</section>', body, re.S)
+    match = re.search(r'<section class="card [\w -]+" id="funding-result".*?</section>', body, re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(0))) if match else ""
 
 

@@ -75,11 +75,15 @@ def test_page_links_and_action_redirects_stay_under_the_prefix(client: Any, base
     token = re.search(r'name="csrf_token" value="([^"]+)"', brief_page.body.decode())
     assert token
     key = created["manage_token"]
+    fields = {"csrf_token": token.group(1), "key": key}
+    asked = post_form(client, f"/briefs/{created['brief_id']}/cancel", cookie, fields)
+    assert asked.status_code == 200  # "Cancel the project?": its form stays under the prefix
+    assert [a for a in addresses(asked.body.decode()) if not a.startswith(f"{prefix(base)}/")] == []
     response = post_form(
         client,
         f"/briefs/{created['brief_id']}/cancel",
         cookie,
-        {"csrf_token": token.group(1), "key": key},
+        {**fields, "confirmed": "yes"},
     )
     assert response.status_code == 303, response.body
     assert response.headers["Location"] == f"{prefix(base)}/briefs/{created['brief_id']}?key={key}"
@@ -99,4 +103,6 @@ def test_stripe_onboarding_returns_the_intern_under_the_base(client: Any, base: 
     ).json_body
 
     back = requests.get(signed_up["onboarding_url"], allow_redirects=False, timeout=10)
-    assert back.headers["Location"] == f"{base}/interns/new?registered=1"
+    assert back.headers["Location"].startswith(
+        f"{base}/interns/new?registered=1&intern={signed_up['intern_id']}&account=acct_"
+    )
