@@ -3,9 +3,14 @@
 Every factor is a number in 0..1; the total is the weighted sum with the weights in
 ``WEIGHTS`` (the one place they live):
 
-- ``required_skills`` — share of the brief's required skills the intern lists (aliases
-  folded: "js" = "javascript"). Zero coverage → not shortlisted at all.
-- ``nice_to_have`` — share of the nice-to-have skills listed (1.0 when the brief has none).
+- ``required_skills`` — the brief's required skills the intern has, each weighed by its
+  evidence (``skill_credits``): listed *and* shown in the bio or portfolio (or standing for
+  a tool that is: "Jupyter" → python) counts 1; shown only in the bio counts
+  ``BIO_CREDIT``; listed with nothing behind it counts ``CLAIM_CREDIT``, diluted further when
+  a profile lists more than ``FREE_CLAIMS`` unsupported skills (keyword stuffing), lifted a
+  little by completed engagements on the platform. Aliases folded ("js" = "javascript").
+  Zero → not shortlisted at all.
+- ``nice_to_have`` — the same for the nice-to-have skills (1.0 when the brief has none).
 - ``text_relevance`` — BM25 of the intern's bio and skills against the brief's title,
   description, deliverables and skills, over normalised tokens (stop words removed, light
   stemming, abbreviations such as "ML" expanded). IDF is computed over the candidate pool
@@ -13,12 +18,16 @@ Every factor is a number in 0..1; the total is the weighted sum with the weights
 - ``availability`` — hours/week × weeks until the deadline against the estimated hours:
   1.0 when the intern has the time; otherwise the share of the hours they can give, squared
   (``AVAILABILITY_EXPONENT``) — half the time needed is far worse than half as good.
+  Feasibility is hard: a candidate without the hours before the deadline has the weighted
+  sum multiplied by ``INFEASIBLE_SCALE`` (= the availability weight), which puts them below
+  every candidate who has the time (whose sum is above that weight), and the reason says so.
 - ``track_record`` — Bayesian mean rating (prior ``PRIOR_MEAN`` worth ``PRIOR_WEIGHT``
   ratings) blended with a saturating count of completed engagements, so a newcomer starts
   from a fair prior instead of zero.
 
 The scorer is blind to identity: ``name``, ``email``, ``school`` and ``photo_url`` are never
-read — ``prepare`` copies only the fields above into the index.
+read — ``prepare`` copies only the fields above (and the portfolio address, for evidence)
+into the index.
 
 Speed: ``prepare`` does the per-profile work once (normalised skills, token counts, length
 normalisation, track record) and builds an inverted index skill → profiles; ``rank`` only
@@ -38,12 +47,20 @@ from datetime import date
 from itertools import chain
 from types import MappingProxyType
 
-from chalicelib.domain.skills import normalise_skills, skill_aliases
+from chalicelib.domain.skills import (
+    implied_skills,
+    normalise_skills,
+    skill_aliases,
+    skills_in_text,
+)
 
 __all__ = [
     "AVAILABILITY_EXPONENT",
+    "BIO_CREDIT",
     "BM25_B",
     "BM25_K1",
+    "CLAIM_CREDIT",
+    "INFEASIBLE_SCALE",
     "PRIOR_MEAN",
     "PRIOR_WEIGHT",
     "WEIGHTS",
@@ -55,6 +72,7 @@ __all__ = [
     "availability_score",
     "prepare",
     "rank",
+    "skill_credits",
     "skill_overlap_baseline",
     "tokenize",
     "track_record_score",
@@ -80,6 +98,14 @@ EXPERIENCE_HALF = 3  # completed engagements at which the experience part reache
 EXPERIENCE_SHARE = 0.2  # share of track record due to experience (the rest is rating)
 AVAILABILITY_EXPONENT = 2  # short of time: (share of the needed hours) ** this
 REASON_PHRASES = 2  # bio phrases quoted in a reason
+CLAIM_CREDIT = 0.5  # a listed skill nothing in the bio or portfolio supports
+BIO_CREDIT = 0.8  # a skill shown in the bio or portfolio but not listed
+FREE_CLAIMS = 6  # unsupported listed skills before each further one dilutes them all
+TRACK_SUPPORT = 0.5  # share of the gap to 1 that platform experience closes for a claim
+# Not enough hours before the deadline: the weighted sum times this. Every feasible
+# candidate scores above WEIGHTS["availability"] (their availability factor is 1 and their
+# required-skills factor > 0), every infeasible one below it.
+INFEASIBLE_SCALE = WEIGHTS["availability"]
 
 _STOP_TEXT = """a about above after again all also am an and any are as at be been being below
     between both but by can could did do does doing done down during each etc few for from
@@ -106,6 +132,7 @@ class InternProfile:
     completed: int = 0
     rating_sum: int = 0
     rating_count: int = 0
+    portfolio_url: str = ""
     # Identity: present so the tests can prove the scorer never looks at them.
     name: str = ""
     email: str = ""
@@ -140,6 +167,7 @@ class PreparedProfile:
     intern_id: str
     skills: tuple[str, ...]  # canonical, deduplicated, in the intern's order
     skill_set: frozenset[str]
+    credit: dict[str, float]  # skill → evidence-weighted credit (see skill_credits)
     bio: str
     hours_per_week: int
     completed: int
@@ -255,11 +283,48 @@ def track_record_score(completed: int, rating_sum: int, rating_count: int) -> fl
     return (1.0 - EXPERIENCE_SHARE) * rating + EXPERIENCE_SHARE * experience
 
 
+def _evidence_text(bio: str, portfolio_url: str) -> str:
+    """The bio and the words of the portfolio address ("…/churn-analysis" → churn analysis)."""
+    if not portfolio_url:
+        return bio
+    path = re.sub(r"^[a-z]+://", "", portfolio_url.casefold())
+    return bio + "\n" + " ".join(re.split(r"[^a-z0-9+#]+", path))
+
+
+def skill_credits(
+    skills: Iterable[str], bio: str, portfolio_url: str = "", completed: int = 0
+) -> dict[str, float]:
+    """Every skill the profile can be credited with, and how much (0..1], by evidence.
+
+    Listed (or implied by a listed tool) and shown in the bio/portfolio: 1.0. Shown only
+    there: BIO_CREDIT. Listed with nothing behind it: CLAIM_CREDIT, diluted by FREE_CLAIMS /
+    the number of unsupported claims when there are more, and lifted towards 1 by completed
+    engagements (TRACK_SUPPORT of the gap, saturating like the track-record factor).
+    """
+    listed = normalise_skills(list(skills))
+    claimed: dict[str, None] = dict.fromkeys(listed)
+    for skill in listed:
+        claimed.update(dict.fromkeys(implied_skills(skill)))
+    shown: dict[str, None] = {}
+    for skill in skills_in_text(_evidence_text(bio, portfolio_url)):
+        shown[skill] = None
+        shown.update(dict.fromkeys(implied_skills(skill)))
+    unsupported = sum(1 for s in listed if s not in shown)
+    claim = CLAIM_CREDIT * min(1.0, FREE_CLAIMS / unsupported) if unsupported else CLAIM_CREDIT
+    done = max(completed, 0)
+    claim += (1.0 - claim) * TRACK_SUPPORT * done / (done + EXPERIENCE_HALF)
+    credit = {s: (1.0 if s in shown else claim) for s in claimed}
+    for skill in shown:
+        credit.setdefault(skill, BIO_CREDIT)
+    return credit
+
+
 # ---------------------------------------------------------------------------------------
 # Preparation
 # ---------------------------------------------------------------------------------------
 def _prepare_one(p: InternProfile) -> PreparedProfile:
     skills = tuple(normalise_skills(p.skills))
+    credit = skill_credits(skills, p.bio, p.portfolio_url, p.completed)
     terms = tokenize(p.bio)
     for skill in skills:
         terms.extend(tokenize(skill))
@@ -267,6 +332,7 @@ def _prepare_one(p: InternProfile) -> PreparedProfile:
         intern_id=p.intern_id,
         skills=skills,
         skill_set=frozenset(skills),
+        credit=credit,
         bio=p.bio,
         hours_per_week=p.hours_per_week,
         completed=p.completed,
@@ -283,7 +349,7 @@ def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
     prepared = [_prepare_one(p) for p in profiles]
     by_skill: dict[str, list[int]] = {}
     for i, pp in enumerate(prepared):
-        for skill in pp.skills:
+        for skill in pp.credit:
             by_skill.setdefault(skill, []).append(i)
     avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
     avg = avg or 1.0
@@ -325,14 +391,14 @@ def rank(
     by_skill = index.by_skill
     people = index.profiles
 
-    # Retrieval through the inverted index: candidate → number of required skills listed.
-    coverage = Counter(chain.from_iterable(by_skill.get(s, ()) for s in required))
+    # Retrieval through the inverted index: every candidate credited with a required skill.
+    found = set(chain.from_iterable(by_skill.get(s, ()) for s in required))
     if exclude:
-        for i in [i for i in coverage if people[i].intern_id in exclude]:
-            del coverage[i]
-    if not coverage:
+        found = {i for i in found if people[i].intern_id not in exclude}
+    if not found:
         return []
-    nice_hits = Counter(chain.from_iterable(by_skill.get(s, ()) for s in nice))
+    coverage = {i: math.fsum(people[i].credit.get(s, 0.0) for s in required) for i in found}
+    nice_hits = {i: math.fsum(people[i].credit.get(s, 0.0) for s in nice) for i in found}
 
     # BM25 with IDF over the candidate pool.
     query = frozenset(_query_terms(brief, required, nice))
@@ -376,6 +442,8 @@ def rank(
             + w_avail * avail
             + w_track * p.track
         )
+        if avail < 1.0:
+            total *= INFEASIBLE_SCALE
         append((-total, p.intern_id, i))
     top = heapq.nsmallest(limit, scored)
 
@@ -384,7 +452,7 @@ def rank(
         p = people[i]
         factors = {
             "required_skills": coverage[i] / len(required),
-            "nice_to_have": (nice_hits.get(i, 0) / len(nice)) if nice else 1.0,
+            "nice_to_have": (nice_hits.get(i, 0.0) / len(nice)) if nice else 1.0,
             "text_relevance": text[i] / best_text if i in text else 0.0,
             "availability": avail_by_hours[p.hours_per_week],
             "track_record": p.track,
@@ -405,18 +473,20 @@ def skill_overlap_baseline(
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
-    """Baseline for the evaluation: rank by the number of required skills listed only."""
+    """Baseline for the evaluation: rank by the number of required skills listed only (as
+    written, aliases folded; no tools, no evidence)."""
     del today  # same signature as rank; the baseline ignores time
     index = _as_index(profiles)
     required = normalise_skills(brief.skills)
     if not required or limit <= 0:
         return []
-    coverage = Counter(chain.from_iterable(index.by_skill.get(s, ()) for s in required))
     people = index.profiles
+    found = set(chain.from_iterable(index.by_skill.get(s, ()) for s in required))
+    coverage = {i: sum(s in people[i].skill_set for s in required) for i in found}
     scored = [
         (-cov, people[i].intern_id, i)
         for i, cov in coverage.items()
-        if people[i].intern_id not in exclude
+        if cov and people[i].intern_id not in exclude
     ]
     out = []
     for neg, intern_id, _i in heapq.nsmallest(limit, scored):
@@ -478,13 +548,20 @@ def _reason(
     nice: list[str],
     contributions: dict[str, float],
 ) -> str:
-    have = [s for s in required if s in p.skill_set]
+    have = [s for s in required if s in p.credit]
     parts = [f"covers {len(have)}/{len(required)} required skills"]
-    missing = [s for s in required if s not in p.skill_set]
+    missing = [s for s in required if s not in p.credit]
     if missing:
         parts[0] += " (missing " + ", ".join(missing[:3]) + ")"
+    claimed = set(p.skills).union(*(implied_skills(s) for s in p.skills))
+    in_bio = [s for s in have if s not in claimed]
+    if in_bio:
+        parts.append(", ".join(in_bio[:3]) + " shown in the bio, not listed")
+    unsupported = [s for s in have if s in claimed and p.credit[s] < 1.0]
+    if unsupported:
+        parts.append(", ".join(unsupported[:3]) + " listed without evidence in the bio")
     if nice:
-        got = [s for s in nice if s in p.skill_set]
+        got = [s for s in nice if s in p.credit]
         if got:
             parts.append(f"{len(got)}/{len(nice)} nice-to-have ({', '.join(got[:3])})")
     hours = p.hours_per_week
@@ -494,7 +571,7 @@ def _reason(
         capacity = hours * max((brief.deadline - today).days, 0) / 7
         parts.append(
             f"only {hours} h/week: about {capacity:.0f} h before the deadline "
-            f"for {brief.estimated_hours} h of work"
+            f"for {brief.estimated_hours} h of work, so ranked below everyone who has the time"
         )
     phrases = _bio_phrases(p.bio, contributions)
     if phrases:

@@ -1,9 +1,18 @@
 """Skill normalisation: free text in, canonical skill names out.
 
-The alias table is data (``data/skills.json``): each canonical skill with its category and
-aliases. Lookup goes through a *folded key* — case, spacing and punctuation removed, British
+The alias table is data (``data/skills.json``): each canonical skill with its category, its
+aliases and the skills it stands for (``implies``: a tool or specialism → broader skills,
+"Jupyter" → python and data analysis, "QuickBooks" → bookkeeping). The table was written by
+hand from knowledge of public taxonomies (ESCO, O*NET Technology Skills) — its ``source``
+field and docs/matching.md say so; no third-party data is shipped.
+
+Lookup goes through a *folded key* — case, spacing and punctuation removed, British
 spellings folded — so "Node.js", "node js", "NodeJS" and "nodejs" all find ``node.js``, and
 "MS Excel" finds ``excel``. Unknown skills are kept in their cleaned form, never rejected.
+
+``skills_in_text`` finds the table's skills in free text (a bio, a portfolio address): the
+longest alias at each word, single words on the table's ``not_evidence_alone`` list ("word",
+"lean", "go") skipped — that is how the scorer sees evidence beyond the skill list.
 
 Pure: no I/O beyond reading the packaged JSON once.
 """
@@ -21,12 +30,14 @@ from types import MappingProxyType
 
 __all__ = [
     "SkillTable",
+    "implied_skills",
     "known_skills",
     "normalise_skill",
     "normalise_skills",
     "skill_aliases",
     "skill_category",
     "skill_key",
+    "skills_in_text",
 ]
 
 _WS = re.compile(r"\s+")
@@ -47,6 +58,8 @@ class SkillTable:
 
     by_key: dict[str, str]
     category: dict[str, str]
+    implies: dict[str, tuple[str, ...]]  # transitive: next.js → react, javascript
+    not_alone: frozenset[str]  # folded keys that are no evidence as a single word
 
 
 def clean_skill(text: str) -> str:
@@ -72,9 +85,11 @@ def _table() -> SkillTable:
     doc = json.loads(raw)
     by_key: dict[str, str] = {}
     category: dict[str, str] = {}
+    direct: dict[str, list[str]] = {}
     for entry in doc["skills"]:
         name = clean_skill(entry["name"])
         category[name] = str(entry.get("category", ""))
+        direct[name] = [clean_skill(s) for s in entry.get("implies", ())]
         for variant in (name, *entry.get("aliases", ())):
             key = skill_key(variant)
             if not key:
@@ -82,7 +97,25 @@ def _table() -> SkillTable:
             other = by_key.setdefault(key, name)
             if other != name:
                 raise ValueError(f"skill alias {variant!r} maps to both {other!r} and {name!r}")
-    return SkillTable(by_key=by_key, category=category)
+    for name, targets in direct.items():
+        unknown = [t for t in targets if t not in category]
+        if unknown:
+            raise ValueError(f"skill {name!r} implies unknown skills {unknown}")
+    implies = {name: _closure(name, direct) for name in direct if direct[name]}
+    not_alone = frozenset(skill_key(w) for w in doc.get("not_evidence_alone", ()))
+    return SkillTable(by_key=by_key, category=category, implies=implies, not_alone=not_alone)
+
+
+def _closure(name: str, direct: Mapping[str, list[str]]) -> tuple[str, ...]:
+    """Every skill ``name`` implies, directly or through others, nearest first."""
+    out: dict[str, None] = {}
+    todo = list(direct.get(name, ()))
+    while todo:
+        skill = todo.pop(0)
+        if skill != name and skill not in out:
+            out[skill] = None
+            todo.extend(direct.get(skill, ()))
+    return tuple(out)
 
 
 def normalise_skill(text: str) -> str:
@@ -106,6 +139,47 @@ def normalise_skills(skills: Iterable[str]) -> list[str]:
         if name:
             seen.setdefault(name, None)
     return list(seen)
+
+
+def implied_skills(name: str) -> tuple[str, ...]:
+    """The skills a canonical skill or tool stands for ("jupyter" → python, data analysis)."""
+    return _table().implies.get(name, ())
+
+
+_TEXT_WORD = re.compile(r"[^\W_][\w.+#&'’-]*")
+_MAX_PHRASE = 4  # words in the longest alias looked for in free text
+
+
+@functools.cache
+def _word_key(word: str) -> str:
+    return skill_key(word.rstrip(".'’-"))
+
+
+@functools.lru_cache(maxsize=65536)
+def skills_in_text(text: str) -> tuple[str, ...]:
+    """Canonical skills named in free text, in order of appearance (longest alias first)."""
+    table = _table()
+    by_key, not_alone = table.by_key, table.not_alone
+    keys = [_word_key(w) for w in _TEXT_WORD.findall(text)]
+    found: dict[str, None] = {}
+    i = 0
+    while i < len(keys):
+        step = 1
+        for n in range(min(_MAX_PHRASE, len(keys) - i), 0, -1):
+            key = "".join(keys[i : i + n])
+            if n == 1 and (len(key) < 2 or key in not_alone):
+                continue
+            name = by_key.get(key)
+            if name is None and len(key) > 3 and key.endswith("s"):
+                name = by_key.get(key[:-1])
+                if n == 1 and key[:-1] in not_alone:
+                    name = None
+            if name is not None:
+                found.setdefault(name, None)
+                step = n
+                break
+        i += step
+    return tuple(found)
 
 
 def skill_aliases() -> Mapping[str, str]:

@@ -67,6 +67,7 @@ def _profiles(b: dict[str, Any]) -> list[InternProfile]:
             completed=c["completed"],
             rating_sum=c["rating_sum"],
             rating_count=c["rating_count"],
+            portfolio_url=c.get("portfolio_url") or "",
         )
         for c in b["candidates"]
     ]
