@@ -191,6 +191,19 @@ class MatchIndex:
     def __len__(self) -> int:
         return len(self.profiles)
 
+    def extend(self, profiles: Iterable[InternProfile]) -> None:
+        """Add profiles (a retrieval reading page after page prepares each one once)."""
+        for p in profiles:
+            pp = _prepare_one(p)
+            i = len(self.profiles)
+            self.profiles.append(pp)
+            for skill in pp.credit:
+                self.by_skill.setdefault(skill, []).append(i)
+        total = sum(pp.length for pp in self.profiles)
+        avg = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
+        self.avg_length = avg
+        self.norms = [_norm(pp.length, avg) for pp in self.profiles]
+
 
 # ---------------------------------------------------------------------------------------
 # Text
@@ -353,8 +366,13 @@ def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
             by_skill.setdefault(skill, []).append(i)
     avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
     avg = avg or 1.0
-    norms = [BM25_K1 * (1.0 - BM25_B + BM25_B * pp.length / avg) for pp in prepared]
+    norms = [_norm(pp.length, avg) for pp in prepared]
     return MatchIndex(profiles=prepared, by_skill=by_skill, avg_length=avg, norms=norms)
+
+
+def _norm(length: int, avg: float) -> float:
+    """BM25's length normaliser k1·(1 − b + b·len/avg_len)."""
+    return BM25_K1 * (1.0 - BM25_B + BM25_B * length / avg)
 
 
 def _as_index(profiles: MatchIndex | Iterable[InternProfile]) -> MatchIndex:
@@ -375,11 +393,16 @@ def rank(
     today: date,
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
+    reference: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """The best ``limit`` candidates for the brief, best first; ties by intern_id.
 
-    Only interns who list at least one required skill are considered. ``exclude`` holds
-    intern ids that must not be offered (an open offer or an active engagement).
+    Only interns credited with at least one required skill are considered. ``exclude``
+    holds intern ids that must not be offered (an open offer or an active engagement).
+    ``reference``: the interns whose profiles set the text statistics (IDF, average length,
+    the best text score the factor is divided by, clamped at 1) — by default every
+    candidate; bounded retrieval passes the head of each skill's postings, which every read
+    of the pool sees, so a candidate's score does not depend on how much else was read.
     """
     index = _as_index(profiles)
     if limit <= 0:
@@ -403,10 +426,15 @@ def rank(
     # BM25 with IDF over the candidate pool.
     query = frozenset(_query_terms(brief, required, nice))
     matched = [(i, query.intersection(people[i].term_counts)) for i in coverage]
-    df = Counter(chain.from_iterable(m for _, m in matched))
-    n = len(coverage)
-    idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    norms = index.norms
+    ref = [(i, m) for i, m in matched if people[i].intern_id in reference] if reference else []
+    ref = ref or matched
+    df = Counter(chain.from_iterable(m for _, m in ref))
+    n = len(ref)
+    idf = {t: math.log(1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in query}
+    norms: Mapping[int, float] | list[float] = index.norms
+    if ref is not matched:
+        avg = math.fsum(people[i].length for i, _ in ref) / n or 1.0
+        norms = {i: _norm(people[i].length, avg) for i in coverage}
     k1p1 = BM25_K1 + 1.0
     text: dict[int, float] = {}
     for i, m in matched:
@@ -414,7 +442,9 @@ def rank(
             tc = people[i].term_counts
             k = norms[i]
             text[i] = math.fsum(idf[t] * tc[t] * k1p1 / (tc[t] + k) for t in m)
-    best_text = max(text.values(), default=0.0)
+    best_text = max((text.get(i, 0.0) for i, _ in ref), default=0.0)
+    if ref is not matched:
+        text = {i: min(v, best_text) for i, v in text.items()}
 
     w_req = WEIGHTS["required_skills"] / len(required)
     w_nice = WEIGHTS["nice_to_have"] / len(nice) if nice else 0.0

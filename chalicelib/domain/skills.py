@@ -118,6 +118,7 @@ def _closure(name: str, direct: Mapping[str, list[str]]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_skill(text: str) -> str:
     """Canonical name of a skill; unknown skills come back cleaned (lower case, tidy)."""
     cleaned = clean_skill(text)
@@ -155,17 +156,34 @@ def _word_key(word: str) -> str:
     return skill_key(word.rstrip(".'’-"))
 
 
+@functools.cache
+def _phrase_starts() -> dict[str, int]:
+    """Folded first word of every name and alias → the most words such a phrase has."""
+    raw = resources.files(__package__).joinpath("data", "skills.json").read_text("utf-8")
+    starts: dict[str, int] = {}
+    for entry in json.loads(raw)["skills"]:
+        for variant in (entry["name"], *entry.get("aliases", ())):
+            words = [_word_key(w) for w in _TEXT_WORD.findall(variant)]
+            words = [w for w in words if w]
+            if words and len(words) <= _MAX_PHRASE:
+                starts[words[0]] = max(starts.get(words[0], 0), len(words))
+    return starts
+
+
 @functools.lru_cache(maxsize=65536)
 def skills_in_text(text: str) -> tuple[str, ...]:
     """Canonical skills named in free text, in order of appearance (longest alias first)."""
     table = _table()
-    by_key, not_alone = table.by_key, table.not_alone
+    by_key, not_alone, starts = table.by_key, table.not_alone, _phrase_starts()
     keys = [_word_key(w) for w in _TEXT_WORD.findall(text)]
     found: dict[str, None] = {}
     i = 0
     while i < len(keys):
         step = 1
-        for n in range(min(_MAX_PHRASE, len(keys) - i), 0, -1):
+        longest = starts.get(keys[i], 0)
+        if longest == 0 and keys[i].endswith("s"):
+            longest = 1 if keys[i][:-1] in by_key else 0
+        for n in range(min(longest, len(keys) - i), 0, -1):
             key = "".join(keys[i : i + n])
             if n == 1 and (len(key) < 2 or key in not_alone):
                 continue
