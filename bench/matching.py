@@ -423,17 +423,45 @@ def submit_bench_brief(brief: BriefProfile, n: int) -> str:
     return submit_brief(data).brief_id
 
 
+@contextmanager
+def timing_the_mock() -> Iterator[list[float]]:
+    """Seconds spent inside moto answering requests (the stand-in for DynamoDB's servers)."""
+    from unittest import mock
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    spent = [0.0]
+    answer = BotocoreStubber.__call__
+
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return answer(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    with mock.patch.object(BotocoreStubber, "__call__", timed):
+        yield spent
+
+
 def one_match(brief: BriefProfile, n: int) -> dict[str, Any]:
-    """Submit the brief and run the match step on it: latency, items read, Queries."""
+    """Submit the brief and run the match step on it: latency (all of it, and without the
+    time moto spends answering), items read, Queries."""
     from chalicelib.services import steps
 
     with moto_at_scale():
         brief_id = submit_bench_brief(brief, n)
-    with counting() as reads, moto_at_scale():
+    with counting() as reads, moto_at_scale(), timing_the_mock() as mock_s:
         t0 = time.perf_counter()
         result = steps.match(steps.StepEvent(brief_id=brief_id, execution="bench"))
         ms = (time.perf_counter() - t0) * 1000
-    return {"ms": ms, "items": reads.items, "queries": reads.calls["Query"], "count": result}
+    return {
+        "ms": ms,
+        "app_ms": ms - mock_s[0] * 1000,
+        "items": reads.items,
+        "queries": reads.calls["Query"],
+        "count": result,
+    }
 
 
 def stops_of(brief: BriefProfile) -> str:
@@ -493,11 +521,13 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
                 "queries": statistics.median(r["queries"] for r in runs),
                 "p50": percentile([r["ms"] for r in runs], 0.50),
                 "p95": percentile([r["ms"] for r in runs], 0.95),
+                "app50": percentile([r["app_ms"] for r in runs], 0.50),
+                "app95": percentile([r["app_ms"] for r in runs], 0.95),
                 "stops": ", ".join(f"{k} {v}" for k, v in sorted(stops.items())),
             }
     header = (
         f"  {'interns':>9} {'items/match med':>15} {'max':>6} {'Queries':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7}  stopped by (per brief)"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'app p50':>7} {'app p95':>7}  stopped by (per brief)"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
@@ -505,22 +535,28 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
     for size, r in rows.items():
         print(
             f"  {size:>9,} {r['items_med']:>15,.0f} {r['items_max']:>6,} {r['queries']:>7.0f} "
-            f"{r['p50']:>7.0f} {r['p95']:>7.0f}  {r['stops']}"
+            f"{r['p50']:>7.0f} {r['p95']:>7.0f} {r['app50']:>7.0f} {r['app95']:>7.0f}  "
+            f"{r['stops']}"
         )
-        ok = ok and r["items_max"] <= ITEMS_GOAL and r["p95"] <= P95_GOAL_MS
+        ok = ok and r["items_max"] <= ITEMS_GOAL and r["app95"] <= P95_GOAL_MS
     big = [s for s in rows if s >= 100_000]
     if len(big) >= 2:
         lo, hi = rows[min(big)], rows[max(big)]
         items_ratio = hi["items_med"] / lo["items_med"]
-        p95_ratio = hi["p95"] / lo["p95"]
+        p95_ratio = hi["app95"] / lo["app95"]
         flat = abs(items_ratio - 1) <= FLAT_TOLERANCE and abs(p95_ratio - 1) <= FLAT_TOLERANCE
         print(
-            f"  {max(big):,} / {min(big):,}: items read {items_ratio:.2f}, p95 {p95_ratio:.2f} "
+            f"  {max(big):,} / {min(big):,}: items read {items_ratio:.2f}, app p95 {p95_ratio:.2f} "
             f"(goal 1.00 ± {FLAT_TOLERANCE:.2f}) — {'ok' if flat else 'MISSED'}"
         )
         ok = ok and flat
     print(
-        f"  goals: ≤ {ITEMS_GOAL:,} items read per match, p95 ≤ {P95_GOAL_MS:.0f} ms — "
+        "  p50/p95: the whole match step; app p50/p95: without the time moto spends answering "
+        "(what DynamoDB's servers would do), i.e. the app's own work: building requests, "
+        "botocore parsing, deserialising, scoring, writing the shortlist"
+    )
+    print(
+        f"  goals: ≤ {ITEMS_GOAL:,} items read per match, app p95 ≤ {P95_GOAL_MS:.0f} ms — "
         f"{'ok' if ok else 'MISSED'}"
     )
     return ok

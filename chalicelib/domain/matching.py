@@ -8,7 +8,8 @@ Every factor is a number in 0..1; the total is the weighted sum with the weights
   a tool that is: "Jupyter" → python) counts 1; shown only in the bio counts
   ``BIO_CREDIT``; listed with nothing behind it counts ``CLAIM_CREDIT``, diluted further when
   a profile lists more than ``FREE_CLAIMS`` unsupported skills (keyword stuffing), lifted a
-  little by completed engagements on the platform. Aliases folded ("js" = "javascript").
+  little by completed engagements on the platform. A skill the table does not know cannot
+  be looked for in the text, so it counts as written (1). Aliases folded ("js" = "javascript").
   Zero → not shortlisted at all.
 - ``nice_to_have`` — the same for the nice-to-have skills (1.0 when the brief has none).
 - ``text_relevance`` — BM25 of the intern's bio and skills against the brief's title,
@@ -49,6 +50,7 @@ from types import MappingProxyType
 
 from chalicelib.domain.skills import (
     implied_skills,
+    known_skills,
     normalise_skills,
     skill_aliases,
     skills_in_text,
@@ -322,11 +324,13 @@ def skill_credits(
     for skill in skills_in_text(_evidence_text(bio, portfolio_url)):
         shown[skill] = None
         shown.update(dict.fromkeys(implied_skills(skill)))
-    unsupported = sum(1 for s in listed if s not in shown)
+    # A skill the table does not know cannot be looked for in the text: taken as written.
+    known = known_skills()
+    unsupported = sum(1 for s in listed if s not in shown and s in known)
     claim = CLAIM_CREDIT * min(1.0, FREE_CLAIMS / unsupported) if unsupported else CLAIM_CREDIT
     done = max(completed, 0)
     claim += (1.0 - claim) * TRACK_SUPPORT * done / (done + EXPERIENCE_HALF)
-    credit = {s: (1.0 if s in shown else claim) for s in claimed}
+    credit = {s: (1.0 if s in shown or s not in known else claim) for s in claimed}
     for skill in shown:
         credit.setdefault(skill, BIO_CREDIT)
     return credit

@@ -205,6 +205,7 @@ def skill_aliases() -> Mapping[str, str]:
     return MappingProxyType(_table().by_key)
 
 
+@functools.cache
 def known_skills() -> frozenset[str]:
     """Every canonical skill name in the table."""
     return frozenset(_table().category)

@@ -32,7 +32,7 @@ Ranker = Callable[..., list[Candidate]]
 
 def ndcg_at_k(ranked_ids: list[str], grades: dict[str, int], k: int = K) -> float:
     def dcg(gains: list[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+        return math.fsum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
 
     ideal = dcg(sorted(grades.values(), reverse=True))
     return dcg([grades.get(i, 0) for i in ranked_ids]) / ideal if ideal else 0.0

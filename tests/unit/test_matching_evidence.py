@@ -99,7 +99,8 @@ def test_a_skill_shown_only_in_the_bio_counts() -> None:
 
 def test_many_unsupported_claims_dilute_each_claim() -> None:
     few = skill_credits(["sql", "react"], "Fashion stylist.")
-    many = skill_credits(["sql", *[f"skill {n}" for n in range(20)]], "Fashion stylist.")
+    known = ["figma", "seo", "react", "tableau", "photoshop", "wordpress", "excel", "canva"]
+    many = skill_credits(["sql", *known, "python", "copywriting", "video editing"], "Stylist.")
     assert many["sql"] < few["sql"] == CLAIM_CREDIT
 
 
@@ -131,3 +132,9 @@ def test_without_the_hours_a_candidate_ranks_below_every_feasible_one() -> None:
 def test_the_portfolio_address_is_evidence() -> None:
     credit = skill_credits(["python"], "Student.", "https://github.com/x/python-churn-analysis")
     assert credit["python"] == 1.0
+
+
+def test_a_skill_the_table_does_not_know_is_taken_as_written() -> None:
+    credit = skill_credits(["quantum basket-weaving", "sql"], "Fashion stylist.")
+    assert credit["quantum basket-weaving"] == 1.0  # nothing to look for in the text
+    assert credit["sql"] == CLAIM_CREDIT
