@@ -1,9 +1,19 @@
-"""The intern's records in DynamoDB: the profile and its skill postings, and the track record
-both carry.
+"""The intern's records in DynamoDB: the profile and its impact-ordered skill postings, and
+the track record both carry.
 
-Keys: ``INTERN#<id> / PROFILE`` (the profile) and one posting per normalised skill,
-``SKILL#<skill> / INTERN#<id>``, holding only what the scorer reads — never name, email or
-school — so a match queries the brief's skills and reads exactly the interns who share one.
+Keys: ``INTERN#<id> / PROFILE`` (the profile) and one posting per skill the profile is
+credited with (listed, implied by a listed tool, or shown in the bio — see
+``domain/retrieval.py``), ``SKILL#<skill> / Q#<tier><prior>#<yymm>#<id>``: a skill's
+postings read in descending key order come strongest evidence and best static quality
+first, so a match reads each required skill with a ``Limit``. A posting holds only what the
+scorer reads — never name, email or school. The profile keeps ``postings`` (skill → sort
+key) so an update replaces exactly the postings it wrote.
+
+Every write is conditional: registration puts all items new (``attribute_not_exists``); a
+track-record update is one transaction — the profile guarded by its ``postings_version``,
+the old postings deleted only if present, the new ones put only if absent — retried on a
+concurrent update. Postings are written by ``posting_items`` alone, the one place that
+decides whether (and when) a profile is matchable.
 """
 
 from __future__ import annotations
@@ -12,7 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.store import get_store
+from chalicelib.adapters.store import Conflict, from_item, get_store, to_item
+from chalicelib.domain.retrieval import posting_ranks
 from chalicelib.domain.skills import normalise_skills
 
 SCORING_FIELDS = (
@@ -20,55 +31,147 @@ SCORING_FIELDS = (
     "bio",
     "hours_per_week",
     "timezone",
+    "portfolio_url",
     "completed",
     "rating_sum",
     "rating_count",
 )
+POSTING_PREFIX = "Q#"
+UPDATE_ATTEMPTS = 5
 
 
-def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The profile item and its skill postings."""
-    skills = normalise_skills(list(profile["skills"]))
+def _yymm() -> str:
     now = clock.iso()
-    scoring = {
+    return now[2:4] + now[5:7]
+
+
+def scoring_fields(intern_id: str, profile: Mapping[str, Any]) -> dict[str, Any]:
+    """What the scorer reads of a profile (copied onto every posting)."""
+    return {
         "intern_id": intern_id,
-        "skills": skills,
+        "skills": normalise_skills(list(profile["skills"])),
         "bio": profile["bio"],
         "hours_per_week": int(profile["hours_per_week"]),
         "timezone": profile["timezone"],
+        "portfolio_url": profile.get("portfolio_url") or "",
         "completed": int(profile.get("completed", 0)),
         "rating_sum": int(profile.get("rating_sum", 0)),
         "rating_count": int(profile.get("rating_count", 0)),
     }
+
+
+def posting_items(scoring: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The skill postings that make a profile matchable (the one function that writes them)."""
+    ranks = posting_ranks(scoring, _yymm())
+    return [
+        {
+            "pk": f"SKILL#{skill}",
+            "sk": POSTING_PREFIX + rank,
+            "type": "skill_posting",
+            "rank": rank,
+            **scoring,
+        }
+        for skill, rank in ranks.items()
+    ]
+
+
+def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The profile item and its skill postings."""
+    scoring = scoring_fields(intern_id, profile)
+    postings = posting_items(scoring)
     item = {
         "pk": f"INTERN#{intern_id}",
         "sk": "PROFILE",
         "type": "intern",
         **scoring,
+        "portfolio_url": profile.get("portfolio_url"),
         "skills_as_written": list(profile["skills"]),
         "name": profile["name"],
         "email": profile["email"],
-        "portfolio_url": profile.get("portfolio_url"),
         "payout_ready": bool(profile.get("payout_ready", False)),
-        "created_at": now,
+        "created_at": clock.iso(),
+        "postings": {str(p["pk"])[len("SKILL#") :]: p["sk"] for p in postings},
+        "postings_version": 1,
     }
-    postings = [
-        {"pk": f"SKILL#{skill}", "sk": f"INTERN#{intern_id}", "type": "skill_posting", **scoring}
-        for skill in skills
-    ]
     return [item, *postings]
 
 
 def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None = None) -> None:
-    """Add a completed engagement and/or a rating to the profile and every skill posting, so
-    the scorer's track-record factor sees it on the next match."""
-    store = get_store()
-    profile = store.get(f"INTERN#{intern_id}", "PROFILE")
-    if profile is None:
-        return
+    """Add a completed engagement and/or a rating to the profile and re-rank its postings, so
+    the scorer's track-record factor and the postings' static prior see it on the next match."""
     add = {"completed": completed, "rating_sum": rating or 0, "rating_count": 1 if rating else 0}
-    keys = [("INTERN#" + intern_id, "PROFILE")] + [
-        (f"SKILL#{skill}", f"INTERN#{intern_id}") for skill in profile.get("skills", [])
+    for _attempt in range(UPDATE_ATTEMPTS):
+        store = get_store()
+        profile = store.get(f"INTERN#{intern_id}", "PROFILE")
+        if profile is None:
+            return
+        updated = {k: int(profile.get(k, 0)) + v for k, v in add.items()}
+        try:
+            _rewrite_postings(profile, updated)
+            return
+        except Conflict:
+            continue  # a concurrent update moved the profile on: read it again
+    raise Conflict(f"intern {intern_id}: track record update kept conflicting")
+
+
+def _rewrite_postings(profile: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    """One transaction: the profile (if its postings_version is unchanged), the postings whose
+    key changed deleted, the new ones put."""
+    store = get_store()
+    intern_id = str(profile["intern_id"])
+    scoring = {**scoring_fields(intern_id, profile), **changes}
+    new = posting_items(scoring)
+    old_keys = {str(s): str(k) for s, k in (profile.get("postings") or {}).items()}
+    new_keys = {str(p["pk"])[len("SKILL#") :]: str(p["sk"]) for p in new}
+    version = int(profile.get("postings_version", 0))
+    guard = "postings_version = :v" if version else "attribute_not_exists(postings_version)"
+    ops: list[dict[str, Any]] = [
+        store.update_op(
+            {"pk": f"INTERN#{intern_id}", "sk": "PROFILE"},
+            condition=guard,
+            set_fields={**changes, "postings": new_keys, "postings_version": version + 1},
+            values={":v": version} if version else None,
+        )
     ]
-    for pk, sk in keys:
-        store.add_counters(pk, sk, add)
+    for skill, sk in old_keys.items():
+        if new_keys.get(skill) != sk:
+            ops.append(_delete_op(store.table, f"SKILL#{skill}", sk))
+    for posting in new:
+        same = old_keys.get(str(posting["pk"])[len("SKILL#") :]) == posting["sk"]
+        ops.append(_put_op(store.table, posting, replace=same))
+    store.transact(ops)
+
+
+def _delete_op(table: str, pk: str, sk: str) -> dict[str, Any]:
+    return {
+        "Delete": {
+            "TableName": table,
+            "Key": to_item({"pk": pk, "sk": sk}),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+
+
+def _put_op(table: str, item: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+    condition = "attribute_exists(pk)" if replace else "attribute_not_exists(pk)"
+    return {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": condition}}
+
+
+def postings_page(
+    skill: str, cursor: Mapping[str, Any] | None, limit: int
+) -> tuple[list[dict[str, Any]], Mapping[str, Any] | None]:
+    """Up to `limit` postings of a skill, best first (one Query with a Limit), and the cursor
+    to the next page (None at the end)."""
+    from chalicelib.adapters import aws
+
+    kwargs: dict[str, Any] = {
+        "TableName": get_store().table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :q)",
+        "ExpressionAttributeValues": to_item({":pk": f"SKILL#{skill}", ":q": POSTING_PREFIX}),
+        "ScanIndexForward": False,
+        "Limit": max(1, limit),
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = cursor
+    resp = aws.client("dynamodb").query(**kwargs)
+    return [from_item(i) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")

@@ -3,9 +3,15 @@
 Every factor is a number in 0..1; the total is the weighted sum with the weights in
 ``WEIGHTS`` (the one place they live):
 
-- ``required_skills`` — share of the brief's required skills the intern lists (aliases
-  folded: "js" = "javascript"). Zero coverage → not shortlisted at all.
-- ``nice_to_have`` — share of the nice-to-have skills listed (1.0 when the brief has none).
+- ``required_skills`` — the brief's required skills the intern has, each weighed by its
+  evidence (``skill_credits``): listed *and* shown in the bio or portfolio (or standing for
+  a tool that is: "Jupyter" → python) counts 1; shown only in the bio counts
+  ``BIO_CREDIT``; listed with nothing behind it counts ``CLAIM_CREDIT``, diluted further when
+  a profile lists more than ``FREE_CLAIMS`` unsupported skills (keyword stuffing), lifted a
+  little by completed engagements on the platform. A skill the table does not know cannot
+  be looked for in the text, so it counts as written (1). Aliases folded ("js" = "javascript").
+  Zero → not shortlisted at all.
+- ``nice_to_have`` — the same for the nice-to-have skills (1.0 when the brief has none).
 - ``text_relevance`` — BM25 of the intern's bio and skills against the brief's title,
   description, deliverables and skills, over normalised tokens (stop words removed, light
   stemming, abbreviations such as "ML" expanded). IDF is computed over the candidate pool
@@ -13,12 +19,16 @@ Every factor is a number in 0..1; the total is the weighted sum with the weights
 - ``availability`` — hours/week × weeks until the deadline against the estimated hours:
   1.0 when the intern has the time; otherwise the share of the hours they can give, squared
   (``AVAILABILITY_EXPONENT``) — half the time needed is far worse than half as good.
+  Feasibility is hard: a candidate without the hours before the deadline has the weighted
+  sum multiplied by ``INFEASIBLE_SCALE`` (= the availability weight), which puts them below
+  every candidate who has the time (whose sum is above that weight), and the reason says so.
 - ``track_record`` — Bayesian mean rating (prior ``PRIOR_MEAN`` worth ``PRIOR_WEIGHT``
   ratings) blended with a saturating count of completed engagements, so a newcomer starts
   from a fair prior instead of zero.
 
 The scorer is blind to identity: ``name``, ``email``, ``school`` and ``photo_url`` are never
-read — ``prepare`` copies only the fields above into the index.
+read — ``prepare`` copies only the fields above (and the portfolio address, for evidence)
+into the index.
 
 Speed: ``prepare`` does the per-profile work once (normalised skills, token counts, length
 normalisation, track record) and builds an inverted index skill → profiles; ``rank`` only
@@ -38,12 +48,21 @@ from datetime import date
 from itertools import chain
 from types import MappingProxyType
 
-from chalicelib.domain.skills import normalise_skills, skill_aliases
+from chalicelib.domain.skills import (
+    implied_skills,
+    known_skills,
+    normalise_skills,
+    skill_aliases,
+    skills_in_text,
+)
 
 __all__ = [
     "AVAILABILITY_EXPONENT",
+    "BIO_CREDIT",
     "BM25_B",
     "BM25_K1",
+    "CLAIM_CREDIT",
+    "INFEASIBLE_SCALE",
     "PRIOR_MEAN",
     "PRIOR_WEIGHT",
     "WEIGHTS",
@@ -55,6 +74,7 @@ __all__ = [
     "availability_score",
     "prepare",
     "rank",
+    "skill_credits",
     "skill_overlap_baseline",
     "tokenize",
     "track_record_score",
@@ -80,6 +100,14 @@ EXPERIENCE_HALF = 3  # completed engagements at which the experience part reache
 EXPERIENCE_SHARE = 0.2  # share of track record due to experience (the rest is rating)
 AVAILABILITY_EXPONENT = 2  # short of time: (share of the needed hours) ** this
 REASON_PHRASES = 2  # bio phrases quoted in a reason
+CLAIM_CREDIT = 0.5  # a listed skill nothing in the bio or portfolio supports
+BIO_CREDIT = 0.8  # a skill shown in the bio or portfolio but not listed
+FREE_CLAIMS = 6  # unsupported listed skills before each further one dilutes them all
+TRACK_SUPPORT = 0.5  # share of the gap to 1 that platform experience closes for a claim
+# Not enough hours before the deadline: the weighted sum times this. Every feasible
+# candidate scores above WEIGHTS["availability"] (their availability factor is 1 and their
+# required-skills factor > 0), every infeasible one below it.
+INFEASIBLE_SCALE = WEIGHTS["availability"]
 
 _STOP_TEXT = """a about above after again all also am an and any are as at be been being below
     between both but by can could did do does doing done down during each etc few for from
@@ -106,6 +134,7 @@ class InternProfile:
     completed: int = 0
     rating_sum: int = 0
     rating_count: int = 0
+    portfolio_url: str = ""
     # Identity: present so the tests can prove the scorer never looks at them.
     name: str = ""
     email: str = ""
@@ -140,6 +169,7 @@ class PreparedProfile:
     intern_id: str
     skills: tuple[str, ...]  # canonical, deduplicated, in the intern's order
     skill_set: frozenset[str]
+    credit: dict[str, float]  # skill → evidence-weighted credit (see skill_credits)
     bio: str
     hours_per_week: int
     completed: int
@@ -162,6 +192,19 @@ class MatchIndex:
 
     def __len__(self) -> int:
         return len(self.profiles)
+
+    def extend(self, profiles: Iterable[InternProfile]) -> None:
+        """Add profiles (a retrieval reading page after page prepares each one once)."""
+        for p in profiles:
+            pp = _prepare_one(p)
+            i = len(self.profiles)
+            self.profiles.append(pp)
+            for skill in pp.credit:
+                self.by_skill.setdefault(skill, []).append(i)
+        total = sum(pp.length for pp in self.profiles)
+        avg = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
+        self.avg_length = avg
+        self.norms = [_norm(pp.length, avg) for pp in self.profiles]
 
 
 # ---------------------------------------------------------------------------------------
@@ -255,11 +298,50 @@ def track_record_score(completed: int, rating_sum: int, rating_count: int) -> fl
     return (1.0 - EXPERIENCE_SHARE) * rating + EXPERIENCE_SHARE * experience
 
 
+def _evidence_text(bio: str, portfolio_url: str) -> str:
+    """The bio and the words of the portfolio address ("…/churn-analysis" → churn analysis)."""
+    if not portfolio_url:
+        return bio
+    path = re.sub(r"^[a-z]+://", "", portfolio_url.casefold())
+    return bio + "\n" + " ".join(re.split(r"[^a-z0-9+#]+", path))
+
+
+def skill_credits(
+    skills: Iterable[str], bio: str, portfolio_url: str = "", completed: int = 0
+) -> dict[str, float]:
+    """Every skill the profile can be credited with, and how much (0..1], by evidence.
+
+    Listed (or implied by a listed tool) and shown in the bio/portfolio: 1.0. Shown only
+    there: BIO_CREDIT. Listed with nothing behind it: CLAIM_CREDIT, diluted by FREE_CLAIMS /
+    the number of unsupported claims when there are more, and lifted towards 1 by completed
+    engagements (TRACK_SUPPORT of the gap, saturating like the track-record factor).
+    """
+    listed = normalise_skills(list(skills))
+    claimed: dict[str, None] = dict.fromkeys(listed)
+    for skill in listed:
+        claimed.update(dict.fromkeys(implied_skills(skill)))
+    shown: dict[str, None] = {}
+    for skill in skills_in_text(_evidence_text(bio, portfolio_url)):
+        shown[skill] = None
+        shown.update(dict.fromkeys(implied_skills(skill)))
+    # A skill the table does not know cannot be looked for in the text: taken as written.
+    known = known_skills()
+    unsupported = sum(1 for s in listed if s not in shown and s in known)
+    claim = CLAIM_CREDIT * min(1.0, FREE_CLAIMS / unsupported) if unsupported else CLAIM_CREDIT
+    done = max(completed, 0)
+    claim += (1.0 - claim) * TRACK_SUPPORT * done / (done + EXPERIENCE_HALF)
+    credit = {s: (1.0 if s in shown or s not in known else claim) for s in claimed}
+    for skill in shown:
+        credit.setdefault(skill, BIO_CREDIT)
+    return credit
+
+
 # ---------------------------------------------------------------------------------------
 # Preparation
 # ---------------------------------------------------------------------------------------
 def _prepare_one(p: InternProfile) -> PreparedProfile:
     skills = tuple(normalise_skills(p.skills))
+    credit = skill_credits(skills, p.bio, p.portfolio_url, p.completed)
     terms = tokenize(p.bio)
     for skill in skills:
         terms.extend(tokenize(skill))
@@ -267,6 +349,7 @@ def _prepare_one(p: InternProfile) -> PreparedProfile:
         intern_id=p.intern_id,
         skills=skills,
         skill_set=frozenset(skills),
+        credit=credit,
         bio=p.bio,
         hours_per_week=p.hours_per_week,
         completed=p.completed,
@@ -283,12 +366,17 @@ def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
     prepared = [_prepare_one(p) for p in profiles]
     by_skill: dict[str, list[int]] = {}
     for i, pp in enumerate(prepared):
-        for skill in pp.skills:
+        for skill in pp.credit:
             by_skill.setdefault(skill, []).append(i)
     avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
     avg = avg or 1.0
-    norms = [BM25_K1 * (1.0 - BM25_B + BM25_B * pp.length / avg) for pp in prepared]
+    norms = [_norm(pp.length, avg) for pp in prepared]
     return MatchIndex(profiles=prepared, by_skill=by_skill, avg_length=avg, norms=norms)
+
+
+def _norm(length: int, avg: float) -> float:
+    """BM25's length normaliser k1·(1 − b + b·len/avg_len)."""
+    return BM25_K1 * (1.0 - BM25_B + BM25_B * length / avg)
 
 
 def _as_index(profiles: MatchIndex | Iterable[InternProfile]) -> MatchIndex:
@@ -309,11 +397,16 @@ def rank(
     today: date,
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
+    reference: frozenset[str] | None = None,
 ) -> list[Candidate]:
     """The best ``limit`` candidates for the brief, best first; ties by intern_id.
 
-    Only interns who list at least one required skill are considered. ``exclude`` holds
-    intern ids that must not be offered (an open offer or an active engagement).
+    Only interns credited with at least one required skill are considered. ``exclude``
+    holds intern ids that must not be offered (an open offer or an active engagement).
+    ``reference``: the interns whose profiles set the text statistics (IDF, average length,
+    the best text score the factor is divided by, clamped at 1) — by default every
+    candidate; bounded retrieval passes the head of each skill's postings, which every read
+    of the pool sees, so a candidate's score does not depend on how much else was read.
     """
     index = _as_index(profiles)
     if limit <= 0:
@@ -325,22 +418,27 @@ def rank(
     by_skill = index.by_skill
     people = index.profiles
 
-    # Retrieval through the inverted index: candidate → number of required skills listed.
-    coverage = Counter(chain.from_iterable(by_skill.get(s, ()) for s in required))
+    # Retrieval through the inverted index: every candidate credited with a required skill.
+    found = set(chain.from_iterable(by_skill.get(s, ()) for s in required))
     if exclude:
-        for i in [i for i in coverage if people[i].intern_id in exclude]:
-            del coverage[i]
-    if not coverage:
+        found = {i for i in found if people[i].intern_id not in exclude}
+    if not found:
         return []
-    nice_hits = Counter(chain.from_iterable(by_skill.get(s, ()) for s in nice))
+    coverage = {i: math.fsum(people[i].credit.get(s, 0.0) for s in required) for i in found}
+    nice_hits = {i: math.fsum(people[i].credit.get(s, 0.0) for s in nice) for i in found}
 
     # BM25 with IDF over the candidate pool.
     query = frozenset(_query_terms(brief, required, nice))
     matched = [(i, query.intersection(people[i].term_counts)) for i in coverage]
-    df = Counter(chain.from_iterable(m for _, m in matched))
-    n = len(coverage)
-    idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    norms = index.norms
+    ref = [(i, m) for i, m in matched if people[i].intern_id in reference] if reference else []
+    ref = ref or matched
+    df = Counter(chain.from_iterable(m for _, m in ref))
+    n = len(ref)
+    idf = {t: math.log(1.0 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in query}
+    norms: Mapping[int, float] | list[float] = index.norms
+    if ref is not matched:
+        avg = math.fsum(people[i].length for i, _ in ref) / n or 1.0
+        norms = {i: _norm(people[i].length, avg) for i in coverage}
     k1p1 = BM25_K1 + 1.0
     text: dict[int, float] = {}
     for i, m in matched:
@@ -348,7 +446,9 @@ def rank(
             tc = people[i].term_counts
             k = norms[i]
             text[i] = math.fsum(idf[t] * tc[t] * k1p1 / (tc[t] + k) for t in m)
-    best_text = max(text.values(), default=0.0)
+    best_text = max((text.get(i, 0.0) for i, _ in ref), default=0.0)
+    if ref is not matched:
+        text = {i: min(v, best_text) for i, v in text.items()}
 
     w_req = WEIGHTS["required_skills"] / len(required)
     w_nice = WEIGHTS["nice_to_have"] / len(nice) if nice else 0.0
@@ -376,6 +476,8 @@ def rank(
             + w_avail * avail
             + w_track * p.track
         )
+        if avail < 1.0:
+            total *= INFEASIBLE_SCALE
         append((-total, p.intern_id, i))
     top = heapq.nsmallest(limit, scored)
 
@@ -384,7 +486,7 @@ def rank(
         p = people[i]
         factors = {
             "required_skills": coverage[i] / len(required),
-            "nice_to_have": (nice_hits.get(i, 0) / len(nice)) if nice else 1.0,
+            "nice_to_have": (nice_hits.get(i, 0.0) / len(nice)) if nice else 1.0,
             "text_relevance": text[i] / best_text if i in text else 0.0,
             "availability": avail_by_hours[p.hours_per_week],
             "track_record": p.track,
@@ -405,18 +507,20 @@ def skill_overlap_baseline(
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
-    """Baseline for the evaluation: rank by the number of required skills listed only."""
+    """Baseline for the evaluation: rank by the number of required skills listed only (as
+    written, aliases folded; no tools, no evidence)."""
     del today  # same signature as rank; the baseline ignores time
     index = _as_index(profiles)
     required = normalise_skills(brief.skills)
     if not required or limit <= 0:
         return []
-    coverage = Counter(chain.from_iterable(index.by_skill.get(s, ()) for s in required))
     people = index.profiles
+    found = set(chain.from_iterable(index.by_skill.get(s, ()) for s in required))
+    coverage = {i: sum(s in people[i].skill_set for s in required) for i in found}
     scored = [
         (-cov, people[i].intern_id, i)
         for i, cov in coverage.items()
-        if people[i].intern_id not in exclude
+        if cov and people[i].intern_id not in exclude
     ]
     out = []
     for neg, intern_id, _i in heapq.nsmallest(limit, scored):
@@ -478,13 +582,20 @@ def _reason(
     nice: list[str],
     contributions: dict[str, float],
 ) -> str:
-    have = [s for s in required if s in p.skill_set]
+    have = [s for s in required if s in p.credit]
     parts = [f"covers {len(have)}/{len(required)} required skills"]
-    missing = [s for s in required if s not in p.skill_set]
+    missing = [s for s in required if s not in p.credit]
     if missing:
         parts[0] += " (missing " + ", ".join(missing[:3]) + ")"
+    claimed = set(p.skills).union(*(implied_skills(s) for s in p.skills))
+    in_bio = [s for s in have if s not in claimed]
+    if in_bio:
+        parts.append(", ".join(in_bio[:3]) + " shown in the bio, not listed")
+    unsupported = [s for s in have if s in claimed and p.credit[s] < 1.0]
+    if unsupported:
+        parts.append(", ".join(unsupported[:3]) + " listed without evidence in the bio")
     if nice:
-        got = [s for s in nice if s in p.skill_set]
+        got = [s for s in nice if s in p.credit]
         if got:
             parts.append(f"{len(got)}/{len(nice)} nice-to-have ({', '.join(got[:3])})")
     hours = p.hours_per_week
@@ -494,7 +605,7 @@ def _reason(
         capacity = hours * max((brief.deadline - today).days, 0) / 7
         parts.append(
             f"only {hours} h/week: about {capacity:.0f} h before the deadline "
-            f"for {brief.estimated_hours} h of work"
+            f"for {brief.estimated_hours} h of work, so ranked below everyone who has the time"
         )
     phrases = _bio_phrases(p.bio, contributions)
     if phrases:

@@ -1,18 +1,21 @@
-"""The intern pool matching draws from: the skill index it retrieves candidates through, and
-the bulk load of demo profiles.
+"""The intern pool matching draws from: the skill postings it retrieves candidates through
+(bounded: `bounded_candidates`; every posting: `candidates_for`), and the bulk load of demo
+profiles.
 
 Registration is `intern_signup`; the records themselves (profile, skill postings, track
-record) are `adapters/intern_profiles.py`.
+record) are `adapters/intern_profiles.py`; the retrieval rule is `domain/retrieval.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
-from chalicelib.adapters.intern_profiles import profile_items
+from chalicelib.adapters.intern_profiles import postings_page, profile_items
 from chalicelib.adapters.store import get_store
-from chalicelib.domain.matching import InternProfile
+from chalicelib.domain.matching import BriefProfile, InternProfile
+from chalicelib.domain.retrieval import Retrieval, bounded_pool, to_intern_profile
 from chalicelib.domain.skills import normalise_skills
 
 
@@ -28,22 +31,25 @@ def import_profiles(profiles: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
+def bounded_candidates(
+    brief: BriefProfile, today: date, *, exclude: frozenset[str] = frozenset()
+) -> Retrieval:
+    """The interns worth scoring for a brief: each required skill's postings read best first
+    with a Limit, until no unread intern can enter the top 5 (or the read budget is spent).
+    Rank them with ``rank(brief, found.index, today, reference=found.ref())``."""
+    return bounded_pool(brief, postings_page, today, exclude=exclude)
+
+
 def candidates_for(skills: Iterable[str]) -> list[InternProfile]:
-    """Every intern sharing at least one of `skills`: one query per skill, never a scan."""
-    store = get_store()
+    """Every intern credited with at least one of `skills` (every posting of each skill: the
+    exhaustive reference the bounded retrieval is measured against)."""
     seen: dict[str, InternProfile] = {}
     for skill in normalise_skills(list(skills)):
-        for posting in store.query(f"SKILL#{skill}", "INTERN#"):
-            intern_id = str(posting["intern_id"])
-            if intern_id not in seen:
-                seen[intern_id] = InternProfile(
-                    intern_id=intern_id,
-                    skills=tuple(posting["skills"]),
-                    bio=str(posting["bio"]),
-                    hours_per_week=int(posting["hours_per_week"]),
-                    timezone=str(posting["timezone"]),
-                    completed=int(posting.get("completed", 0)),
-                    rating_sum=int(posting.get("rating_sum", 0)),
-                    rating_count=int(posting.get("rating_count", 0)),
-                )
+        cursor: Any = None
+        while True:
+            page, cursor = postings_page(skill, cursor, 1_000)
+            for posting in page:
+                seen.setdefault(str(posting["intern_id"]), to_intern_profile(posting))
+            if not cursor:
+                break
     return list(seen.values())

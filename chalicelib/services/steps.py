@@ -143,14 +143,16 @@ def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.domain.matching import rank
     from chalicelib.services import announce
-    from chalicelib.services.interns import candidates_for
+    from chalicelib.services.interns import bounded_candidates
 
     store = get_store()
     brief = _brief(store, event.brief_id)
     announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
-    pool = candidates_for(brief["skills"])
-    shortlist = rank(brief_profile(brief), pool, today=clock.today(), limit=5)
+    profile, today = brief_profile(brief), clock.today()
+    read = bounded_candidates(profile, today)
+    pool = list(read.postings)
+    shortlist = rank(profile, read.index, today=today, limit=5, reference=read.ref())
     store.batch_put(
         [
             {
@@ -170,7 +172,13 @@ def match(event: StepEvent) -> dict[str, Any]:
         store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason(brief, pool)})
     logger.info(
         "matched",
-        extra={"brief_id": event.brief_id, "pool": len(pool), "shortlist": len(shortlist)},
+        extra={
+            "brief_id": event.brief_id,
+            "pool": len(pool),
+            "postings_read": read.items_read,
+            "stopped_by": read.stopped_by,
+            "shortlist": len(shortlist),
+        },
     )
     metrics.add_metric(name="Matches", unit="Count", value=len(shortlist))
     return {"count": len(shortlist)}

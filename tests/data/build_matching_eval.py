@@ -20,6 +20,20 @@ recruiter would give:
 - 0  unrelated: shares one generic skill, bio from a different field
 - 1  lists the skills, relevant bio, but a poor rating record (some briefs)
 
+Four more archetypes per brief (issue 17: the patterns that cost the scorer most on an
+independent set), graded here before the scorer was tuned on them, drawn from their own
+random stream so the candidates above are unchanged:
+
+- 0  keyword stuffer with the time: every required skill plus a dozen others, bio from an
+     unrelated field
+- 1  keyword stuffer with the time: every required skill plus a dozen others, generic bio
+- 1  relevant bio, every skill, well rated, but well under half the hours by the deadline
+- 3  synonyms and tools: the required skills written the way people write them on a CV
+     ("Jupyter" for python, "QBO" for quickbooks, "GSC" for SEO — ``TOOLS`` below, written
+     by hand, not read from the scorer's table), relevant bio, the time
+- 2  evidence only in the bio: a relevant bio, a skill list of soft skills and none of the
+     required ones, the time
+
 The scorer and this set were written by the same team, so the figures measure whether the
 scorer captures these recruiter judgements — not an independent benchmark.
 """
@@ -996,6 +1010,89 @@ STUFFING = [
 ]
 
 
+# How people write the required skills of these briefs on a profile: synonyms, acronyms and
+# the tools that stand for the skill. Written by hand for the eval, independently of the
+# scorer's alias table (chalicelib/domain/data/skills.json).
+TOOLS: dict[str, list[str]] = {
+    "academic writing": ["scholarly writing", "journal articles"],
+    "adobe illustrator": ["AI (Illustrator)", "Illustrator CC"],
+    "adobe indesign": ["InDesign CC", "indd layouts"],
+    "bookkeeping": ["Xero", "accounts payable/receivable"],
+    "budgeting": ["budget forecasting", "YNAB"],
+    "business plans": ["business planning", "lean canvas"],
+    "canva": ["Canva Pro", "canva.com"],
+    "case studies": ["customer stories", "case study writing"],
+    "competitive analysis": ["competitor research", "competitive intelligence"],
+    "content writing": ["blogging", "blog posts"],
+    "copywriting": ["ad copy", "UX writing"],
+    "crm": ["Salesforce", "HubSpot CRM"],
+    "customer discovery": ["jobs to be done", "JTBD"],
+    "data analysis": ["Jupyter", "pandas"],
+    "data cleaning": ["OpenRefine", "data wrangling"],
+    "discounted cash flow": ["DCF", "DCF modelling"],
+    "email marketing": ["Mailchimp", "Klaviyo"],
+    "event planning": ["event management", "Eventbrite"],
+    "excel": ["MS Excel", "XLOOKUP"],
+    "figma": ["FigJam", "Figma prototyping"],
+    "financial modeling": ["3-statement models", "financial modelling"],
+    "google ads": ["Google AdWords", "PPC"],
+    "grant writing": ["grant proposals", "funding applications"],
+    "graphic design": ["Canva", "Adobe Creative Suite"],
+    "influencer marketing": ["creator partnerships", "influencer outreach"],
+    "infographics": ["information design", "Piktochart"],
+    "instagram": ["IG", "Instagram Reels"],
+    "interviewing": ["user interviews", "stakeholder interviews"],
+    "javascript": ["ES6", "TypeScript"],
+    "keyword research": ["Ahrefs", "SEMrush"],
+    "lead generation": ["prospecting", "lead gen"],
+    "linkedin marketing": ["LinkedIn Ads", "LinkedIn content"],
+    "literature review": ["systematic review", "lit review"],
+    "logo design": ["brand identity", "logotypes"],
+    "machine learning": ["scikit-learn", "XGBoost"],
+    "market entry strategy": ["go-to-market", "GTM strategy"],
+    "market research": ["consumer research", "desk research"],
+    "market sizing": ["TAM SAM SOM", "TAM analysis"],
+    "motion graphics": ["After Effects", "motion design"],
+    "natural language processing": ["spaCy", "NLTK"],
+    "node.js": ["Express.js", "NodeJS"],
+    "operations": ["ops", "business operations"],
+    "pitch decks": ["investor decks", "pitch deck design"],
+    "policy research": ["policy analysis", "public policy"],
+    "postgresql": ["Postgres", "psql"],
+    "power bi": ["DAX", "Power BI Desktop"],
+    "powerpoint": ["PPT", "slide decks"],
+    "press releases": ["media releases", "press kits"],
+    "process improvement": ["Lean Six Sigma", "process mapping"],
+    "project management": ["Asana", "Trello"],
+    "public relations": ["PR", "media relations"],
+    "python": ["Jupyter", "pandas"],
+    "quickbooks": ["QBO", "QuickBooks Online"],
+    "react": ["React.js", "Next.js"],
+    "report writing": ["technical reports", "research reports"],
+    "rest apis": ["REST", "Postman"],
+    "search engine optimization": ["GSC", "on-page SEO"],
+    "social media marketing": ["SMM", "social media management"],
+    "sql": ["MySQL", "BigQuery"],
+    "statistics": ["SPSS", "regression analysis"],
+    "survey design": ["Qualtrics", "Google Forms surveys"],
+    "tableau": ["Tableau Public", "Tableau Prep"],
+    "technical writing": ["documentation", "docs-as-code"],
+    "time series analysis": ["forecasting", "ARIMA"],
+    "usability testing": ["user testing", "Maze"],
+    "user interface design": ["UI", "UI design"],
+    "user research": ["user testing", "UXR"],
+    "valuation": ["comparable company analysis", "comps"],
+    "vba": ["Excel macros", "VBA scripting"],
+    "video editing": ["Premiere Pro", "DaVinci Resolve"],
+    "web design": ["Webflow", "responsive design"],
+    "web scraping": ["BeautifulSoup", "Scrapy"],
+    "wordpress": ["WP", "Elementor"],
+}
+
+# What someone lists when the evidence is only in the bio.
+SOFT_SKILLS = ["communication", "teamwork", "time management", "problem solving", "leadership"]
+
+
 def _aliases() -> dict[str, list[str]]:
     doc = json.loads(SKILLS_JSON.read_text("utf-8"))
     return {e["name"]: list(e["aliases"]) for e in doc["skills"]}
@@ -1006,8 +1103,99 @@ def _hours(estimated: int, days: int, share: float) -> int:
     return max(1, math.floor(estimated * share * 7 / days))
 
 
+def _patterns(
+    rng: random.Random,
+    req: list[str],
+    nice: list[str],
+    bios: list[str],
+    unrelated_bio: str,
+    enough: int,
+    hours: int,
+    days: int,
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """The four issue-17 patterns for one brief: (grade, pattern, spec)."""
+    extra = [s for s in STUFFING if s not in req]
+    return [
+        (
+            0,
+            "keyword_stuffer",
+            {
+                "skills": [*req, *nice, *rng.sample(extra, 12)],
+                "bio": unrelated_bio,
+                "hours": enough,
+                "track": None,
+            },
+        ),
+        (
+            1,
+            "keyword_stuffer",
+            {
+                "skills": [*rng.sample(extra, 6), *req, *rng.sample(extra, 6)],
+                "bio": rng.choice(GENERIC_BIOS),
+                "hours": enough + 5,
+                "track": None,
+            },
+        ),
+        (
+            1,
+            "low_availability",
+            {
+                "skills": [*req, *nice],
+                "bio": bios[rng.randint(0, 2)],
+                "hours": _hours(hours, days, 0.4),
+                "track": (rng.randint(4, 9), 4.8),
+            },
+        ),
+        (
+            3,
+            "synonyms_tools",
+            {
+                "skills": [rng.choice(TOOLS[s]) for s in req] + nice[:1],
+                "bio": bios[rng.randint(0, 1)],
+                "hours": enough,
+                "track": None,
+            },
+        ),
+        (
+            2,
+            "evidence_in_bio",
+            {
+                "skills": rng.sample(SOFT_SKILLS, 2),
+                "bio": bios[rng.randint(0, 2)],
+                "hours": enough,
+                "track": None,
+            },
+        ),
+    ]
+
+
+def _candidate(
+    rng: random.Random, bid: str, grade: int, spec: dict[str, Any], pattern: str | None = None
+) -> dict[str, Any]:
+    completed = rating_count = rating_sum = 0
+    if spec["track"]:
+        completed, mean = spec["track"]
+        rating_count = max(1, completed - rng.randint(0, 1))
+        rating_sum = min(5 * rating_count, max(rating_count, round(mean * rating_count)))
+    out = {
+        "intern_id": f"{bid[:4]}-{rng.getrandbits(32):08x}",
+        "grade": grade,
+        "skills": list(dict.fromkeys(spec["skills"])),
+        "bio": spec["bio"],
+        "hours_per_week": spec["hours"],
+        "timezone": rng.choice(["Europe/London", "America/New_York", "Asia/Kolkata"]),
+        "completed": completed,
+        "rating_sum": rating_sum,
+        "rating_count": rating_count,
+    }
+    if pattern:
+        out["pattern"] = pattern
+    return out
+
+
 def build() -> dict[str, Any]:
     rng = random.Random(SEED)
+    more = random.Random(SEED + 17)  # the issue-17 patterns: their own stream
     aliases = _aliases()
     by_family: dict[str, list[int]] = {}
     for n, b in enumerate(BRIEFS):
@@ -1135,27 +1323,14 @@ def build() -> dict[str, Any]:
                     },
                 )
             )
-        candidates = []
-        for grade, spec in pool:
-            completed = rating_count = rating_sum = 0
-            if spec["track"]:
-                completed, mean = spec["track"]
-                rating_count = max(1, completed - rng.randint(0, 1))
-                rating_sum = min(5 * rating_count, max(rating_count, round(mean * rating_count)))
-            candidates.append(
-                {
-                    "intern_id": f"{bid[:4]}-{rng.getrandbits(32):08x}",
-                    "grade": grade,
-                    "skills": list(dict.fromkeys(spec["skills"])),
-                    "bio": spec["bio"],
-                    "hours_per_week": spec["hours"],
-                    "timezone": rng.choice(["Europe/London", "America/New_York", "Asia/Kolkata"]),
-                    "completed": completed,
-                    "rating_sum": rating_sum,
-                    "rating_count": rating_count,
-                }
-            )
+        candidates = [_candidate(rng, bid, grade, spec) for grade, spec in pool]
         rng.shuffle(candidates)
+        unrelated = other_bio(more, others)
+        for grade, pattern, spec in _patterns(
+            more, req, nice, bios, unrelated, enough, hours, days
+        ):
+            new = _candidate(more, bid, grade, spec, pattern)
+            candidates.insert(more.randint(0, len(candidates)), new)
         out.append(
             {
                 "brief_id": bid,
@@ -1174,6 +1349,11 @@ def build() -> dict[str, Any]:
         "note": "Generated by build_matching_eval.py; grades 0-3 as a recruiter would rate fit.",
         "briefs": out,
     }
+
+
+def other_bio(rng: random.Random, pool: list[int]) -> str:
+    """A bio of another brief's family, drawn from ``rng``."""
+    return rng.choice(BRIEFS[rng.choice(pool)][9])
 
 
 def main() -> None:

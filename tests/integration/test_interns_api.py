@@ -86,12 +86,16 @@ def test_valid_registration_is_stored_with_skills_folded_through_aliases(
         "quantum basket-weaving",  # unknown: kept, cleaned, not rejected
     ]
     assert profile["hours_per_week"] == 15 and profile["timezone"] == "Europe/Berlin"
+    # Postings are keyed SKILL#<skill> / Q#<rank> (issue 17); the profile names each one.
+    postings = {pk: i for (pk, _sk), i in items.items() if i.get("type") == "skill_posting"}
     for skill in profile["skills"]:
-        posting = items[(f"SKILL#{skill}", f"INTERN#{intern_id}")]
+        posting = postings[f"SKILL#{skill}"]
+        assert posting["sk"] == profile["postings"][skill] == "Q#" + posting["rank"]
+        assert posting["intern_id"] == intern_id
         # the index the matcher reads is blind to who the intern is
         assert "name" not in posting and "email" not in posting
         assert posting["bio"] == profile["bio"]
-    assert ("SKILL#js", f"INTERN#{intern_id}") not in items
+    assert "SKILL#js" not in postings
 
 
 def test_matching_finds_the_new_intern_by_an_alias_of_their_skill(client: Any) -> None:
@@ -101,6 +105,31 @@ def test_matching_finds_the_new_intern_by_an_alias_of_their_skill(client: Any) -
 
     assert [c.intern_id for c in candidates_for(["JavaScript"])] == [intern_id]
     assert [c.intern_id for c in candidates_for(["ECMAScript"])] == [intern_id]
+
+
+def test_a_track_record_update_re_ranks_the_postings_in_one_conditional_write(
+    client: Any, aws_env: dict[str, str]
+) -> None:
+    from chalicelib.adapters.intern_profiles import add_track_record
+    from chalicelib.adapters.store import get_store
+
+    intern_id = post(client, intern()).json_body["intern_id"]
+    store = get_store()
+    before = store.get(f"INTERN#{intern_id}", "PROFILE")
+    assert before is not None
+
+    add_track_record(intern_id, completed=1, rating=5)
+
+    after = store.get(f"INTERN#{intern_id}", "PROFILE")
+    assert after is not None
+    assert (after["completed"], after["rating_sum"], after["rating_count"]) == (1, 5, 1)
+    assert after["postings_version"] == before["postings_version"] + 1
+    postings = [i for i in profile_and_postings(aws_env) if i.get("type") == "skill_posting"]
+    assert {p["pk"]: p["sk"] for p in postings} == {
+        f"SKILL#{s}": k for s, k in after["postings"].items()
+    }  # the old keys are gone, one posting per skill
+    assert all(p["completed"] == 1 and p["rating_sum"] == 5 for p in postings)
+    assert max(after["postings"].values()) > max(before["postings"].values())  # better prior
 
 
 def test_the_welcome_email_is_sent_once_with_the_next_step(client: Any) -> None:

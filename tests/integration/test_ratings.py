@@ -128,7 +128,7 @@ def test_employer_rating_feeds_the_interns_track_record(
 
     store = get_store()
     profile = store.get(f"INTERN#{completed['intern_id']}", "PROFILE")
-    posting = store.get("SKILL#excel", f"INTERN#{completed['intern_id']}")
+    posting = store.get("SKILL#excel", profile["postings"]["excel"])  # keyed by rank (issue 17)
     assert profile["rating_sum"] == 5 and profile["rating_count"] == 1
     assert posting["rating_sum"] == 5 and posting["rating_count"] == 1
 

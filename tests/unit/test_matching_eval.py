@@ -32,7 +32,7 @@ Ranker = Callable[..., list[Candidate]]
 
 def ndcg_at_k(ranked_ids: list[str], grades: dict[str, int], k: int = K) -> float:
     def dcg(gains: list[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+        return math.fsum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
 
     ideal = dcg(sorted(grades.values(), reverse=True))
     return dcg([grades.get(i, 0) for i in ranked_ids]) / ideal if ideal else 0.0
@@ -67,6 +67,7 @@ def _profiles(b: dict[str, Any]) -> list[InternProfile]:
             completed=c["completed"],
             rating_sum=c["rating_sum"],
             rating_count=c["rating_count"],
+            portfolio_url=c.get("portfolio_url") or "",
         )
         for c in b["candidates"]
     ]
@@ -82,6 +83,21 @@ def mean_ndcg(ranker: Ranker) -> tuple[float, list[float]]:
     return sum(per_brief) / len(per_brief), per_brief
 
 
+PATTERNS = ("keyword_stuffer", "low_availability", "synonyms_tools", "evidence_in_bio")
+
+
+def top5_rates(ranker: Ranker) -> dict[str, float]:
+    """Per issue-17 pattern: the share of pools where someone of that pattern is in the top 5."""
+    today, briefs = _load()
+    hits = dict.fromkeys(PATTERNS, 0)
+    for b in briefs:
+        pattern_of = {c["intern_id"]: c.get("pattern") for c in b["candidates"]}
+        ranked = ranker(_brief(b, today), prepare(_profiles(b)), today, limit=K)
+        for p in {pattern_of[c.intern_id] for c in ranked} & set(PATTERNS):
+            hits[p] += 1
+    return {p: n / len(briefs) for p, n in hits.items()}
+
+
 def test_eval_set_is_big_enough_and_graded() -> None:
     _today, briefs = _load()
     assert len(briefs) >= 40
@@ -91,6 +107,8 @@ def test_eval_set_is_big_enough_and_graded() -> None:
         assert set(grades) <= {0, 1, 2, 3}
         assert max(grades) == 3 and min(grades) <= 1, b["brief_id"]
         assert len({c["intern_id"] for c in b["candidates"]}) == len(grades)
+        patterns = {c.get("pattern") for c in b["candidates"]}
+        assert set(PATTERNS) <= patterns, b["brief_id"]  # every pool has the four patterns
 
 
 def test_ndcg_helper() -> None:
@@ -109,5 +127,11 @@ def test_scorer_beats_skill_overlap_baseline() -> None:
         f"\nNDCG@{K} over {len(per_scorer)} briefs: scorer {scorer:.3f}, "
         f"skill-overlap baseline {baseline:.3f} (scorer better on {wins}, worse on {losses})"
     )
+    for name, ranker in (("scorer", rank), ("baseline", skill_overlap_baseline)):
+        rates = top5_rates(ranker)
+        print(
+            f"  {name:>8}: pools with one in the top {K}: "
+            + ", ".join(f"{p} {r:.0%}" for p, r in rates.items())
+        )
     assert scorer > baseline + 0.05
     assert wins > 2 * losses
