@@ -67,6 +67,9 @@ connect_onboarding          intern    action_url* (Stripe onboarding link), titl
                                       pay_cents, currency (a payout that waits for it)
 intern_welcome              intern    action_url* (Stripe onboarding link), skills (list),
                                       hours_per_week
+confirm_address             address   purpose* ("brief" or "intern"), window_end* (the
+                                      link's expiry), action_url* (confirmation link);
+                                      never any text the sender typed (no name, no title)
 =========================== ========= ===================================================
 """
 
@@ -85,7 +88,7 @@ from chalicelib.domain.money import format_money
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-Audience = Literal["employer", "intern", "finance", "role", "anyone"]
+Audience = Literal["employer", "intern", "finance", "role", "anyone", "address"]
 ROLES = frozenset({"employer", "intern", "finance"})
 
 
@@ -128,6 +131,7 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "connect_onboarding": "{{ 'Connect Stripe to receive your ' ~ pay_cents|money(currency)"
         " if pay_cents else 'Connect your Stripe account to get paid' }}",
         "intern_welcome": "Welcome to microintern — one step left to get paid",
+        "confirm_address": "Confirm your email address for microintern",
     }
 )
 
@@ -249,6 +253,9 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         "intern_welcome": _Kind(
             "intern", (), {"skills": (), "hours_per_week": None}, "Set up payouts"
         ),
+        "confirm_address": _Kind(
+            "address", ("purpose", "window_end"), {}, "Confirm my email address"
+        ),
     }
 )
 
@@ -260,6 +267,8 @@ _FOOTERS: Mapping[str, str] = MappingProxyType(
         "intern": "You are receiving this because you registered as an intern on microintern.",
         "finance": "Sent to microintern's finance approvers.",
         "anyone": "You are receiving this because you take part in a project on microintern.",
+        "address": "Someone entered this address on microintern. If it wasn't you, ignore this"
+        " email: nothing happens.",
     }
 )
 
@@ -297,7 +306,9 @@ def render_email(kind: str, to: str | Sequence[str], **context: Any) -> Email:
         audience = values["role"]
 
     values["kind"] = kind
-    values["greeting"] = _greeting(str(values["name"] or ""), audience)
+    # An unconfirmed address is greeted by no name: the name is text the sender typed.
+    name = "" if audience == "address" else str(values["name"] or "")
+    values["greeting"] = _greeting(name, audience)
     values["footer_note"] = _FOOTERS[audience]
     subject = " ".join(_text_env().from_string(SUBJECTS[kind]).render(**values).split())
     values["subject"] = subject

@@ -4,6 +4,10 @@ both carry.
 Keys: ``INTERN#<id> / PROFILE`` (the profile) and one posting per normalised skill,
 ``SKILL#<skill> / INTERN#<id>``, holding only what the scorer reads — never name, email or
 school — so a match queries the brief's skills and reads exactly the interns who share one.
+
+A profile whose address is not confirmed yet has no postings (``awaiting_confirmation`` on the
+profile): matching, which reads only postings, cannot offer it anything. ``activate`` writes
+them once the address is confirmed.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.store import get_store
+from chalicelib.adapters.store import Conflict, get_store
 from chalicelib.domain.skills import normalise_skills
 
 SCORING_FIELDS = (
@@ -26,8 +30,11 @@ SCORING_FIELDS = (
 )
 
 
-def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The profile item and its skill postings."""
+def profile_items(
+    intern_id: str, profile: Mapping[str, Any], *, matchable: bool = True
+) -> list[dict[str, Any]]:
+    """The profile item and its skill postings (none, and the profile flagged as awaiting its
+    address's confirmation, when not `matchable`)."""
     skills = normalise_skills(list(profile["skills"]))
     now = clock.iso()
     scoring = {
@@ -52,11 +59,44 @@ def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, 
         "payout_ready": bool(profile.get("payout_ready", False)),
         "created_at": now,
     }
+    if not matchable:
+        return [{**item, "awaiting_confirmation": True}]
     postings = [
         {"pk": f"SKILL#{skill}", "sk": f"INTERN#{intern_id}", "type": "skill_posting", **scoring}
         for skill in skills
     ]
     return [item, *postings]
+
+
+def activate(intern_id: str) -> bool:
+    """Make a profile waiting for its address's confirmation matchable: write its skill
+    postings, then clear the flag (a conditional write). True for the one call that cleared it;
+    False when there is no such profile or it was matchable already. Safe to race: the
+    postings are the same whoever writes them."""
+    store = get_store()
+    profile = store.get(f"INTERN#{intern_id}", "PROFILE")
+    if profile is None or not profile.get("awaiting_confirmation"):
+        return False
+    scoring = {name: profile[name] for name in SCORING_FIELDS if name in profile}
+    store.batch_put(
+        [
+            {"pk": f"SKILL#{skill}", "sk": f"INTERN#{intern_id}", "type": "skill_posting"}
+            | {"intern_id": intern_id, **scoring}
+            for skill in profile.get("skills", [])
+        ]
+    )
+    op = store.update_op(
+        {"pk": f"INTERN#{intern_id}", "sk": "PROFILE"},
+        condition="#awaiting_confirmation = :yes",
+        remove_fields=["awaiting_confirmation"],
+        set_fields={"confirmed_at": clock.iso()},
+        values={":yes": True},
+    )
+    try:
+        store.transact([op])
+    except Conflict:
+        return False
+    return True
 
 
 def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None = None) -> None:

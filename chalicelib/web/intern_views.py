@@ -124,9 +124,15 @@ def intern_form(
     )
 
 
-def registered_page(onboarding_url: str | None = None) -> Response:
-    """What happens next; with the Stripe onboarding link right after a sign-up."""
-    return page("intern_registered.html", tokened=True, onboarding_url=onboarding_url or "")
+def registered_page(onboarding_url: str | None = None, *, confirm: bool = False) -> Response:
+    """What happens next; with the Stripe onboarding link right after a sign-up (and, when the
+    address is not confirmed yet, the request to use the link we emailed to it)."""
+    return page(
+        "intern_registered.html",
+        tokened=True,
+        onboarding_url=onboarding_url or "",
+        confirm=confirm,
+    )
 
 
 def new_intern(headers: Mapping[str, str], params: Mapping[str, str]) -> Response:
@@ -168,4 +174,6 @@ def submit_intern_form(headers: Mapping[str, str], body: bytes | str | None) -> 
             nonce=nonce,
             status=exc.status,
         )
-    return registered_page(result.get("onboarding_url"))
+    return registered_page(
+        result.get("onboarding_url"), confirm=bool(result.get("confirmation_required"))
+    )
