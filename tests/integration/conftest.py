@@ -75,6 +75,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[di
     reset_app_caches()
 
 
+RETURNING_EMPLOYER = "dana@freshbox.example"  # tests/events/brief.json's employer_email
+
+
+@pytest.fixture
+def returning_employer(aws_env: dict[str, str]) -> str:
+    """The sample brief's employer has confirmed their address before: their briefs start at
+    once, as before confirmation existed (tests of the unconfirmed path use other addresses)."""
+    from tests.helpers import confirm_addresses
+
+    confirm_addresses(RETURNING_EMPLOYER)
+    return RETURNING_EMPLOYER
+
+
 @pytest.fixture
 def client(aws_env: dict[str, str]) -> Iterator[Any]:
     from chalice.test import Client
