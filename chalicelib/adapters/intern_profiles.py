@@ -107,8 +107,8 @@ def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None =
     if profile is None:
         return
     add = {"completed": completed, "rating_sum": rating or 0, "rating_count": 1 if rating else 0}
-    keys = [("INTERN#" + intern_id, "PROFILE")] + [
-        (f"SKILL#{skill}", f"INTERN#{intern_id}") for skill in profile.get("skills", [])
-    ]
+    keys = [("INTERN#" + intern_id, "PROFILE")]
+    if not profile.get("awaiting_confirmation"):  # else no postings yet: `activate` copies these
+        keys += [(f"SKILL#{skill}", f"INTERN#{intern_id}") for skill in profile.get("skills", [])]
     for pk, sk in keys:
         store.add_counters(pk, sk, add)

@@ -269,3 +269,37 @@ def test_an_unconfirmed_intern_is_not_matchable_until_confirmed(
     assert welcome["to"] == "ada@example.com" and "Welcome" in welcome["subject"]
     assert "Set up payouts:\nhttp" in welcome["text"]  # a fresh Connect onboarding link
     assert sum("Welcome" in m["subject"] for m in mails()) == 1
+
+
+def test_a_replayed_submission_waits_once_and_emails_once(
+    client: Any, aws_env: dict[str, str]
+) -> None:
+    def post() -> Any:
+        return client.http.post(
+            "/api/briefs",
+            headers={"Content-Type": "application/json", "Idempotency-Key": "k-wait"},
+            body=json.dumps(load_event("brief", employer_email=STRANGER)),
+        )
+
+    first, again = post(), post()
+
+    assert first.status_code == again.status_code == 201
+    assert first.json_body == again.json_body
+    assert first.json_body["confirmation_required"] is True
+    assert len(mails()) == 1 and executions(aws_env) == []
+
+
+def test_the_form_registration_asks_to_confirm_and_keeps_the_onboarding_link(
+    client: Any,
+) -> None:
+    from tests.integration.test_intern_form import form_fields, open_form, submit
+
+    cookie, token, nonce = open_form(client)
+
+    page = submit(client, cookie, form_fields(csrf_token=token, nonce=nonce))
+
+    assert page.status_code == 200
+    assert b"First, confirm your email address" in page.body
+    assert b"Connect your Stripe account</a>" in page.body
+    (mail,) = mails()
+    assert "Confirm your email" in mail["subject"]
