@@ -37,16 +37,19 @@ def is_confirmed(address: str) -> bool:
     return get_store().get(f"CONFIRMED#{address_hash(address)}", "ADDRESS") is not None
 
 
+def confirmed_item(digest: str) -> dict[str, Any]:
+    """The record of a confirmed address (by its hash)."""
+    return {
+        "pk": f"CONFIRMED#{digest}",
+        "sk": "ADDRESS",
+        "type": "confirmed_address",
+        "confirmed_at": clock.iso(),
+    }
+
+
 def confirm(digest: str) -> bool:
     """Record the address of this hash as confirmed; False when it already was."""
-    return get_store().put_if_absent(
-        {
-            "pk": f"CONFIRMED#{digest}",
-            "sk": "ADDRESS",
-            "type": "confirmed_address",
-            "confirmed_at": clock.iso(),
-        }
-    )
+    return get_store().put_if_absent(confirmed_item(digest))
 
 
 def awaiting_item(address: str, purpose: Purpose, subject_id: str) -> dict[str, Any]:

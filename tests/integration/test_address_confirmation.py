@@ -109,9 +109,9 @@ def test_an_unconfirmed_address_gets_one_email_a_confirmation_and_nothing_starts
     link_in(mail)
     seen = view(client, brief)
     assert seen["awaiting_confirmation"] is True and seen["status"] == "SUBMITTED"
-    assert "Waiting for the employer's email address to be confirmed" in seen["timeline"][-1][
-        "detail"
-    ]
+    assert (
+        "Waiting for the employer's email address to be confirmed" in seen["timeline"][-1]["detail"]
+    )
     assert not confirmed(STRANGER)
 
 

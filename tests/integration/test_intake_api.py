@@ -120,9 +120,7 @@ def test_same_key_with_another_brief_is_refused(
     assert len(executions(aws_env)) == 1
 
 
-def test_brief_opens_only_with_its_own_token(
-    client: Any, returning_employer: str
-) -> None:
+def test_brief_opens_only_with_its_own_token(client: Any, returning_employer: str) -> None:
     mine = post(client, load_event("brief")).json_body
     theirs = post(client, load_event("brief", employer_email="sam@other.example")).json_body
     url = f"/api/briefs/{mine['brief_id']}"
