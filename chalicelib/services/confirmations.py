@@ -46,10 +46,11 @@ def check(token: str) -> records.Confirmation:
 def confirm(token: str) -> dict[str, Any]:
     """Use the link (once), record the address as confirmed, start what waited for it."""
     found = check(token)
-    if not records.use(token):  # used or expired in the meantime: say which
-        check(token)
-        raise NotAllowed(USED)
+    # The address first (idempotent), then the token: a failure between the two leaves the
+    # link usable, never a used link with its address unconfirmed.
     records.confirm(found.address_hash)
+    if not records.use(token):  # a simultaneous click took it: that one starts what waits
+        raise NotAllowed(USED)
     started = start_waiting(found.address_hash)
     metrics.add_metric(name="AddressesConfirmed", unit="Count", value=1)
     logger.info("address confirmed", extra={"purpose": found.purpose, "started": len(started)})
