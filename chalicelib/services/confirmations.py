@@ -26,8 +26,8 @@ UNKNOWN = (
 )
 USED = "This confirmation link was already used: the address is confirmed. Nothing else to do."
 EXPIRED = (
-    "This confirmation link has expired (links work for 72 hours). Ask for a new one from your "
-    "brief page, or register again."
+    "This confirmation link has expired (links work for 72 hours). An employer can ask for a "
+    "new one from the brief page."
 )
 
 
