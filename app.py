@@ -164,6 +164,23 @@ def create_intern() -> Response:
     return json_response(intern_signup.sign_up(json_object(_request().raw_body)), 201)
 
 
+# --- email address confirmation (issue 12): the first email to a typed address ---------------
+
+
+@app.route("/confirm/{token}", methods=["GET"])
+def confirm_address_page(token: str) -> Response:
+    from chalicelib.web import confirm_views
+
+    return confirm_views.confirm_page(token, _request().headers)
+
+
+@app.route("/confirm/{token}", methods=["POST"], content_types=[FORM])
+def confirm_address(token: str) -> Response:
+    from chalicelib.web import confirm_views
+
+    return confirm_views.confirm(token, _request().headers, _request().raw_body)
+
+
 # --- escrow: funding, Stripe webhooks, Connect onboarding (issue 6) ---------------------------
 
 
@@ -297,6 +314,17 @@ def extend_brief(brief_id: str) -> Response:
 @json_errors
 def rate_intern(brief_id: str) -> Response:
     return _employer_api(brief_id, "rate")
+
+
+@app.route(
+    "/api/briefs/{brief_id}/resend-confirmation",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def resend_confirmation(brief_id: str) -> Response:
+    """A brief waiting for its address's confirmation: email the link again."""
+    return _employer_api(brief_id, "resend-confirmation")
 
 
 @app.route(

@@ -75,6 +75,9 @@ offer_withdrawn             intern    title*, company, reason: the project was c
 offer_expired               intern    title*, stage* ("offer": not answered in time, "nda":
                                       the NDA not signed in time), company; action_url
                                       optional
+confirm_address             address   purpose* ("brief" or "intern"), window_end* (the
+                                      link's expiry), action_url* (confirmation link);
+                                      never any text the sender typed (no name, no title)
 =========================== ========= ===================================================
 """
 
@@ -93,7 +96,7 @@ from chalicelib.domain.money import format_money
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-Audience = Literal["employer", "intern", "finance", "role", "anyone"]
+Audience = Literal["employer", "intern", "finance", "role", "anyone", "address"]
 ROLES = frozenset({"employer", "intern", "finance"})
 
 
@@ -139,6 +142,7 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "intern_welcome": "Welcome to microintern — one step left to get paid",
         "offer_withdrawn": "“{{ title }}” was cancelled: the offer is withdrawn",
         "offer_expired": "Your offer for “{{ title }}” has lapsed",
+        "confirm_address": "Confirm your email address for microintern",
     }
 )
 
@@ -275,6 +279,9 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             "Open the project page",
             action_required=False,
         ),
+        "confirm_address": _Kind(
+            "address", ("purpose", "window_end"), {}, "Confirm my email address"
+        ),
     }
 )
 
@@ -286,6 +293,8 @@ _FOOTERS: Mapping[str, str] = MappingProxyType(
         "intern": "You are receiving this because you registered as an intern on microintern.",
         "finance": "Sent to microintern's finance approvers.",
         "anyone": "You are receiving this because you take part in a project on microintern.",
+        "address": "Someone entered this address on microintern. If it wasn't you, ignore this"
+        " email: nothing happens.",
     }
 )
 
@@ -323,7 +332,9 @@ def render_email(kind: str, to: str | Sequence[str], **context: Any) -> Email:
         audience = values["role"]
 
     values["kind"] = kind
-    values["greeting"] = _greeting(str(values["name"] or ""), audience)
+    # An unconfirmed address is greeted by no name: the name is text the sender typed.
+    name = "" if audience == "address" else str(values["name"] or "")
+    values["greeting"] = _greeting(name, audience)
     values["footer_note"] = _FOOTERS[audience]
     subject = " ".join(_text_env().from_string(SUBJECTS[kind]).render(**values).split())
     values["subject"] = subject

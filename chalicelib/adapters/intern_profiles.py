@@ -14,6 +14,10 @@ track-record update is one transaction — the profile guarded by its ``postings
 the old postings deleted only if present, the new ones put only if absent — retried on a
 concurrent update. Postings are written by ``posting_items`` alone, the one place that
 decides whether (and when) a profile is matchable.
+
+A profile whose address is not confirmed yet has no postings (``awaiting_confirmation`` on the
+profile): matching, which reads only postings, cannot offer it anything. ``activate`` writes
+them, in the same kind of transaction, once the address is confirmed.
 """
 
 from __future__ import annotations
@@ -75,10 +79,13 @@ def posting_items(scoring: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The profile item and its skill postings."""
+def profile_items(
+    intern_id: str, profile: Mapping[str, Any], *, matchable: bool = True
+) -> list[dict[str, Any]]:
+    """The profile item and its skill postings (none, and the profile flagged as awaiting its
+    address's confirmation, when not `matchable`)."""
     scoring = scoring_fields(intern_id, profile)
-    postings = posting_items(scoring)
+    postings = posting_items(scoring) if matchable else []
     item = {
         "pk": f"INTERN#{intern_id}",
         "sk": "PROFILE",
@@ -93,7 +100,25 @@ def profile_items(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, 
         "postings": {str(p["pk"])[len("SKILL#") :]: p["sk"] for p in postings},
         "postings_version": 1,
     }
+    if not matchable:
+        item["awaiting_confirmation"] = True
     return [item, *postings]
+
+
+def activate(intern_id: str) -> bool:
+    """Make a profile waiting for its address's confirmation matchable: its postings put and
+    the flag cleared in one conditional transaction. True for the one call that cleared it;
+    False when there is no such profile or it was matchable already."""
+    for _attempt in range(UPDATE_ATTEMPTS):
+        profile = get_store().get(f"INTERN#{intern_id}", "PROFILE")
+        if profile is None or not profile.get("awaiting_confirmation"):
+            return False
+        try:
+            _rewrite_postings(profile, {}, activating=True)
+            return True
+        except Conflict:
+            continue  # activated meanwhile, or a track-record update moved it on: read again
+    raise Conflict(f"intern {intern_id}: activation kept conflicting")
 
 
 def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None = None) -> None:
@@ -114,23 +139,34 @@ def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None =
     raise Conflict(f"intern {intern_id}: track record update kept conflicting")
 
 
-def _rewrite_postings(profile: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
-    """One transaction: the profile (if its postings_version is unchanged), the postings whose
-    key changed deleted, the new ones put."""
+def _rewrite_postings(
+    profile: Mapping[str, Any], changes: Mapping[str, Any], *, activating: bool = False
+) -> None:
+    """One transaction: the profile (if its postings_version is unchanged — and, `activating`,
+    still awaiting its address's confirmation), the postings whose key changed deleted, the new
+    ones put. A profile awaiting confirmation keeps none."""
     store = get_store()
     intern_id = str(profile["intern_id"])
     scoring = {**scoring_fields(intern_id, profile), **changes}
-    new = posting_items(scoring)
+    matchable = activating or not profile.get("awaiting_confirmation")
+    new = posting_items(scoring) if matchable else []
     old_keys = {str(s): str(k) for s, k in (profile.get("postings") or {}).items()}
     new_keys = {str(p["pk"])[len("SKILL#") :]: str(p["sk"]) for p in new}
     version = int(profile.get("postings_version", 0))
     guard = "postings_version = :v" if version else "attribute_not_exists(postings_version)"
+    values: dict[str, Any] = {":v": version} if version else {}
+    fields = {**changes, "postings": new_keys, "postings_version": version + 1}
+    if activating:
+        guard += " AND #awaiting_confirmation = :yes"
+        values[":yes"] = True
+        fields["confirmed_at"] = clock.iso()
     ops: list[dict[str, Any]] = [
         store.update_op(
             {"pk": f"INTERN#{intern_id}", "sk": "PROFILE"},
             condition=guard,
-            set_fields={**changes, "postings": new_keys, "postings_version": version + 1},
-            values={":v": version} if version else None,
+            set_fields=fields,
+            remove_fields=["awaiting_confirmation"] if activating else (),
+            values=values or None,
         )
     ]
     for skill, sk in old_keys.items():

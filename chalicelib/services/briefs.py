@@ -1,11 +1,17 @@
 """Employer intake: validate and submit a brief, and start its engagement's execution.
 
+A brief from an address nobody has confirmed yet is stored but waits (`awaiting_confirmation`
+on the brief, a marker under the address): no execution starts and the only email is the
+confirmation (`confirmation_mail`); `start_confirmed` starts it once the address is confirmed
+(`services/confirmations.py`), and `resend_confirmation` sends the link again.
+
 Opening a brief by its manage token is `access.open_brief`; its page and JSON are
 `queries.brief_view`. Money never moves here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -13,13 +19,13 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters import clock, links, tokens, workflow
+from chalicelib.adapters import address_confirmations, clock, links, tokens, workflow
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
-from chalicelib.services.access import new_manage_token, work_seconds
+from chalicelib.services.access import new_manage_token, note, work_seconds
 from chalicelib.services.errors import Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 
@@ -30,9 +36,17 @@ class Submitted:
     status: str
     manage_url: str
     manage_token: str
+    confirmation_required: bool = False  # the address must be confirmed before matching
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+WAITING_DETAIL = (
+    "Waiting for the employer's email address to be confirmed: we emailed it a link. "
+    "Matching starts once the link is used."
+)
+CONFIRMED_DETAIL = "Email address confirmed; matching starts"
 
 
 def manage_url(brief_id: str, token: str) -> str:
@@ -61,6 +75,7 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         else tokens.new_id("b")
     )
     token, token_item = new_manage_token(brief_id)
+    waiting = not address_confirmations.is_confirmed(brief.employer_email)
     now = clock.iso()
     item = {
         **brief_key(brief_id),
@@ -83,22 +98,102 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         actor="employer",
         detail="Brief submitted",
     )
+    if waiting:
+        item["awaiting_confirmation"] = True
+    operations = [store.put_op(item), store.put_op(event), store.put_op(token_item)]
+    if waiting:
+        awaiting = address_confirmations.awaiting_item(brief.employer_email, "brief", brief_id)
+        wait_event = Store.event_item(
+            brief_id,
+            status_from=Status.SUBMITTED,
+            status_to=Status.SUBMITTED,
+            actor="platform",
+            detail=WAITING_DETAIL,
+        )
+        operations += [store.put_op(wait_event), store.put_op(awaiting, must_be_new=False)]
     try:
-        store.transact([store.put_op(item), store.put_op(event), store.put_op(token_item)])
+        store.transact(operations)
         metrics.add_metric(name="BriefsSubmitted", unit="Count", value=1)
     except Conflict:
         # A retry of a submission that failed after storing: the brief is there, its first
         # token never reached anyone; this one will.
-        _existing(store, brief_id)
+        waiting = bool(_existing(store, brief_id).get("awaiting_confirmation"))
         store.put(token_item)
+    if waiting:
+        _ask_to_confirm(brief.employer_email, brief_id)
+    else:
+        workflow.start_engagement(
+            settings.state_machine_arn, brief_id, execution_input(brief_id, brief)
+        )
+    logger.info("brief submitted", extra={"brief_id": brief_id, "waiting": waiting})
+    return Submitted(brief_id, Status.SUBMITTED.value, manage_url(brief_id, token), token, waiting)
+
+
+def _ask_to_confirm(address: str, brief_id: str) -> None:
+    """Email the confirmation link; if the address was confirmed meanwhile (its confirmation
+    may have looked for waiting briefs just before this one was stored), start the brief."""
+    from chalicelib.services.confirmation_mail import ask_to_confirm
+
+    ask_to_confirm(address, "brief", brief_id, brief_id=brief_id)
+    if address_confirmations.is_confirmed(address):
+        start_confirmed(brief_id)
+
+
+def start_confirmed(brief_id: str) -> bool:
+    """Start the execution of a brief whose address is now confirmed (a brief cancelled while
+    it waited starts nothing). Safe to repeat and to race: the flag is cleared by a conditional
+    write and the execution is named by the brief id, so it starts once. True when it runs."""
+    store = get_store()
+    brief = store.get_brief(brief_id)
+    if brief is None:
+        return False
+    if brief.get("awaiting_confirmation"):
+        cleared = store.update_op(
+            brief_key(brief_id),
+            condition="#awaiting_confirmation = :yes AND #status = :submitted",
+            remove_fields=["awaiting_confirmation"],
+            add_fields={"version": 1},
+            values={":yes": True, ":submitted": Status.SUBMITTED.value},
+        )
+        event = Store.event_item(
+            brief_id,
+            status_from=Status.SUBMITTED,
+            status_to=Status.SUBMITTED,
+            actor="employer",
+            detail=CONFIRMED_DETAIL,
+        )
+        # Conflict: cancelled, or another confirmation cleared it first; read what is now true.
+        with contextlib.suppress(Conflict):
+            store.transact([cleared, store.put_op(event)])
+        brief = _existing(store, brief_id)
+    if brief.get("awaiting_confirmation") or brief["status"] == Status.CANCELLED:
+        return False
     workflow.start_engagement(
-        settings.state_machine_arn, brief_id, execution_input(brief_id, brief)
+        get_settings().state_machine_arn,
+        brief_id,
+        _run_input(brief_id, nda_required=bool(brief["nda_required"]), deadline=brief["deadline"]),
     )
-    logger.info("brief submitted", extra={"brief_id": brief_id})
-    return Submitted(brief_id, Status.SUBMITTED.value, manage_url(brief_id, token), token)
+    logger.info("brief started after confirmation", extra={"brief_id": brief_id})
+    return True
 
 
-def submit_brief_once(data: Mapping[str, Any], idempotency_key: str) -> dict[str, str]:
+def resend_confirmation(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """Email a waiting brief's address a fresh confirmation link (409 once it is confirmed).
+
+    Counted against the address's hourly limit, like a submission from it."""
+    from chalicelib.adapters.rate_limits import hit
+
+    if not brief.get("awaiting_confirmation"):
+        raise NotAllowed("This brief's email address is already confirmed.")
+    address = str(brief["employer_email"])
+    limit = get_settings().rate_limit_per_address
+    hit("briefs:address", address.strip().lower(), limit=limit, window_seconds=3600)
+    _ask_to_confirm(address, str(brief["brief_id"]))
+    note(brief, "employer", "Confirmation link sent again")
+    return {"status": "confirmation_sent"}
+
+
+def submit_brief_once(data: Mapping[str, Any], idempotency_key: str) -> dict[str, Any]:
     """A repeated submission with the same key returns the first result (one brief, one run).
 
     The same key with a different brief is refused; invalid input is answered before any
@@ -129,16 +224,16 @@ def submit_brief_once(data: Mapping[str, Any], idempotency_key: str) -> dict[str
                 }
             ]
         )
-    return {str(k): str(v) for k, v in result.items()}
+    return {str(k): v if isinstance(v, bool) else str(v) for k, v in result.items()}
 
 
-def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
+def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, Any]:
     from chalicelib.adapters.idempotency import idempotent
 
     # The stored first response holds the manage token: keep it only as long as a client
     # may reasonably retry (like Stripe's 24 h), not for the life of the engagement.
     @idempotent("submit_brief", expires_after_seconds=24 * 3600)
-    def once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, str]:
+    def once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str) -> dict[str, Any]:
         key = idempotency_key.split(":", 1)[1]
         return {**submit_brief(data, idempotency_key=key).as_dict(), "fingerprint": fingerprint}
 
@@ -146,12 +241,16 @@ def _submit_once(data: dict[str, Any], fingerprint: str, *, idempotency_key: str
 
 
 def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
+    return _run_input(brief_id, nda_required=brief.nda_required, deadline=brief.deadline)
+
+
+def _run_input(brief_id: str, *, nda_required: bool, deadline: Any) -> dict[str, Any]:
     settings = get_settings()
     windows = settings.windows.model_dump()
-    windows["work_seconds"] = work_seconds(brief.deadline)
+    windows["work_seconds"] = work_seconds(deadline)
     return {
         "brief_id": brief_id,
-        "nda_required": brief.nda_required,
+        "nda_required": nda_required,
         "max_revision_rounds": settings.max_revision_rounds,
         "windows": windows,
     }

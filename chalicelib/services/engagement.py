@@ -286,6 +286,8 @@ def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
         raise NotAllowed(f"This project cannot be cancelled now: {in_words(status)}.")
     if brief.get("cancel_requested"):
         raise NotAllowed("This project is already being cancelled.")
+    if brief.get("awaiting_confirmation") and _cancel_unstarted(brief_id):
+        return {"status": "cancelled"}
     if status == Status.DEADLINE_MISSED:
         resume(brief_id, "deadline", {"decision": "cancel"})
     elif status in WAIT_OF:
@@ -313,6 +315,34 @@ def cancel(brief: Mapping[str, Any]) -> dict[str, Any]:
         return {"status": "cancelling"}
     note(brief, "employer", "The employer cancelled the project", action="cancelled")
     return {"status": "cancelling"}
+
+
+def _cancel_unstarted(brief_id: str) -> bool:
+    """A brief still waiting for its address's confirmation has no execution: it ends
+    CANCELLED here (no money was taken, no email goes to the unconfirmed address). False when
+    the confirmation started it a moment ago: it is then cancelled through its flow."""
+    store = get_store()
+    update = store.update_op(
+        {"pk": f"BRIEF#{brief_id}", "sk": "BRIEF"},
+        condition="#status = :submitted AND #awaiting_confirmation = :yes",
+        set_fields={"status": Status.CANCELLED.value, "updated_at": clock.iso()},
+        add_fields={"version": 1},
+        remove_fields=["awaiting_confirmation"],
+        values={":submitted": Status.SUBMITTED.value, ":yes": True},
+    )
+    event = Store.event_item(
+        brief_id,
+        status_from=Status.SUBMITTED,
+        status_to=Status.CANCELLED,
+        actor="employer",
+        detail="The employer cancelled the project before its email address was confirmed",
+    )
+    try:
+        store.transact([update, store.put_op(event)])
+    except Conflict:
+        return False
+    metrics.add_metric(name="EngagementsCancelled", unit="Count", value=1)
+    return True
 
 
 def extend(brief: Mapping[str, Any], *, deadline: str) -> dict[str, Any]:

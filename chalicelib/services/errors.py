@@ -42,6 +42,18 @@ class NotFound(AppError):
     status = 404
 
 
+class Gone(AppError):
+    """A link that was valid once and has expired."""
+
+    status = 410
+
+
+class TooManyRequests(AppError):
+    """Past an abuse limit (web/limits.py's, counted where the request names no address)."""
+
+    status = 429
+
+
 class NotAllowed(AppError):
     """The engagement's current state does not allow this action; nothing changed."""
 

@@ -52,7 +52,11 @@ def brief_view(
         "brief_id": brief_id,
         "status": status.value,
         "status_label": LABELS[status],
-        "status_explained": EXPLAIN[status],
+        "status_explained": (
+            "Waiting for your email address to be confirmed; matching has not started."
+            if brief.get("awaiting_confirmation")
+            else EXPLAIN[status]
+        ),
         "title": brief["title"],
         "description": brief["description"],
         "deliverables": brief["deliverables"],
@@ -81,6 +85,8 @@ def brief_view(
         "escrow": escrow_store.figures(items),
         "payout": brief.get("payout") or {"payout_id": None, "status": None},
         "attention": attention,  # a failed payout/refund waiting, or None
+        # No matching until someone confirms the employer's address (services/confirmations.py)
+        "awaiting_confirmation": bool(brief.get("awaiting_confirmation")),
         "actions": sorted(allowed_actions(status, party="employer")),
         "ratings": ratings_view(brief, items, "employer"),
         "deliveries": delivery_list(items),

@@ -124,14 +124,18 @@ def intern_form(
     )
 
 
-def registered_page(onboarding_url: str | None = None, account_state: str = "") -> Response:
-    """What happens next; with the Stripe onboarding link right after a sign-up, and, back
+def registered_page(
+    onboarding_url: str | None = None, account_state: str = "", *, confirm: bool = False
+) -> Response:
+    """What happens next; with the Stripe onboarding link right after a sign-up (and, when the
+    address is not confirmed yet, the request to use the link we emailed to it), and, back
     from Stripe's onboarding, whether payouts are ready."""
     return page(
         "intern_registered.html",
         tokened=True,
         onboarding_url=onboarding_url or "",
         account_state=account_state,
+        confirm=confirm,
     )
 
 
@@ -180,4 +184,6 @@ def submit_intern_form(headers: Mapping[str, str], body: bytes | str | None) -> 
             nonce=nonce,
             status=exc.status,
         )
-    return registered_page(result.get("onboarding_url"))
+    return registered_page(
+        result.get("onboarding_url"), confirm=bool(result.get("confirmation_required"))
+    )

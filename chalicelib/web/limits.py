@@ -27,6 +27,8 @@ LIMITED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/briefs"): ("briefs", "employer_email"),
     ("POST", "/api/interns"): ("interns", "email"),
     ("POST", "/interns"): ("interns", "email"),
+    # The address is the brief's: counted by services/briefs.resend_confirmation itself.
+    ("POST", "/api/briefs/{brief_id}/resend-confirmation"): ("briefs", "employer_email"),
 }
 
 

@@ -30,7 +30,7 @@ from chalicelib.web import schemas as s
 
 OPENAPI_VERSION: Final = "3.1.0"
 TASK_ACTIONS: Final = ("accept", "decline", "nda", "deliver", "upload", "rate")
-EMPLOYER_ACTIONS: Final = ("review", "cancel", "extend", "rate")
+EMPLOYER_ACTIONS: Final = ("review", "cancel", "extend", "rate", "resend-confirmation")
 JSON: Final = "application/json"
 REF: Final = "#/components/schemas/{model}"
 
@@ -313,11 +313,18 @@ def _employer_action(action: str) -> dict[str, Any]:
             "Rate the intern (1–5) once the engagement is completed.",
             (400, 401, 403, 404, 409, 422),
         ),
+        "resend-confirmation": (
+            None,
+            "A brief waiting for its employer's address: email the confirmation link again "
+            "(counted against the address's hourly limit).",
+            (400, 401, 403, 404, 409, 429),
+        ),
     }
     body, summary, errors = bodies[action]
     return {
         "post": _operation(
-            f"{action}Brief",
+            "".join(w if i == 0 else w.capitalize() for i, w in enumerate(action.split("-")))
+            + "Brief",
             summary,
             "employer",
             (200, s.ActionDone, "Done."),

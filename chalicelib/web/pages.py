@@ -131,6 +131,8 @@ def error_page(exc: AppError, *, back: tuple[str, str] | None = None) -> Respons
         403: "This link does not open this page",
         404: "Not found",
         409: "Already done",
+        410: "This link has expired",
+        429: "Please slow down",
         400: "Something is off",
     }
     return page(

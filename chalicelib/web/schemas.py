@@ -87,6 +87,11 @@ class BriefSubmitted(_Doc):
     status: Status
     manage_url: str = Field(description="The brief's page; it carries the manage token.")
     manage_token: str = Field(description="Send as `Authorization: Bearer <manage_token>`.")
+    confirmation_required: bool = Field(
+        False,
+        description="True when nobody has confirmed `employer_email` yet: the brief waits (no "
+        "matching, no email but a confirmation link to that address) until the link is used.",
+    )
 
 
 class TimelineEvent(_Doc):
@@ -169,6 +174,9 @@ class BriefView(_Doc):
     actions: list[str]
     ratings: Ratings
     deliveries: list[Delivery]
+    awaiting_confirmation: bool = Field(
+        False, description="The brief waits for its employer's address to be confirmed."
+    )
 
 
 class FundResponse(_Doc):
@@ -216,6 +224,11 @@ class InternRegistered(_Doc):
     intern_id: str
     onboarding_url: str | None = Field(
         description="Stripe Connect onboarding; null when Stripe was unavailable (sent later)."
+    )
+    confirmation_required: bool = Field(
+        False,
+        description="True when nobody has confirmed `email` yet: the profile is not matched "
+        "until the link emailed to it is used.",
     )
 
 

@@ -197,6 +197,24 @@ def confirmation_page(asked: Confirmation, form: Mapping[str, str], *, back: str
 
 
 REVOKE_LINKS = "revoke-links"
+RESEND_CONFIRMATION = "resend-confirmation"
+
+
+def resend_confirmation(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The waiting brief's "send the confirmation again" (the address's hourly limit applies)."""
+    from chalicelib.adapters.rate_limits import RateLimited
+    from chalicelib.services.errors import TooManyRequests
+
+    try:
+        return briefs.resend_confirmation(brief)
+    except RateLimited as exc:
+        minutes = max(1, round(exc.retry_after / 60))
+        raise TooManyRequests(
+            f"We sent this address several emails in the last hour: try again in about "
+            f"{minutes} minute{'s' if minutes != 1 else ''}."
+        ) from None
+
+
 # The brief page's actions that are confirmed first (approve moves the money).
 EMPLOYER_CONFIRMS = {
     "approve": (
@@ -271,6 +289,8 @@ def run_employer_action(
         )
     if action == "extend":
         return engagement.extend(brief, deadline=str(data.get("deadline") or ""))
+    if action == RESEND_CONFIRMATION:
+        return resend_confirmation(brief)
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
 
 

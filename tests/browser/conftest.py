@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PRODUCTION_WINDOWS, RunningTwin, running_twin
+from tests.e2e.flow import CONFIRM_LINK, wait_email
 
 # The browser journeys run on production defaults: no window variable is set (48 h offers,
 # the work window to the deadline, 7-day reviews), exactly as a deployed stage runs.
@@ -77,3 +78,13 @@ def page(browser: Any) -> Iterator[Any]:
     # and Chromium says so on the console. No page of any journey may be refused anything.
     refused = [line for line in console if "Content Security Policy" in line]
     assert not refused, refused
+
+
+def confirm_in_browser(page: Any, twin: RunningTwin, address: str) -> None:
+    """The address's owner opens the confirmation link emailed to it (the twin's outbox) and
+    presses the button; the page says it is confirmed."""
+    message = wait_email(twin, address, "Confirm your email")
+    page.goto(CONFIRM_LINK.findall(message["text"])[-1])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm my email address").click()
+    assert "confirmed" in page.get_by_role("heading", level=1).inner_text()

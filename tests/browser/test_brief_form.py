@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.engagement import LABELS
+from tests.browser.conftest import confirm_in_browser
 from tests.helpers import eventually, load_event
 
 pytestmark = pytest.mark.browser
@@ -120,6 +121,10 @@ def test_the_outbox_shows_the_confirmation_email_with_the_manage_link(page: Any,
     submit(page)
     manage_path = page.url.removeprefix(twin.url)
     assert manage_path.startswith("/briefs/b_")
+    # The address is new: the brief waits for it to be confirmed, and its page says so.
+    assert page.locator("#awaiting-confirmation").is_visible()
+    assert page.get_by_role("button", name="Send the confirmation again").is_visible()
+    confirm_in_browser(page, twin, email)
 
     # When the employer's inbox (the twin's outbox) is opened (the workflow sends the email)
     def confirmation() -> Any:

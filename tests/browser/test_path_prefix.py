@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from local.twin import LOCAL_FINANCE_KEY
+from tests.browser.conftest import confirm_in_browser
 from tests.browser.test_brief_form import fill_the_form, submit
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
@@ -92,6 +93,8 @@ def test_every_address_a_page_or_an_email_gives_stays_under_the_prefix(
     page.get_by_label("Required skills").fill(skill)
     submit(page)
     assert re.search(r"/api/briefs/b_[0-9a-f]+\?key=", page.url), page.url
+    look()
+    confirm_in_browser(page, twin, employer)  # the confirmation page and its answer, too
     look()
 
     # The offer email's link opens the task page; accepting redirects back to it.

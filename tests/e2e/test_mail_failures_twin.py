@@ -1,5 +1,7 @@
 """On the twin: SES refuses the employer's first email (and every later one), and the
 engagement still runs to COMPLETED, with each refusal on the timeline and on the brief page.
+The employer confirmed the address before SES began refusing it (a mailbox that went away);
+an address SES refuses from the start cannot be confirmed, and its brief waits (second test).
 
 The twin's SES refuses recipients at `unverified.example` as the SES sandbox refuses an
 unverified recipient (local/ses_faults.py); the app cannot tell it from SES itself.
@@ -49,11 +51,21 @@ def _approve_payout(twin: RunningTwin, brief_id: str) -> None:
     )
 
 
+def _confirmed_before(twin: RunningTwin, address: str) -> None:
+    """The address was confirmed in the past: its record, as the app's adapter writes it."""
+    from chalicelib.adapters import address_confirmations as records
+    from chalicelib.adapters.store import to_item
+
+    item = records.confirmed_item(records.address_hash(address))
+    twin.client("dynamodb").put_item(TableName=TABLE, Item=to_item(item))
+
+
 def test_an_engagement_whose_employer_ses_refuses_still_completes(twin: RunningTwin) -> None:
     skill = unique_skill()
     intern = register(twin, skill)
     onboard(intern["onboarding_url"])
     refused = f"employer-{uuid.uuid4().hex[:8]}@unverified.example"
+    _confirmed_before(twin, refused)
     title = "Refused mail: market sizing for a bike-repair app"
     body = load_event(
         "brief", skills=[skill], employer_email=refused, title=title, nda_required=False
@@ -90,3 +102,24 @@ def test_an_engagement_whose_employer_ses_refuses_still_completes(twin: RunningT
     page = requests.get(f"{twin.url}/briefs/{brief_id}", params={"key": token}, timeout=10)
     assert "Email to the employer could not be delivered" in page.text
     assert view(twin, brief_id, token)["status"] == "COMPLETED"
+
+
+def test_an_address_ses_refuses_from_the_start_leaves_its_brief_waiting(twin: RunningTwin) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    refused = f"employer-{uuid.uuid4().hex[:8]}@unverified.example"
+    body = load_event("brief", skills=[skill], employer_email=refused)
+
+    created = requests.post(f"{twin.url}/api/briefs", json=body, timeout=10)
+
+    assert created.status_code == 201 and created.json()["confirmation_required"] is True
+    brief_id, token = created.json()["brief_id"], created.json()["manage_token"]
+    seen = view(twin, brief_id, token)
+    assert seen["status"] == "SUBMITTED" and seen["awaiting_confirmation"] is True
+    assert seen["shortlist"] == []
+    assert (
+        "Email to the employer could not be delivered (confirm address): "
+        "SES rejected the message (MessageRejected)"
+    ) in timeline(twin, brief_id, token)
+    assert emails_to(twin, refused) == []
+    assert not [m for m in emails_to(twin, intern["email"]) if "Paid project" in m["subject"]]

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import RunningTwin
+from tests.e2e.flow import confirm_address
 from tests.helpers import eventually, load_event
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +37,8 @@ def register(twin: RunningTwin, tag: str, **profile: Any) -> str:
     }
     response = requests.post(f"{twin.url}/api/interns", json=body, timeout=30)
     assert response.status_code == 201, response.text
+    if response.json()["confirmation_required"]:
+        confirm_address(twin, body["email"])
     return str(response.json()["intern_id"])
 
 
@@ -49,6 +52,8 @@ def post_brief(twin: RunningTwin, **overrides: Any) -> dict[str, Any]:
     )
     response = requests.post(f"{twin.url}/api/briefs", json=brief, timeout=30)
     assert response.status_code == 201, response.text
+    if response.json()["confirmation_required"]:
+        confirm_address(twin, brief["employer_email"])
     return dict(response.json())
 
 

@@ -75,6 +75,32 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[di
     reset_app_caches()
 
 
+RETURNING_EMPLOYER = "dana@freshbox.example"  # tests/events/brief.json's employer_email
+
+
+@pytest.fixture
+def returning_employer(aws_env: dict[str, str]) -> str:
+    """The sample brief's employer has confirmed their address before: their briefs start at
+    once, as before confirmation existed (tests of the unconfirmed path use other addresses)."""
+    from tests.helpers import confirm_addresses
+
+    confirm_addresses(RETURNING_EMPLOYER)
+    return RETURNING_EMPLOYER
+
+
+RETURNING_INTERN = "ada@example.com"  # test_interns_api.intern()'s email
+
+
+@pytest.fixture
+def returning_intern(aws_env: dict[str, str]) -> str:
+    """The sample intern's address was confirmed before (say, posting a brief as an employer):
+    they are matchable, and welcomed, at once."""
+    from tests.helpers import confirm_addresses
+
+    confirm_addresses(RETURNING_INTERN)
+    return RETURNING_INTERN
+
+
 @pytest.fixture
 def client(aws_env: dict[str, str]) -> Iterator[Any]:
     from chalice.test import Client
@@ -123,8 +149,9 @@ def task_in_progress(client: Any) -> dict[str, str]:
     from chalicelib.adapters.store import get_store
     from chalicelib.services import access
     from chalicelib.services.intern_signup import register_intern
-    from tests.helpers import load_event
+    from tests.helpers import confirm_addresses, load_event
 
+    confirm_addresses("dana@freshbox.example", "ida@uni.example")  # returning employer, intern
     brief = client.http.post(
         "/api/briefs",
         headers={"Content-Type": "application/json"},

@@ -24,7 +24,9 @@ def executions(aws_env: dict[str, str]) -> list[dict[str, Any]]:
     return list(sfn.list_executions(stateMachineArn=aws_env["STATE_MACHINE_ARN"])["executions"])
 
 
-def test_valid_brief_is_stored_started_and_confirmed(client: Any, aws_env: dict[str, str]) -> None:
+def test_valid_brief_is_stored_started_and_confirmed(
+    client: Any, aws_env: dict[str, str], returning_employer: str
+) -> None:
     response = post(client, load_event("brief"))
 
     assert response.status_code == 201
@@ -94,7 +96,7 @@ def test_bodies_that_are_not_a_json_object_get_a_4xx(client: Any) -> None:
 
 
 def test_same_idempotency_key_gives_one_brief_and_one_run(
-    client: Any, aws_env: dict[str, str]
+    client: Any, aws_env: dict[str, str], returning_employer: str
 ) -> None:
     first = post(client, load_event("brief"), **{"Idempotency-Key": "k-123"})
     again = post(client, load_event("brief"), **{"Idempotency-Key": "k-123"})
@@ -104,7 +106,9 @@ def test_same_idempotency_key_gives_one_brief_and_one_run(
     assert len(executions(aws_env)) == 1
 
 
-def test_same_key_with_another_brief_is_refused(client: Any, aws_env: dict[str, str]) -> None:
+def test_same_key_with_another_brief_is_refused(
+    client: Any, aws_env: dict[str, str], returning_employer: str
+) -> None:
     post(client, load_event("brief"), **{"Idempotency-Key": "k-9"})
 
     response = post(
@@ -116,7 +120,7 @@ def test_same_key_with_another_brief_is_refused(client: Any, aws_env: dict[str, 
     assert len(executions(aws_env)) == 1
 
 
-def test_brief_opens_only_with_its_own_token(client: Any) -> None:
+def test_brief_opens_only_with_its_own_token(client: Any, returning_employer: str) -> None:
     mine = post(client, load_event("brief")).json_body
     theirs = post(client, load_event("brief", employer_email="sam@other.example")).json_body
     url = f"/api/briefs/{mine['brief_id']}"

@@ -121,7 +121,7 @@ def test_valid_post_redirects_to_the_brief_page(client: Any) -> None:
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_double_click_submits_once(client: Any) -> None:
+def test_double_click_submits_once(client: Any, returning_employer: str) -> None:
     cookie, token, nonce = open_form(client)
     fields = form_fields(csrf_token=token, nonce=nonce)
 

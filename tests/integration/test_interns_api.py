@@ -69,7 +69,7 @@ def mails() -> list[dict[str, Any]]:
 
 
 def test_valid_registration_is_stored_with_skills_folded_through_aliases(
-    client: Any, aws_env: dict[str, str]
+    client: Any, aws_env: dict[str, str], returning_intern: str
 ) -> None:
     response = post(client, intern())
 
@@ -98,7 +98,9 @@ def test_valid_registration_is_stored_with_skills_folded_through_aliases(
     assert "SKILL#js" not in postings
 
 
-def test_matching_finds_the_new_intern_by_an_alias_of_their_skill(client: Any) -> None:
+def test_matching_finds_the_new_intern_by_an_alias_of_their_skill(
+    client: Any, returning_intern: str
+) -> None:
     from chalicelib.services.interns import candidates_for
 
     intern_id = post(client, intern(skills=["js"])).json_body["intern_id"]
@@ -108,7 +110,7 @@ def test_matching_finds_the_new_intern_by_an_alias_of_their_skill(client: Any) -
 
 
 def test_a_track_record_update_re_ranks_the_postings_in_one_conditional_write(
-    client: Any, aws_env: dict[str, str]
+    client: Any, aws_env: dict[str, str], returning_intern: str
 ) -> None:
     from chalicelib.adapters.intern_profiles import add_track_record
     from chalicelib.adapters.store import get_store
@@ -132,7 +134,9 @@ def test_a_track_record_update_re_ranks_the_postings_in_one_conditional_write(
     assert max(after["postings"].values()) > max(before["postings"].values())  # better prior
 
 
-def test_the_welcome_email_is_sent_once_with_the_next_step(client: Any) -> None:
+def test_the_welcome_email_is_sent_once_with_the_next_step(
+    client: Any, returning_intern: str
+) -> None:
     body = post(client, intern(name=f"{HOSTILE} Ada")).json_body
 
     (mail,) = mails()
@@ -148,7 +152,7 @@ def test_the_welcome_email_is_sent_once_with_the_next_step(client: Any) -> None:
 
 
 def test_without_an_onboarding_link_the_welcome_points_to_what_happens_next(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, monkeypatch: pytest.MonkeyPatch, returning_intern: str
 ) -> None:
     from chalicelib.services import intern_signup
 

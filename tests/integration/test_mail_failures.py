@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from chalicelib.services.steps import StepEvent
-from tests.helpers import EVENTS, load_event
+from tests.helpers import EVENTS, confirm_addresses, load_event
 from tests.integration.conftest import sent_emails
 
 REFUSED = "dana@unverified.example"
@@ -43,6 +43,7 @@ def recorded_metrics() -> Any:
 
 def _submit(client: Any, **overrides: Any) -> tuple[str, str]:
     body = load_event("brief", **overrides)
+    confirm_addresses(body["employer_email"])  # a returning employer: the flow's own emails
     response = client.http.post(
         "/api/briefs", headers={"Content-Type": "application/json"}, body=json.dumps(body)
     )

@@ -62,7 +62,10 @@ def test_one_address_gets_two_briefs_an_hour_then_429(client: Any, limits: None)
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert "try again in about" in refused.json_body["errors"][0]["message"]
-    assert len(items("BRIEF")) == 2 and executions() == 2  # nothing created, no mail to come
+    # Nothing created past the limit: two briefs, each waiting for the address's confirmation
+    # (no execution), and two confirmation emails, the only mail the address gets.
+    assert len(items("BRIEF")) == 2 and executions() == 0
+    assert len(sent_emails()) == 2
 
 
 def test_one_ip_gets_four_creations_an_hour_whatever_the_addresses(

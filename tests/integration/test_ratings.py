@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import load_event
+from tests.helpers import confirm_addresses, load_event
 
 
 @pytest.fixture
@@ -18,6 +18,7 @@ def completed(client: Any) -> dict[str, str]:
     from chalicelib.services import access
     from chalicelib.services.intern_signup import register_intern
 
+    confirm_addresses("dana@freshbox.example", "ada@uni.example")  # returning employer, intern
     body = client.http.post(
         "/api/briefs",
         headers={"Content-Type": "application/json"},

@@ -99,6 +99,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "intern_welcome": {"action_url": URL, "skills": ["python", "sql"]},
     "offer_withdrawn": {"title": HOSTILE},
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
+    "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
 }
 INFORMATIVE = {
     "approved",
@@ -133,6 +134,7 @@ SUBJECT_WORDS = {
     "intern_welcome": "Welcome",
     "offer_withdrawn": "offer is withdrawn",
     "offer_expired": "has lapsed",
+    "confirm_address": "Confirm your email address",
 }
 
 
@@ -373,3 +375,18 @@ def test_finance_hears_why_a_payout_failed_and_how_to_retry_it() -> None:
     refund = _render("money_delayed", role="employer", movement="refund")
     assert refund.subject.startswith("Your refund is delayed")
     assert "payout.retry" not in refund.text
+
+
+@pytest.mark.parametrize("purpose", ["brief", "intern"])
+def test_a_confirmation_carries_no_text_the_sender_typed(purpose: str) -> None:
+    """The first email to a typed address: what the platform says, the link, "ignore this" —
+    not even the name the sender typed, when a caller passes one."""
+    email = _render("confirm_address", purpose=purpose, name="Mallory Spam", title=HOSTILE)
+
+    for part in (email.subject, email.text, email.html):
+        assert "Mallory" not in part
+        assert "script" not in part and "Co</b>" not in part
+    assert email.text.startswith("Hi,\n")
+    assert "If this wasn't you, ignore this email. Nothing happens" in email.text
+    assert URL in email.text
+    assert ("intern" if purpose == "intern" else "project brief") in email.text
