@@ -212,7 +212,11 @@ def test_a_waiting_brief_page_says_so_resends_within_the_limit_and_can_be_cancel
     refused = post_form(client, resend, cookie, fields)
     assert refused.status_code == 429 and len(mails()) == 2
 
-    cancelled = post_form(client, f"/briefs/{brief['brief_id']}/cancel", cookie, fields)
+    cancel = f"/briefs/{brief['brief_id']}/cancel"
+    asked = post_form(client, cancel, cookie, fields)  # the page's "are you sure?" first
+    assert asked.status_code == 200 and b"Yes, cancel the project" in asked.body
+    assert view(client, brief)["status"] == "SUBMITTED"
+    cancelled = post_form(client, cancel, cookie, {**fields, "confirmed": "yes"})
     assert cancelled.status_code == 303
     assert view(client, brief)["status"] == "CANCELLED"
     assert len(mails()) == 2  # no "cancelled" email to an address nobody confirmed

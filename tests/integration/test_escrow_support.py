@@ -217,14 +217,19 @@ def move(brief_id: str, *path: str) -> None:
 
 
 def ready_intern(money: Money, *, onboard: bool = True) -> str:
-    """An intern registered through the API, onboarded by opening the link, webhook applied."""
+    """An intern registered through the API (a returning address, confirmed before), onboarded
+    by opening the link, webhook applied."""
+    from tests.helpers import confirm_addresses
+
+    email = f"sam.{uuid.uuid4().hex[:8]}@example.com"
+    confirm_addresses(email)
     response = money.client.http.post(
         "/api/interns",
         headers={"Content-Type": "application/json"},
         body=json.dumps(
             {
                 "name": "Sam Lee",
-                "email": f"sam.{uuid.uuid4().hex[:8]}@example.com",
+                "email": email,
                 "skills": ["excel", "market research"],
                 "bio": "Analyst who loves spreadsheets, pricing pages and customer research.",
                 "hours_per_week": 15,
