@@ -65,6 +65,7 @@ class Mailroom:
         self.twin = twin
         self.offers: dict[str, str] = {}  # title -> task token
         self.payouts: dict[str, str] = {}  # brief_id -> payout_id
+        self._mail_seen = self._inbox_seen = 0  # cursors: entries already read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chaos-mail", daemon=True)
 
@@ -84,16 +85,27 @@ class Mailroom:
                 continue
 
     def poll(self) -> None:
-        for message in requests.get(f"{self.twin.url}/_local/outbox.json", timeout=60).json():
+        """Read what arrived since the last poll (`?since=`: each email is parsed and sent once,
+        not the whole outbox every second — that grew with the run, N² in all)."""
+        outbox = requests.get(
+            f"{self.twin.url}/_local/outbox.json", params={"since": self._mail_seen}, timeout=60
+        ).json()
+        for message in outbox:
             subject = message["subject"]
             if subject.startswith("Paid project for you"):
                 self.offers.setdefault(subject, task_token(message))
-        inbox = requests.get(f"{self.twin.url}/_local/finance-inbox.json", timeout=60).json()
+        self._mail_seen += len(outbox)
+        inbox = requests.get(
+            f"{self.twin.url}/_local/finance-inbox.json",
+            params={"since": self._inbox_seen},
+            timeout=60,
+        ).json()
         for delivery in inbox:
             body = delivery["body"]
             if isinstance(body, dict) and body.get("type") == "payout.approval_requested":
                 data = body["data"]
                 self.payouts[str(data["brief_id"])] = str(data["payout_id"])
+        self._inbox_seen += len(inbox)
 
     def offer_for(self, title: str, timeout: float) -> str:
         def found() -> str | None:

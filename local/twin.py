@@ -128,10 +128,11 @@ class Twin:
 
         from moto.server import ThreadedMotoServer
 
-        from local import moto_memory
+        from local import moto_memory, moto_speed
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_memory.install()  # moto keeps every object it made, and copies tables per transaction
+        moto_speed.install()  # moto reads the whole table for every query
         s3_rules.enforce()  # bucket CORS and POST policies as S3 applies them
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
@@ -262,6 +263,7 @@ class Twin:
         return load_demo_interns(count)
 
     def start(self, seed: int = 0) -> dict[str, str]:
+        _connection_pools_for_threads()  # before any client exists
         self.configure_environment()
         self.start_moto()
         env = self.provision()
@@ -656,6 +658,18 @@ def _requests_per_thread(app_object: Any) -> None:
             "current_request": slot("current_request"),
             "lambda_context": slot("lambda_context"),
         },
+    )
+
+
+def _connection_pools_for_threads(size: int = 64) -> None:
+    """Give every boto3 client in this process `size` pooled connections (botocore's default is
+    10). Deployed, each Lambda container serves one request at a time; the twin serves all of
+    them on threads of one process, sharing each client, and with 10 connections the pool
+    overflowed under load: connections were opened (and name lookups made) for most calls."""
+    from botocore.config import Config
+
+    Config.OPTION_DEFAULTS["max_pool_connections"] = max(
+        size, Config.OPTION_DEFAULTS.get("max_pool_connections") or 0
     )
 
 
