@@ -41,6 +41,7 @@ import requests
 from bench.chaos_checks import Verdict, check
 from bench.chaos_drive import ENDINGS, TERMINAL, Driver, Engagement, Mailroom
 from bench.chaos_faults import FaultInjector, Redeliverer
+from local.app_workers import worker_pids
 from tests.e2e.conftest import FAST_WINDOWS, RunningTwin, running_twin
 from tests.e2e.flow import view
 
@@ -127,7 +128,7 @@ class Progress:
         )
         self.at: dict[int, tuple[float, float, float]] = {}  # done -> (seconds, RSS, CPU)
         self._started = time.monotonic()
-        self._cpu0 = cpu_seconds(pid)
+        self._cpu0 = cpu_seconds(pid) + sum(cpu_seconds(p) for p in worker_pids(pid))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chaos-progress", daemon=True)
 
@@ -151,7 +152,8 @@ class Progress:
     def sample(self, *, report: bool) -> None:
         done = sum(1 for e in self.engagements if e.seconds)
         try:
-            rss, cpu = rss_mib(self.pid), cpu_seconds(self.pid) - self._cpu0
+            workers = sum(cpu_seconds(p) for p in worker_pids(self.pid))
+            rss, cpu = rss_mib(self.pid), cpu_seconds(self.pid) + workers - self._cpu0
         except OSError:
             return
         elapsed = time.monotonic() - self._started
@@ -167,7 +169,7 @@ class Progress:
             )
 
     def rows(self) -> list[tuple[str, str, str]]:
-        rows = []
+        rows: list[tuple[str, str, str]] = []
         previous = (0, 0.0, 0.0)
         for c, (elapsed, rss, cpu) in sorted(self.at.items()):
             span = c - previous[0]
@@ -214,7 +216,8 @@ def run(args: argparse.Namespace) -> Result:
     engagements = [Engagement(index=i, ending=ending) for i, ending in enumerate(endings)]
     log = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="chaos-")) / "twin.log"
     started = time.monotonic()
-    with running_twin(log, WINDOWS) as twin:
+    settings = {**WINDOWS, "TWIN_APP_WORKERS": str(args.app_workers)}
+    with running_twin(log, settings) as twin:
         tally = HttpTally(twin.url)
         tally.install()
         from local.twin import twin_secrets
@@ -251,10 +254,23 @@ def run(args: argparse.Namespace) -> Result:
         mail.stop()
         verdict = check(twin, engagements)
         peak = peak_rss_mib(twin.process.pid)
-        cpu = cpu_seconds(twin.process.pid)
+        workers = worker_pids(twin.process.pid)
+        worker_peak = max((peak_rss_mib(p) for p in workers), default=0.0)
+        cpu = cpu_seconds(twin.process.pid) + sum(cpu_seconds(p) for p in workers)
         tally.uninstall()
     wall = time.monotonic() - started
-    print_table(args, engagements, faults, redeliver, tally, verdict, peak, wall, cpu, progress)
+    print_table(
+        args,
+        engagements,
+        faults,
+        redeliver,
+        tally,
+        verdict,
+        (peak, worker_peak),
+        wall,
+        cpu,
+        progress,
+    )
     return Result(engagements, verdict, faults.hits, peak)
 
 
@@ -265,7 +281,7 @@ def print_table(
     redeliver: Redeliverer,
     tally: HttpTally,
     verdict: Verdict,
-    peak: float,
+    peaks: tuple[float, float],
     wall: float,
     cpu: float,
     progress: Progress,
@@ -296,13 +312,16 @@ def print_table(
     rows.append(("", f"of {tally.requests} requests", str(sum(tally.by_status.values()))))
     rows.append(("reconciler", verdict.reconciler, ""))
     rows.append(("wall time", f"{wall:.0f} s", ""))
-    rows.append(("twin peak RSS", f"{peak:.0f} MiB", ""))
-    rows.append(("twin CPU time", f"{cpu:.0f} s", ""))
+    rows.append(("twin peak RSS", f"{peaks[0]:.0f} MiB", ""))
+    if args.app_workers:
+        rows.append(("", f"each of {args.app_workers} app workers: at most {peaks[1]:.0f} MiB", ""))
+    rows.append(("twin CPU time", f"{cpu:.0f} s", "(workers included)" if args.app_workers else ""))
     rows.extend(progress.rows())
     width = [max(len(r[i]) for r in rows) for i in range(3)]
+    workers = f", {args.app_workers} app workers" if args.app_workers else ""
     title = (
         f"chaos: {args.engagements} engagements, seed {args.seed}, concurrency "
-        f"{args.concurrency}, outages of {args.outage_seconds:.0f} s "
+        f"{args.concurrency}{workers}, outages of {args.outage_seconds:.0f} s "
         f"(retry budget {RETRY_BUDGET_SECONDS} s)"
     )
     print(title)
@@ -338,6 +357,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--outage-every", type=float, default=60.0)
     parser.add_argument("--first-outage-after", type=float, default=20.0)
     parser.add_argument("--stage-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--app-workers",
+        type=int,
+        default=0,
+        help="app processes serving the twin's HTTP port (local/app_workers.py); 0: in-process",
+    )
     parser.add_argument(
         "--progress-every", type=float, default=30.0, help="seconds between progress lines"
     )
