@@ -75,10 +75,7 @@ def spawn(twin: Twin, count: int, local_url: str) -> list[subprocess.Popen[bytes
         "--base-path",
         twin.base_path,
     ]
-    return [
-        subprocess.Popen(args, env=env, preexec_fn=_die_with_parent)
-        for _ in range(count)
-    ]
+    return [subprocess.Popen(args, env=env, preexec_fn=_die_with_parent) for _ in range(count)]
 
 
 def forward(

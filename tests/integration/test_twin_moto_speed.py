@@ -190,7 +190,7 @@ def write(client: Any, rng: random.Random) -> None:
 def test_queries_answer_as_moto_does_through_every_kind_of_write(ddb: Any) -> None:
     rng = random.Random(16)
     check_queries(ddb)  # the index is built on the first query
-    for _ in range(120):
+    for _ in range(60):
         write(ddb, rng)
         check_queries(ddb)
 
