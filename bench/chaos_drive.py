@@ -193,13 +193,17 @@ class Driver:
         """The brief once its status is one of `wanted`; a Deviation when it ends elsewhere."""
         deadline = time.monotonic() + (timeout or self.stage_timeout)
         current: dict[str, Any] = {}
+        polls = 0
         while time.monotonic() < deadline:
             current = self.status(e)
             if current["status"] in wanted:
                 return current
             if current["status"] in TERMINAL:
                 break
-            time.sleep(0.5)
+            # 0.5 s, then slower up to 3 s: every in-flight engagement polls the twin, and at
+            # 0.5 s the polls were a large share of what the twin served.
+            polls += 1
+            time.sleep(min(0.5 * polls, 3.0))
         last = "; ".join(f"{t['status']}: {t['detail']}" for t in current.get("timeline", [])[-3:])
         raise Deviation(f"waited for {'/'.join(wanted)}, found {current.get('status')} ({last})")
 
