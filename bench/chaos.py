@@ -208,6 +208,11 @@ class Result:
         errors = [e for e in self.engagements if e.error]
         return bool(self.verdict.violations or self.verdict.stuck or errors)
 
+    @property
+    def incomplete(self) -> bool:
+        """Some engagements were never started (the run's --start-budget passed)."""
+        return any(e.skipped for e in self.engagements)
+
 
 def run(args: argparse.Namespace) -> Result:
     rng = random.Random(args.seed)
@@ -236,7 +241,12 @@ def run(args: argparse.Namespace) -> Result:
             twin_secrets()["STRIPE_WEBHOOK_SECRET"],
             random.Random(f"{args.seed}:events"),
         ).start()
-        driver = Driver(twin, mail, stage_timeout=args.stage_timeout)
+        driver = Driver(
+            twin,
+            mail,
+            stage_timeout=args.stage_timeout,
+            start_until=started + (args.start_budget or float("inf")),
+        )
         progress = Progress(twin.process.pid, engagements, args.progress_every).start()
         try:
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
@@ -297,6 +307,7 @@ def print_table(
     done = Counter(
         f"{e.ending}: {'script error' if e.error else 'deviated' if e.deviation else 'as scripted'}"
         for e in engagements
+        if not e.skipped
     )
     section("endings", done)
     section("final status", verdict.finals)
@@ -319,8 +330,15 @@ def print_table(
     rows.extend(progress.rows())
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     workers = f", {args.app_workers} app workers" if args.app_workers else ""
+    started = sum(1 for e in engagements if not e.skipped)
+    count = (
+        f"{started} of {args.engagements} engagements started (time budget "
+        f"{args.start_budget:.0f} s)"
+        if started < args.engagements
+        else f"{args.engagements} engagements"
+    )
     title = (
-        f"chaos: {args.engagements} engagements, seed {args.seed}, concurrency "
+        f"chaos: {count}, seed {args.seed}, concurrency "
         f"{args.concurrency}{workers}, outages of {args.outage_seconds:.0f} s "
         f"(retry budget {RETRY_BUDGET_SECONDS} s)"
     )
@@ -364,6 +382,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="app processes serving the twin's HTTP port (local/app_workers.py); 0: in-process",
     )
     parser.add_argument(
+        "--start-budget",
+        type=float,
+        default=0.0,
+        help="seconds after which no further engagement starts (those started run to the end "
+        "and are checked; the run then reports how many started and exits 2); 0: none",
+    )
+    parser.add_argument(
         "--progress-every", type=float, default=30.0, help="seconds between progress lines"
     )
     parser.add_argument("--log", help="where the twin's log goes (default: a temporary file)")
@@ -371,7 +396,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return 1 if run(parse(argv)).failed else 0
+    result = run(parse(argv))
+    return 1 if result.failed else 2 if result.incomplete else 0
 
 
 if __name__ == "__main__":

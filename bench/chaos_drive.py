@@ -55,6 +55,7 @@ class Engagement:
     deviation: str = ""
     error: str = ""
     seconds: float = 0.0
+    skipped: bool = False  # not started: the run's time budget for starting had passed
 
 
 class Mailroom:
@@ -157,10 +158,18 @@ def raced(calls: list[Callable[[], requests.Response]]) -> list[requests.Respons
 
 
 class Driver:
-    def __init__(self, twin: RunningTwin, mail: Mailroom, *, stage_timeout: float) -> None:
+    def __init__(
+        self,
+        twin: RunningTwin,
+        mail: Mailroom,
+        *,
+        stage_timeout: float,
+        start_until: float = float("inf"),
+    ) -> None:
         self.twin = twin
         self.mail = mail
         self.stage_timeout = stage_timeout
+        self.start_until = start_until  # time.monotonic() after which no engagement starts
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -211,6 +220,9 @@ class Driver:
 
     def run(self, e: Engagement, rng: random.Random) -> None:
         started = time.monotonic()
+        if started > self.start_until:
+            e.skipped = True
+            return
         try:
             self._engage(e, rng)
             getattr(self, f"_end_{e.ending}")(e, rng)
