@@ -61,6 +61,7 @@ READS = frozenset(
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 
 _candidates = threading.local()
+_originals: dict[str, Any] = {}
 # How often moto listed a whole table (a Scan does; a Query no longer should): for tests.
 STATS = {"whole_table_listings": 0}
 
@@ -239,9 +240,23 @@ def index_queries() -> None:
             _after_request(self)
 
     query._twin_indexed = True  # type: ignore[attr-defined]
+    _originals.update(query=original_query, all_items=original_all_items, call=original_call)
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def unindex_queries() -> None:
+    """Undo `index_queries` (tests that share a process with code writing to moto's tables
+    directly, as bench/matching does: such writes bypass the index)."""
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    if not _originals:
+        return
+    Table.query = _originals.pop("query")  # type: ignore[method-assign]
+    Table.all_items = _originals.pop("all_items")  # type: ignore[method-assign]
+    DynamoHandler.call_action = _originals.pop("call")  # type: ignore[method-assign]
 
 
 def _narrow(table: Any, index_name: Any, hash_key: Any, conditions: list[Any]) -> list[Any] | None:

@@ -21,9 +21,10 @@ VALUES = [f"V#{i}" for i in range(4)]
 
 
 @pytest.fixture
-def ddb() -> Iterator[Any]:
+def ddb(request: pytest.FixtureRequest) -> Iterator[Any]:
     moto_memory.install()
     moto_speed.index_queries()
+    request.addfinalizer(moto_speed.unindex_queries)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
