@@ -24,6 +24,7 @@ Seeded: the endings, faults, orders and splits follow `--seed` (ids and timings 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -40,6 +41,7 @@ import requests
 from bench.chaos_checks import Verdict, check
 from bench.chaos_drive import ENDINGS, TERMINAL, Driver, Engagement, Mailroom
 from bench.chaos_faults import FaultInjector, Redeliverer
+from local.app_workers import worker_pids
 from tests.e2e.conftest import FAST_WINDOWS, RunningTwin, running_twin
 from tests.e2e.flow import view
 
@@ -97,6 +99,93 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident set now (VmRSS), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Progress:
+    """A line on stderr every `every` seconds while the engagements run (finished, the rate,
+    the twin's RSS and CPU time), and the twin's RSS and CPU time as the finished count passes
+    each checkpoint: the per-engagement cost curve of one run."""
+
+    def __init__(self, pid: int, engagements: list[Engagement], every: float) -> None:
+        self.pid = pid
+        self.engagements = engagements
+        self.every = every
+        n = len(engagements)
+        self.checkpoints = sorted(
+            {c for c in (10, 50, 100, 200, 500, n // 4, n // 2, n) if 0 < c <= n}
+        )
+        self.at: dict[int, tuple[float, float, float]] = {}  # done -> (seconds, RSS, CPU)
+        self._started = time.monotonic()
+        self._cpu0 = cpu_seconds(pid) + sum(cpu_seconds(p) for p in worker_pids(pid))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chaos-progress", daemon=True)
+
+    def start(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.sample(report=True)
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(1.0):
+            report = time.monotonic() - last >= self.every
+            if report:
+                last = time.monotonic()
+            self.sample(report=report)
+
+    def sample(self, *, report: bool) -> None:
+        done = sum(1 for e in self.engagements if e.seconds)
+        try:
+            workers = sum(cpu_seconds(p) for p in worker_pids(self.pid))
+            rss, cpu = rss_mib(self.pid), cpu_seconds(self.pid) + workers - self._cpu0
+        except OSError:
+            return
+        elapsed = time.monotonic() - self._started
+        for c in self.checkpoints:
+            if done >= c and c not in self.at:
+                self.at[c] = (elapsed, rss, cpu)
+        if report:
+            print(
+                f"[{elapsed:6.0f} s] {done}/{len(self.engagements)} finished, twin RSS "
+                f"{rss:.0f} MiB, twin CPU {cpu:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        rows: list[tuple[str, str, str]] = []
+        previous = (0, 0.0, 0.0)
+        for c, (elapsed, rss, cpu) in sorted(self.at.items()):
+            span = c - previous[0]
+            per = (elapsed - previous[1]) / span if span else 0.0
+            cpu_per = (cpu - previous[2]) / span if span else 0.0
+            rows.append(
+                (
+                    "" if rows else "as they finished",
+                    f"{c:>5} done at {elapsed:.0f} s: RSS {rss:.0f} MiB, CPU {cpu:.0f} s",
+                    f"{per:.2f} s, {cpu_per:.2f} CPU-s each",
+                )
+            )
+            previous = (c, elapsed, cpu)
+        return rows
+
+
 def settle(twin: RunningTwin, engagements: list[Engagement], timeout: float) -> None:
     """Wait (bounded) for every started engagement to reach a terminal status."""
     deadline = time.monotonic() + timeout
@@ -119,6 +208,11 @@ class Result:
         errors = [e for e in self.engagements if e.error]
         return bool(self.verdict.violations or self.verdict.stuck or errors)
 
+    @property
+    def incomplete(self) -> bool:
+        """Some engagements were never started (the run's --start-budget passed)."""
+        return any(e.skipped for e in self.engagements)
+
 
 def run(args: argparse.Namespace) -> Result:
     rng = random.Random(args.seed)
@@ -127,7 +221,8 @@ def run(args: argparse.Namespace) -> Result:
     engagements = [Engagement(index=i, ending=ending) for i, ending in enumerate(endings)]
     log = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="chaos-")) / "twin.log"
     started = time.monotonic()
-    with running_twin(log, WINDOWS) as twin:
+    settings = {**WINDOWS, "TWIN_APP_WORKERS": str(args.app_workers)}
+    with running_twin(log, settings) as twin:
         tally = HttpTally(twin.url)
         tally.install()
         from local.twin import twin_secrets
@@ -146,12 +241,19 @@ def run(args: argparse.Namespace) -> Result:
             twin_secrets()["STRIPE_WEBHOOK_SECRET"],
             random.Random(f"{args.seed}:events"),
         ).start()
-        driver = Driver(twin, mail, stage_timeout=args.stage_timeout)
+        driver = Driver(
+            twin,
+            mail,
+            stage_timeout=args.stage_timeout,
+            start_until=started + (args.start_budget or float("inf")),
+        )
+        progress = Progress(twin.process.pid, engagements, args.progress_every).start()
         try:
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
                 for e in engagements:
                     pool.submit(driver.run, e, random.Random(f"{args.seed}:{e.index}"))
         finally:
+            progress.stop()
             faults.stop()  # Stripe answers again from here on
         settle(twin, engagements, timeout=args.outage_seconds + 90)
         redeliver.stop()
@@ -162,9 +264,23 @@ def run(args: argparse.Namespace) -> Result:
         mail.stop()
         verdict = check(twin, engagements)
         peak = peak_rss_mib(twin.process.pid)
+        workers = worker_pids(twin.process.pid)
+        worker_peak = max((peak_rss_mib(p) for p in workers), default=0.0)
+        cpu = cpu_seconds(twin.process.pid) + sum(cpu_seconds(p) for p in workers)
         tally.uninstall()
     wall = time.monotonic() - started
-    print_table(args, engagements, faults, redeliver, tally, verdict, peak, wall)
+    print_table(
+        args,
+        engagements,
+        faults,
+        redeliver,
+        tally,
+        verdict,
+        (peak, worker_peak),
+        wall,
+        cpu,
+        progress,
+    )
     return Result(engagements, verdict, faults.hits, peak)
 
 
@@ -175,8 +291,10 @@ def print_table(
     redeliver: Redeliverer,
     tally: HttpTally,
     verdict: Verdict,
-    peak: float,
+    peaks: tuple[float, float],
     wall: float,
+    cpu: float,
+    progress: Progress,
 ) -> None:
     rows: list[tuple[str, str, str]] = []
 
@@ -189,6 +307,7 @@ def print_table(
     done = Counter(
         f"{e.ending}: {'script error' if e.error else 'deviated' if e.deviation else 'as scripted'}"
         for e in engagements
+        if not e.skipped
     )
     section("endings", done)
     section("final status", verdict.finals)
@@ -204,11 +323,23 @@ def print_table(
     rows.append(("", f"of {tally.requests} requests", str(sum(tally.by_status.values()))))
     rows.append(("reconciler", verdict.reconciler, ""))
     rows.append(("wall time", f"{wall:.0f} s", ""))
-    rows.append(("twin peak RSS", f"{peak:.0f} MiB", ""))
+    rows.append(("twin peak RSS", f"{peaks[0]:.0f} MiB", ""))
+    if args.app_workers:
+        rows.append(("", f"each of {args.app_workers} app workers: at most {peaks[1]:.0f} MiB", ""))
+    rows.append(("twin CPU time", f"{cpu:.0f} s", "(workers included)" if args.app_workers else ""))
+    rows.extend(progress.rows())
     width = [max(len(r[i]) for r in rows) for i in range(3)]
+    workers = f", {args.app_workers} app workers" if args.app_workers else ""
+    started = sum(1 for e in engagements if not e.skipped)
+    count = (
+        f"{started} of {args.engagements} engagements started (time budget "
+        f"{args.start_budget:.0f} s)"
+        if started < args.engagements
+        else f"{args.engagements} engagements"
+    )
     title = (
-        f"chaos: {args.engagements} engagements, seed {args.seed}, concurrency "
-        f"{args.concurrency}, outages of {args.outage_seconds:.0f} s "
+        f"chaos: {count}, seed {args.seed}, concurrency "
+        f"{args.concurrency}{workers}, outages of {args.outage_seconds:.0f} s "
         f"(retry budget {RETRY_BUDGET_SECONDS} s)"
     )
     print(title)
@@ -244,12 +375,29 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--outage-every", type=float, default=60.0)
     parser.add_argument("--first-outage-after", type=float, default=20.0)
     parser.add_argument("--stage-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--app-workers",
+        type=int,
+        default=0,
+        help="app processes serving the twin's HTTP port (local/app_workers.py); 0: in-process",
+    )
+    parser.add_argument(
+        "--start-budget",
+        type=float,
+        default=0.0,
+        help="seconds after which no further engagement starts (those started run to the end "
+        "and are checked; the run then reports how many started and exits 2); 0: none",
+    )
+    parser.add_argument(
+        "--progress-every", type=float, default=30.0, help="seconds between progress lines"
+    )
     parser.add_argument("--log", help="where the twin's log goes (default: a temporary file)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return 1 if run(parse(argv)).failed else 0
+    result = run(parse(argv))
+    return 1 if result.failed else 2 if result.incomplete else 0
 
 
 if __name__ == "__main__":

@@ -80,6 +80,9 @@ def check(twin: RunningTwin, engagements: list[Engagement]) -> Verdict:
 
     sfn = twin.client("stepfunctions")
     for e in engagements:
+        if e.skipped:
+            verdict.finals["not started (time budget)"] += 1
+            continue
         if not e.brief_id:
             verdict.finals["never submitted"] += 1
             verdict.violation("engagement never started", e, e.error or e.deviation)

@@ -55,6 +55,7 @@ class Engagement:
     deviation: str = ""
     error: str = ""
     seconds: float = 0.0
+    skipped: bool = False  # not started: the run's time budget for starting had passed
 
 
 class Mailroom:
@@ -65,6 +66,7 @@ class Mailroom:
         self.twin = twin
         self.offers: dict[str, str] = {}  # title -> task token
         self.payouts: dict[str, str] = {}  # brief_id -> payout_id
+        self._mail_seen = self._inbox_seen = 0  # cursors: entries already read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chaos-mail", daemon=True)
 
@@ -84,16 +86,27 @@ class Mailroom:
                 continue
 
     def poll(self) -> None:
-        for message in requests.get(f"{self.twin.url}/_local/outbox.json", timeout=60).json():
+        """Read what arrived since the last poll (`?since=`: each email is parsed and sent once,
+        not the whole outbox every second — that grew with the run, N² in all)."""
+        outbox = requests.get(
+            f"{self.twin.url}/_local/outbox.json", params={"since": self._mail_seen}, timeout=60
+        ).json()
+        for message in outbox:
             subject = message["subject"]
             if subject.startswith("Paid project for you"):
                 self.offers.setdefault(subject, task_token(message))
-        inbox = requests.get(f"{self.twin.url}/_local/finance-inbox.json", timeout=60).json()
+        self._mail_seen += len(outbox)
+        inbox = requests.get(
+            f"{self.twin.url}/_local/finance-inbox.json",
+            params={"since": self._inbox_seen},
+            timeout=60,
+        ).json()
         for delivery in inbox:
             body = delivery["body"]
             if isinstance(body, dict) and body.get("type") == "payout.approval_requested":
                 data = body["data"]
                 self.payouts[str(data["brief_id"])] = str(data["payout_id"])
+        self._inbox_seen += len(inbox)
 
     def offer_for(self, title: str, timeout: float) -> str:
         def found() -> str | None:
@@ -145,10 +158,18 @@ def raced(calls: list[Callable[[], requests.Response]]) -> list[requests.Respons
 
 
 class Driver:
-    def __init__(self, twin: RunningTwin, mail: Mailroom, *, stage_timeout: float) -> None:
+    def __init__(
+        self,
+        twin: RunningTwin,
+        mail: Mailroom,
+        *,
+        stage_timeout: float,
+        start_until: float = float("inf"),
+    ) -> None:
         self.twin = twin
         self.mail = mail
         self.stage_timeout = stage_timeout
+        self.start_until = start_until  # time.monotonic() after which no engagement starts
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -181,13 +202,17 @@ class Driver:
         """The brief once its status is one of `wanted`; a Deviation when it ends elsewhere."""
         deadline = time.monotonic() + (timeout or self.stage_timeout)
         current: dict[str, Any] = {}
+        polls = 0
         while time.monotonic() < deadline:
             current = self.status(e)
             if current["status"] in wanted:
                 return current
             if current["status"] in TERMINAL:
                 break
-            time.sleep(0.5)
+            # 0.5 s, then slower up to 3 s: every in-flight engagement polls the twin, and at
+            # 0.5 s the polls were a large share of what the twin served.
+            polls += 1
+            time.sleep(min(0.5 * polls, 3.0))
         last = "; ".join(f"{t['status']}: {t['detail']}" for t in current.get("timeline", [])[-3:])
         raise Deviation(f"waited for {'/'.join(wanted)}, found {current.get('status')} ({last})")
 
@@ -195,6 +220,9 @@ class Driver:
 
     def run(self, e: Engagement, rng: random.Random) -> None:
         started = time.monotonic()
+        if started > self.start_until:
+            e.skipped = True
+            return
         try:
             self._engage(e, rng)
             getattr(self, f"_end_{e.ending}")(e, rng)

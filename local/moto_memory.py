@@ -16,15 +16,25 @@ docs/twin.md, "Memory").
    names). The twin serialises DynamoDB requests (`_serialise_dynamodb`), so nothing else
    writes between the copy and the rollback.
 
-Both are idempotent and patch moto in this process only.
+3. A finished Step Functions execution keeps its whole interpreter environment (the state
+   data, the frames, the variable store, the history as Python objects), and moto's
+   interpreter remembers every thread it ever started (`TMP_THREADS`, several per execution).
+   `slim_finished_executions` keeps, once an execution has ended, only what moto reads of it
+   afterwards — its history (compressed: it is read rarely and whole), its callback pool (a
+   late SendTaskSuccess/Failure still gets the same answer), its map runs and its final
+   state — and drops the finished threads from the list.
+
+All are idempotent and patch moto in this process only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import pickle
 import threading
 import weakref
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,6 +170,62 @@ def roll_back_transactions_by_item() -> None:
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+class FinishedHistory:
+    """A finished execution's event history, compressed; read whole, as moto's EventManager
+    answers it (a fresh copy each time)."""
+
+    def __init__(self, events: list[Any]) -> None:
+        self._blob = zlib.compress(pickle.dumps(events, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+    def get_event_history(self) -> list[Any]:
+        events: list[Any] = pickle.loads(zlib.decompress(self._blob))  # noqa: S301 (our own)
+        return events
+
+
+class FinishedEnvironment:
+    """What moto reads of an execution's environment once the execution has ended."""
+
+    def __init__(self, env: Any) -> None:
+        self.event_manager = FinishedHistory(env.event_manager.get_event_history())
+        self.callback_pool_manager = env.callback_pool_manager
+        self.map_run_record_pool_manager = env.map_run_record_pool_manager
+        self._program_state = env.program_state()
+
+    def program_state(self) -> Any:
+        return self._program_state
+
+    def is_running(self) -> bool:
+        return False
+
+    def set_stop(self, *args: Any, **kwargs: Any) -> None:
+        """Stopping an execution that has ended changes nothing."""
+
+
+def slim_finished_executions() -> None:
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    original = BaseExecutionWorkerCommunication.terminated
+    if getattr(original, "_twin_slim", False):
+        return
+    lock = threading.Lock()
+
+    def terminated(self: Any) -> None:
+        original(self)  # the execution's status and output, read from the full environment
+        worker = self.execution.exec_worker
+        env = getattr(worker, "env", None)
+        if env is not None and not isinstance(env, FinishedEnvironment):
+            # A history that does not pickle stays as it was.
+            with contextlib.suppress(Exception):
+                worker.env = FinishedEnvironment(env)
+        with lock:  # the list is shared by moto's modules: prune it in place
+            TMP_THREADS[:] = [t for t in TMP_THREADS if t.is_alive()]
+
+    terminated._twin_slim = True  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+
+
 def install() -> None:
     track_instances_weakly()
     roll_back_transactions_by_item()
+    slim_finished_executions()

@@ -77,7 +77,10 @@ class Twin:
     base_path: str = ""  # e.g. "/api": the stage prefix of an execute-api URL
     env: dict[str, str] = field(default_factory=dict)
     finance_inbox: list[dict[str, Any]] = field(default_factory=list)
+    # An app worker's (local/app_workers.py): the main process, which answers /_local/.
+    local_url: str = ""
     _servers: list[Any] = field(default_factory=list)
+    _workers: list[Any] = field(default_factory=list)
 
     @property
     def aws_url(self) -> str:
@@ -128,10 +131,11 @@ class Twin:
 
         from moto.server import ThreadedMotoServer
 
-        from local import moto_memory
+        from local import moto_memory, moto_speed
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_memory.install()  # moto keeps every object it made, and copies tables per transaction
+        moto_speed.install()  # moto reads the whole table for every query
         s3_rules.enforce()  # bucket CORS and POST policies as S3 applies them
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
@@ -165,16 +169,30 @@ class Twin:
 
         aws._session().events.register("before-call", STATS.aws_call)
 
-    def start_app(self) -> None:
+    def start_app(self, port: int | None = None, *, reuse_port: bool = False) -> None:
+        """Serve the app on `port` (default: the public one); `reuse_port` for app workers,
+        which share the public port."""
         from chalice.config import Config
-        from chalice.local import LocalDevServer
+        from chalice.local import LocalDevServer, ThreadedHTTPServer
 
         import app as app_module
 
         _requests_per_thread(app_module.app)
         config = Config.create(chalice_stage="dev", lambda_timeout=30, lambda_memory_size=512)
         handler = _local_handler(self)
-        server = LocalDevServer(app_module.app, config, self.host, self.port, handler_cls=handler)
+        server_cls: Any = ThreadedHTTPServer
+        if reuse_port:
+            from local.app_workers import reuse_port_server
+
+            server_cls = reuse_port_server()
+        server = LocalDevServer(
+            app_module.app,
+            config,
+            self.host,
+            self.port if port is None else port,
+            handler_cls=handler,
+            server_cls=server_cls,
+        )
         # Its own serve_forever prints "Serving on http://host:port", without the base path:
         # the banner below prints the addresses.
         thread = threading.Thread(
@@ -261,18 +279,32 @@ class Twin:
 
         return load_demo_interns(count)
 
-    def start(self, seed: int = 0) -> dict[str, str]:
+    def start(self, seed: int = 0, app_workers: int = 0) -> dict[str, str]:
+        """Everything, in this process; with `app_workers`, the app's public port is served by
+        that many worker processes (local/app_workers.py) and this process serves the app on a
+        private port, for them to forward /_local/ to."""
+        _connection_pools_for_threads()  # before any client exists
         self.configure_environment()
         self.start_moto()
         env = self.provision()
         self.start_stripe()
         self.count_aws_calls()
-        self.start_app()
+        if app_workers > 0:
+            from local import app_workers as workers
+
+            private = workers.free_port(self.host)
+            self.start_app(private)
+            self._workers = workers.spawn(self, app_workers, f"http://{self.host}:{private}")
+        else:
+            self.start_app()
         self.start_scheduler()
         self.seed(seed)
         return env
 
     def stop(self) -> None:
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.terminate()
         if getattr(self, "_stop_scheduler", None) is not None:
             self._stop_scheduler.set()
         for server in reversed(self._servers):
@@ -659,6 +691,18 @@ def _requests_per_thread(app_object: Any) -> None:
     )
 
 
+def _connection_pools_for_threads(size: int = 64) -> None:
+    """Give every boto3 client in this process `size` pooled connections (botocore's default is
+    10). Deployed, each Lambda container serves one request at a time; the twin serves all of
+    them on threads of one process, sharing each client, and with 10 connections the pool
+    overflowed under load: connections were opened (and name lookups made) for most calls."""
+    from botocore.config import Config
+
+    Config.OPTION_DEFAULTS["max_pool_connections"] = max(
+        size, Config.OPTION_DEFAULTS.get("max_pool_connections") or 0
+    )
+
+
 def _serialise_dynamodb() -> None:
     """Make each DynamoDB request atomic, as DynamoDB is: moto checks a condition and then
     writes in separate steps, so two threads could both pass a condition meant for one."""
@@ -757,9 +801,16 @@ def _local_handler(twin: Twin) -> Any:
                 return False
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, payload, *extra = pages.handle(
-                twin, self.command, self.path, dict(self.headers), body
-            )
+            if twin.local_url:  # an app worker: the main process holds the outbox and inbox
+                from local.app_workers import forward
+
+                status, content_type, payload, *extra = forward(
+                    twin.local_url, self.command, self.path, dict(self.headers), body
+                )
+            else:
+                status, content_type, payload, *extra = pages.handle(
+                    twin, self.command, self.path, dict(self.headers), body
+                )
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
@@ -816,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
         base_path=args.base_path,
     )
     started = time.perf_counter()
-    env = twin.start(seed=args.seed)
+    env = twin.start(seed=args.seed, app_workers=int(os.environ.get("TWIN_APP_WORKERS") or 0))
     from local import memory
 
     memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: what grows after start (bench/twin_memory)
