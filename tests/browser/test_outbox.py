@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.browser.conftest import confirm_in_browser
 from tests.helpers import eventually, load_event
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,7 @@ def test_every_link_in_the_outbox_opens_in_a_new_tab(page: Any, twin: Any) -> No
         timeout=10,
     )
     assert posted.status_code == 201, posted.text
+    confirm_in_browser(page, twin, email)  # a new address: its first email is a confirmation
 
     def confirmation() -> Any:
         page.goto(f"{twin.url}/_local/outbox")

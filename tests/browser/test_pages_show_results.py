@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.browser import funding
+from tests.browser.conftest import confirm_in_browser
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import emails_to, offered_to, submit, unique_skill, wait_status
 
@@ -71,6 +72,8 @@ def test_every_action_lands_on_its_result(twin: RunningTwin, sized: Any, tmp_pat
     expect = pytest.importorskip("playwright.sync_api").expect
     skill = unique_skill()
     intern = register_ada(twin, skill)
+    assert intern["confirmation_required"]  # a new address: matchable once its owner confirms
+    confirm_in_browser(page, twin, intern["email"])
 
     # Stripe onboarding comes back to our page, which says payouts are ready (item 6).
     page.goto(intern["onboarding_url"])
