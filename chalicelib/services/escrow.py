@@ -31,6 +31,7 @@ from chalicelib.adapters.escrow_store import FUNDED, HELD, STUCK, EscrowStore, g
 from chalicelib.adapters.store import Conflict
 from chalicelib.domain import ledger, money
 from chalicelib.domain.engagement import TERMINAL, Status, work_window_seconds
+from chalicelib.domain.wording import in_words
 from chalicelib.observability import logger, metrics
 from chalicelib.services.errors import (
     NotAllowed,
@@ -83,8 +84,7 @@ def fund_escrow(brief: Brief) -> PI:
     once and reused; 409 unless AWAITING_FUNDING. The browser confirms it with Stripe."""
     if brief["status"] != Status.AWAITING_FUNDING:
         raise NotAllowed(
-            f"This project is {brief['status']}: escrow can be funded only while it is "
-            "AWAITING_FUNDING."
+            f"Escrow can be funded only while it waits for funding: {in_words(brief['status'])}."
         )
     try:
         return _payment_intent_for(brief)

@@ -23,6 +23,7 @@ from chalicelib.adapters import stripe_gateway as gateway
 from chalicelib.adapters.escrow_store import FUNDED
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
+from chalicelib.domain.wording import in_words
 from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError
 from chalicelib.settings import get_settings
@@ -75,7 +76,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         tokened=True,
         csp_extra=funding_sources(),
         title=str(brief["title"]),
-        project_status=str(brief["status"]),
+        project_status=in_words(str(brief["status"])),
         manage_url=briefs.manage_url(brief_id, str(key)),
         stripe_js_url=settings.stripe_js_url,
         config=config,

@@ -57,7 +57,9 @@ def test_fund_needs_the_manage_token_and_the_funding_state(money: Money) -> None
     assert money.fund(brief_id, "not-the-token").status_code == 403
     refused = money.fund(brief_id, token)
     assert refused.status_code == 409
-    assert refused.json_body["errors"][0]["message"].startswith("This project is NDA")
+    assert refused.json_body["errors"][0]["message"].startswith(
+        "Escrow can be funded only while it waits for funding: the intern has accepted"
+    )
     assert money.sandbox.state()["payment_intents"] == []
 
 
