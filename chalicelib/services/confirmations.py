@@ -45,11 +45,19 @@ def check(token: str) -> records.Confirmation:
 
 def confirm(token: str) -> dict[str, Any]:
     """Use the link (once), record the address as confirmed, start what waited for it."""
+    found = records.find(token)
+    if found is not None and found.used:
+        # Pressed again (or a simultaneous click): the address is confirmed. Finish what a
+        # first attempt that failed part-way left waiting (each marker goes once done), then
+        # answer as for any used link.
+        start_waiting(found.address_hash)
+        raise NotAllowed(USED)
     found = check(token)
     # The address first (idempotent), then the token: a failure between the two leaves the
     # link usable, never a used link with its address unconfirmed.
     records.confirm(found.address_hash)
-    if not records.use(token):  # a simultaneous click took it: that one starts what waits
+    if not records.use(token):  # a simultaneous click took it: what waits starts once anyway
+        start_waiting(found.address_hash)
         raise NotAllowed(USED)
     started = start_waiting(found.address_hash)
     metrics.add_metric(name="AddressesConfirmed", unit="Count", value=1)

@@ -307,3 +307,32 @@ def test_the_form_registration_asks_to_confirm_and_keeps_the_onboarding_link(
     assert b"Connect your Stripe account</a>" in page.body
     (mail,) = mails()
     assert "Confirm your email" in mail["subject"]
+
+
+def test_a_confirmation_that_failed_part_way_is_finished_by_pressing_again(
+    client: Any, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.adapters import workflow
+
+    brief = post_brief(client)
+    path = link_in(mails()[0])
+    page = client.http.get(path)
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.body.decode())
+    assert csrf
+    real = workflow.start_engagement
+
+    def refused_once(*args: Any, **kwargs: Any) -> Any:  # Step Functions throttles, once
+        monkeypatch.setattr(workflow, "start_engagement", real)
+        raise RuntimeError("ThrottlingException: Rate exceeded")
+
+    monkeypatch.setattr(workflow, "start_engagement", refused_once)
+    failed = post_form(client, path, cookie, {"csrf_token": csrf.group(1)})
+    assert failed.status_code >= 500 and confirmed(STRANGER)  # the link used, nothing started
+    assert executions(aws_env) == []
+
+    replay = post_form(client, path, cookie, {"csrf_token": csrf.group(1)})  # pressed again
+
+    assert replay.status_code == 409
+    assert executions(aws_env) == [brief["brief_id"]]
+    assert view(client, brief)["awaiting_confirmation"] is False
