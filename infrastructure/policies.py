@@ -61,7 +61,7 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
         "table_read": {
             "Sid": "TableRead",
             "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
             "Resource": [table, f"{table}/index/*"],
         },
         "table_write": {

@@ -96,8 +96,9 @@ def held_escrow(limit: int = HELD_SCAN_LIMIT) -> dict[str, Any]:
     while read < limit:
         markers, more = store.page(OPEN_PK, "BRIEF#", after=after, limit=min(_PAGE, limit - read))
         read += len(markers)
+        briefs = store.get_briefs([str(m["sk"]).removeprefix("BRIEF#") for m in markers])
         for marker in markers:
-            brief = store.get_brief(str(marker["sk"]).removeprefix("BRIEF#"))
+            brief = briefs.get(str(marker["sk"]).removeprefix("BRIEF#"))
             held = int((brief or {}).get(HELD, 0) or 0)
             if brief is None or held <= 0:
                 continue
