@@ -344,9 +344,10 @@ def revoke_manage_links(brief_id: str) -> Response:
 
 @app.schedule("rate(10 minutes)", name="send_reminders")
 def send_reminders(event: Any) -> dict[str, int]:
-    from chalicelib.services import reminders
+    from chalicelib.services import messages, reminders
 
-    return {"sent": reminders.send_due()}
+    # Batched message emails whose quiet period ended ride on this schedule (issue 15a).
+    return {"sent": reminders.send_due(), "message_emails": messages.send_due_notifications()}
 
 
 # --- finance: payout approval webhooks and the books (issue 7) ---------------------------------
@@ -411,6 +412,179 @@ def finance_sign_out() -> Response:
     from chalicelib.web import finance_views
 
     return finance_views.sign_out(_request().headers, _request().raw_body)
+
+
+# --- messages and sealed details (issue 15a) ----------------------------------------------
+# Literal paths ("messages", "confidential...") take precedence over the `{action}` routes
+# (API Gateway and Chalice's local matcher both prefer a literal segment to a variable).
+
+
+@app.route("/api/briefs/{brief_id}/messages", methods=["GET"])
+@json_errors
+def employer_messages(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    return json_response(message_views.employer_messages_json(brief_id, bearer(_request().headers)))
+
+
+@app.route("/api/briefs/{brief_id}/messages", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def employer_post_message(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    data = json_object(request.raw_body)
+    return json_response(
+        message_views.employer_post_json(brief_id, bearer(request.headers), data), 201
+    )
+
+
+@app.route(
+    "/api/briefs/{brief_id}/messages/upload", methods=["POST"], content_types=[JSON, "text/plain"]
+)
+@json_errors
+def employer_message_upload(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    data = json_object(request.raw_body)
+    return json_response(
+        message_views.employer_upload_json(brief_id, bearer(request.headers), data)
+    )
+
+
+@app.route(
+    "/api/briefs/{brief_id}/confidential-files",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def confidential_upload(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    data = json_object(request.raw_body)
+    return json_response(message_views.sealed_upload_json(brief_id, bearer(request.headers), data))
+
+
+@app.route(
+    "/api/briefs/{brief_id}/confidential-files/attach",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def confidential_attach(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    data = json_object(request.raw_body)
+    return json_response(
+        message_views.sealed_attach_json(brief_id, bearer(request.headers), data), 201
+    )
+
+
+@app.route("/api/tasks/{token}", methods=["GET"])
+@json_errors
+def task_summary(token: str) -> Response:
+    from chalicelib.services import sealed
+
+    return json_response(sealed.task_summary(token))
+
+
+@app.route("/api/tasks/{token}/messages", methods=["GET"])
+@json_errors
+def intern_messages(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    return json_response(message_views.intern_messages_json(token))
+
+
+@app.route("/api/tasks/{token}/messages", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def intern_post_message(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    data = json_object(_request().raw_body)
+    return json_response(message_views.intern_post_json(token, data), 201)
+
+
+@app.route(
+    "/api/tasks/{token}/messages/upload", methods=["POST"], content_types=[JSON, "text/plain"]
+)
+@json_errors
+def intern_message_upload(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    data = json_object(_request().raw_body)
+    return json_response(message_views.intern_upload_json(token, data))
+
+
+@app.route("/briefs/{brief_id}/messages", methods=["POST"], content_types=[FORM])
+def employer_message_form(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.employer_post_form(brief_id, request.headers, request.raw_body)
+
+
+@app.route("/briefs/{brief_id}/confidential-files", methods=["POST"], content_types=[FORM])
+def confidential_attach_form(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.employer_attach_form(brief_id, request.headers, request.raw_body)
+
+
+@app.route("/briefs/{brief_id}/messages/{message_id}/file", methods=["GET"])
+def employer_message_file(brief_id: str, message_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    key = dict(_request().query_params or {}).get("key")
+    return message_views.employer_file(brief_id, message_id, key)
+
+
+@app.route("/briefs/{brief_id}/confidential/{number}", methods=["GET"])
+def employer_confidential_file(brief_id: str, number: str) -> Response:
+    from chalicelib.web import message_views
+
+    key = dict(_request().query_params or {}).get("key")
+    return message_views.employer_confidential_file(brief_id, number, key)
+
+
+@app.route("/tasks/{token}/messages", methods=["POST"], content_types=[FORM])
+def intern_message_form(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.intern_post_form(token, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/messages/{message_id}/file", methods=["GET"])
+def intern_message_file(token: str, message_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    return message_views.intern_file(token, message_id)
+
+
+@app.route("/tasks/{token}/confidential", methods=["GET"])
+def confidential_page(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    return message_views.confidential_page(token)
+
+
+@app.route("/tasks/{token}/confidential/{number}", methods=["GET"])
+def confidential_file(token: str, number: str) -> Response:
+    from chalicelib.web import message_views
+
+    return message_views.confidential_file(token, number)
+
+
+@app.route("/finance/disputes/{brief_id}/messages", methods=["GET"])
+def finance_dispute_messages(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    return message_views.finance_thread_page(brief_id, _request().headers)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

@@ -78,6 +78,9 @@ offer_expired               intern    title*, stage* ("offer": not answered in t
 confirm_address             address   purpose* ("brief" or "intern"), window_end* (the
                                       link's expiry), action_url* (confirmation link);
                                       never any text the sender typed (no name, no title)
+new_messages                role      title*, role*, count* (new messages waiting),
+                                      action_url* (the thread); never the messages' text;
+                                      at most one per recipient per 10 minutes
 =========================== ========= ===================================================
 """
 
@@ -143,6 +146,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "offer_withdrawn": "“{{ title }}” was cancelled: the offer is withdrawn",
         "offer_expired": "Your offer for “{{ title }}” has lapsed",
         "confirm_address": "Confirm your email address for microintern",
+        "new_messages": "{{ count }} new message{{ 's' if count != 1 else '' }}"
+        " about “{{ title }}”",
     }
 )
 
@@ -282,6 +287,7 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         "confirm_address": _Kind(
             "address", ("purpose", "window_end"), {}, "Confirm my email address"
         ),
+        "new_messages": _Kind("role", ("title", "role", "count"), {}, "Read the messages"),
     }
 )
 

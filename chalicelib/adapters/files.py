@@ -100,10 +100,18 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def upload_form(brief_id: str, filename: str, content_type: str | None = None) -> dict[str, Any]:
+# Where each kind of private file lives in the bucket (one prefix per kind, then the brief).
+DELIVERABLES = "deliverables"
+MESSAGES = "messages"  # files attached to messages (services/messages.py)
+SEALED = "sealed"  # attachments of a brief's confidential details (services/sealed.py)
+
+
+def upload_form(
+    brief_id: str, filename: str, content_type: str | None = None, *, prefix: str = DELIVERABLES
+) -> dict[str, Any]:
     """A presigned POST the browser sends the file with; S3 refuses anything outside its
     policy (size range, key, content type)."""
-    key = f"deliverables/{brief_id}/{uuid.uuid4().hex}/{safe_name(filename)}"
+    key = f"{prefix}/{brief_id}/{uuid.uuid4().hex}/{safe_name(filename)}"
     kind = content_type_for(filename, content_type)
     post = aws.client("s3").generate_presigned_post(
         Bucket=_bucket(),

@@ -27,6 +27,9 @@ Rules (PRODUCT.md, "Rules users rely on"), all counted after stripping surroundi
 - ``nda_required``: optional boolean, default true (form values "on"/"true"/"1" accepted);
 - ``employer_name`` and ``company`` 1–120 characters; ``employer_email`` a plausible
   address (checked with a small regex), stored lowercase;
+- ``confidential_details``: optional text of at most 20,000 characters (line breaks
+  allowed), shown only to the engaged intern after the NDA (``domain/collaboration.py``);
+  never stored on the brief item itself, so matching and the offer never see it;
 - unknown fields are rejected.
 
 ``field_errors(exc)`` turns any ``pydantic.ValidationError`` into that list of field
@@ -68,6 +71,7 @@ MAX_BUDGET_CENTS: Final = 99_999_999
 CURRENCY: Final = "usd"
 NAME_MAX: Final = 120
 EMAIL_MAX: Final = 254
+CONFIDENTIAL_MAX: Final = 20_000
 
 # Error type used for every message written here; field_errors() passes its text through.
 CUSTOM_ERROR_TYPE: Final = "microintern"
@@ -252,6 +256,7 @@ class BriefInput(BaseModel):
     employer_name: str
     employer_email: str
     company: str
+    confidential_details: str = ""
 
     @field_validator("title", mode="before")
     @classmethod
@@ -406,6 +411,21 @@ class BriefInput(BaseModel):
     def _employer_email(cls, value: object) -> str:
         return normalize_email(value)
 
+    @field_validator("confidential_details", mode="before")
+    @classmethod
+    def _confidential(cls, value: object) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise invalid("Confidential details must be text")
+        text = clean_text(value.strip(), "Confidential details", multiline=True)
+        if len(text) > CONFIDENTIAL_MAX:
+            raise invalid(
+                f"Confidential details must be at most {CONFIDENTIAL_MAX:,} characters "
+                f"(you wrote {len(text):,})"
+            )
+        return text
+
 
 def normalize_email(value: object, label: str = "Email") -> str:
     """Strip and lowercase a plausible email address, else raise a readable error."""
@@ -432,6 +452,7 @@ BRIEF_LABELS: Final[Mapping[str, str]] = {
     "employer_name": "Your name",
     "employer_email": "Your email",
     "company": "Company",
+    "confidential_details": "Confidential details",
 }
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import address_confirmations, clock, links, tokens, workflow
+from chalicelib.adapters.collaboration_store import sealed_item
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import Status
@@ -101,6 +102,8 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
     if waiting:
         item["awaiting_confirmation"] = True
     operations = [store.put_op(item), store.put_op(event), store.put_op(token_item)]
+    if brief.confidential_details:  # its own item, never on the brief (collaboration_store)
+        operations.append(store.put_op(sealed_item(brief_id, brief.confidential_details)))
     if waiting:
         awaiting = address_confirmations.awaiting_item(brief.employer_email, "brief", brief_id)
         wait_event = Store.event_item(
@@ -257,7 +260,7 @@ def _run_input(brief_id: str, *, nda_required: bool, deadline: Any) -> dict[str,
 
 
 def _brief_fields(brief: BriefInput) -> dict[str, Any]:
-    fields = brief.model_dump(mode="json")
+    fields = brief.model_dump(mode="json", exclude={"confidential_details"})
     fields["skills"] = normalise_skills(brief.skills)
     fields["nice_to_have_skills"] = normalise_skills(brief.nice_to_have_skills)
     fields["skills_as_written"] = list(brief.skills)

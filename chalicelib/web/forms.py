@@ -47,6 +47,7 @@ def brief_from_form(form: dict[str, str]) -> tuple[dict[str, Any], list[FieldErr
         "employer_name": form.get("employer_name", ""),
         "employer_email": form.get("employer_email", ""),
         "company": form.get("company", ""),
+        "confidential_details": form.get("confidential_details", ""),
     }
     budget = form.get("budget", "").strip()
     cents = dollars_to_cents(budget) if budget else None
@@ -76,6 +77,7 @@ BRIEF_FORM_DEFAULTS = {
     "employer_name": "",
     "employer_email": "",
     "company": "",
+    "confidential_details": "",
 }
 
 

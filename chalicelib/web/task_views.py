@@ -26,6 +26,8 @@ def task_page(
     values: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    from chalicelib.web import message_parts
+
     try:
         task = queries.task_view(token)
     except AppError as exc:
@@ -53,6 +55,7 @@ def task_page(
             labels=INTERN_LABELS,
             pending=task.get("pending"),
         ),
+        **message_parts.task_page_extras(token, task),  # messages and sealed details
     )
 
 

@@ -334,7 +334,7 @@ def brief_page(
     status: int = 200,
     payment_intent: str | None = None,
 ) -> Response:
-    from chalicelib.web import funding
+    from chalicelib.web import funding, message_parts
 
     try:
         brief = access.open_brief(brief_id, key)
@@ -368,4 +368,5 @@ def brief_page(
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
         payment=funding.payment_notice(brief, payment_intent, str(key)),
+        **message_parts.brief_page_extras(brief, key),  # messages and sealed details
     )

@@ -100,6 +100,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "offer_withdrawn": {"title": HOSTILE},
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
     "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
+    "new_messages": {"title": HOSTILE, "role": "intern", "count": 3, "action_url": URL},
 }
 INFORMATIVE = {
     "approved",
@@ -135,6 +136,7 @@ SUBJECT_WORDS = {
     "offer_withdrawn": "offer is withdrawn",
     "offer_expired": "has lapsed",
     "confirm_address": "Confirm your email address",
+    "new_messages": "3 new messages",
 }
 
 

@@ -1,0 +1,290 @@
+"""Messages between the employer and the engaged intern of one engagement.
+
+    employer_brief(brief_id, token)   # the employer by manage token (unknown = wrong: 404)
+    intern_brief(token)               # the engaged intern by task link (anyone else: 404)
+    post(brief, sender, text, file_key=...)   -> {"message_id", "at"}
+    listing(brief, viewer)            # the thread, oldest first; marks the other's as read
+    upload_form / file_url            # a message's file: private S3, presigned both ways
+    finance_thread(brief_id)          # finance reads a disputed thread (on the timeline)
+    send_due_notifications()          # the sweep: batched emails whose quiet period ended
+
+Rules (domain/collaboration.py): the thread opens at acceptance and takes messages until 30
+days after the engagement ends, then it is read-only (409); text ≤ 5,000 characters (422);
+MESSAGES_PER_SENDER_PER_HOUR per sender (429, adapters/rate_limits.py).
+
+Who may read: the employer holding a manage token of the brief, the intern the brief names as
+engaged (their task link), finance while the engagement is disputed. Anyone else — a wrong or
+expired token, another brief's token, another candidate's task link, a link before
+acceptance — gets the same not-found answer as an unknown id.
+
+Notifications (email kind `new_messages`, one link to the thread, never the text): a post
+lists the recipient's marker as waiting (`mark_unsent`), then tries to claim the send with a
+conditional write that only succeeds when the last email to them went at least 10 minutes
+ago. The marker stays listed until the email is confirmed sent and no newer message arrived,
+so nothing is lost: a message inside the quiet period, a failed send or a sender that died
+after claiming is picked up by the sweep (run with the reminders schedule) once the quiet
+period ends. At most one email per recipient per 10 minutes: every send needs the claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.adapters import clock, files
+from chalicelib.adapters import collaboration_store as threads
+from chalicelib.adapters.store import get_store
+from chalicelib.domain import collaboration as rules
+from chalicelib.domain.engagement import TERMINAL, Status
+from chalicelib.observability import logger
+from chalicelib.services import notify
+from chalicelib.services.access import NOT_FOUND, note, open_brief, open_task
+from chalicelib.services.errors import (
+    Forbidden,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    TooManyRequests,
+)
+
+NO_BRIEF = "No brief with this id."
+NOT_YET = "Messages open when an intern accepts the project."
+READ_ONLY = (
+    "This conversation closed 30 days after the project ended. You can still read it, "
+    "but no new messages can be sent."
+)
+
+
+# -- who is asking ------------------------------------------------------------------------------
+
+
+def employer_brief(brief_id: str, token: str | None) -> dict[str, Any]:
+    """The brief, for its employer: a token that does not open it is answered as an unknown
+    brief (404), never 403 (which would say the brief exists)."""
+    try:
+        return open_brief(brief_id, token)
+    except Forbidden:
+        raise NotFound(NO_BRIEF, "brief_id") from None
+
+
+def intern_brief(token: str) -> tuple[dict[str, Any], str]:
+    """(brief, intern_id) for the engaged intern's task link; any other link: not found."""
+    brief, intern_id = open_task(token)
+    if brief.get("intern_id") != intern_id or not rules.engaged(str(brief["status"]), intern_id):
+        raise NotFound(NOT_FOUND)
+    return brief, intern_id
+
+
+def ended_at(brief: Mapping[str, Any]) -> Any:
+    """When the engagement ended (None while it runs)."""
+    if Status(brief["status"]) not in TERMINAL:
+        return None
+    moment = brief.get("completed_at") or brief.get("updated_at") or brief.get("created_at")
+    return clock.parse(str(moment)) if moment else None
+
+
+def state(brief: Mapping[str, Any]) -> rules.ThreadState:
+    return rules.thread_state(
+        str(brief["status"]), brief.get("intern_id"), ended_at(brief), clock.now()
+    )
+
+
+# -- posting and reading -----------------------------------------------------------------------
+
+
+def _require_open(brief: Mapping[str, Any]) -> None:
+    now = state(brief)
+    if now == "none":
+        raise NotAllowed(NOT_YET)
+    if now == "read_only":
+        raise NotAllowed(READ_ONLY)
+
+
+def _count(brief_id: str, sender: str) -> None:
+    from chalicelib.adapters.rate_limits import RateLimited, hit
+
+    try:
+        hit(
+            "messages:sender",
+            f"{brief_id}:{sender}",
+            limit=rules.MESSAGES_PER_SENDER_PER_HOUR,
+            window_seconds=3600,
+        )
+    except RateLimited as exc:
+        minutes = max(1, round(exc.retry_after / 60))
+        raise TooManyRequests(
+            f"That is a lot of messages in an hour: try again in about {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        ) from None
+
+
+def _text(value: object) -> str:
+    try:
+        return rules.message_text(value)
+    except rules.TextInvalid as exc:
+        raise Invalid([{"field": "text", "message": str(exc)}]) from None
+
+
+def _checked_file(brief_id: str, file_key: str | None) -> str | None:
+    """A file uploaded for this brief's thread, present in S3 with a harmless type."""
+    if not file_key:
+        return None
+    found = None
+    if isinstance(file_key, str) and file_key.startswith(f"{files.MESSAGES}/{brief_id}/"):
+        found = files.stored(file_key)
+    if found is None or found.size == 0 or found.size > files.MAX_BYTES:
+        raise Invalid([{"field": "file", "message": "The file did not upload; please try again."}])
+    if found.content_type not in files.SAFE_TYPES | {files.OPAQUE}:
+        raise Invalid([{"field": "file", "message": "This kind of file cannot be attached."}])
+    return file_key
+
+
+def post(
+    brief: Mapping[str, Any], sender: str, text: object, *, file_key: str | None = None
+) -> dict[str, Any]:
+    """Store a message from `sender` ("employer" or "intern") and notify the other party."""
+    brief_id = str(brief["brief_id"])
+    clean = _text(text)
+    _require_open(brief)
+    key = _checked_file(brief_id, file_key)
+    _count(brief_id, sender)
+    item = threads.new_message(brief_id, sender=sender, text=clean, file_key=key)
+    threads.mark_read(brief_id, sender, str(item["at"]))  # one's own messages are read
+    recipient = rules.other(sender)
+    marker = threads.notify_marker(brief_id, recipient) or {}
+    last = marker.get("last_sent_at")
+    due = rules.notify_due(clock.parse(str(last)) if last else None, clock.now())
+    threads.mark_unsent(brief_id, recipient, at=str(item["at"]), due=clock.iso(due))
+    try:
+        notify_now(brief_id, recipient)
+    except Exception:  # the sweep sends it: the marker stays listed
+        logger.exception("message notification deferred", extra={"brief_id": brief_id})
+    logger.info("message posted", extra={"brief_id": brief_id, "actor": sender})
+    return {"message_id": item["message_id"], "at": item["at"]}
+
+
+def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
+    """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. The
+    employer's or intern's listing marks the other party's messages as read."""
+    brief_id = str(brief["brief_id"])
+    items = threads.thread_items(brief_id)
+    found = [i for i in items if str(i["sk"]).startswith("MSG#")]
+    read = {
+        str(i["sk"]).removeprefix("READ#"): str(i["read_until"])
+        for i in items
+        if str(i["sk"]).startswith("READ#")
+    }
+    if viewer in rules.PARTIES:
+        theirs = [str(m["at"]) for m in found if m["from"] != viewer]
+        if theirs and read.get(viewer, "") < theirs[-1]:
+            threads.mark_read(brief_id, viewer, theirs[-1])
+            read[viewer] = theirs[-1]
+    return [
+        {
+            "message_id": m["message_id"],
+            "from": m["from"],
+            "text": m["text"],
+            "at": m["at"],
+            "read": read.get(rules.other(str(m["from"])), "") >= str(m["at"]),
+            "file_name": m.get("file_name"),
+        }
+        for m in found
+    ]
+
+
+def thread_page(brief: Mapping[str, Any], viewer: str) -> dict[str, Any]:
+    """What a page shows: the messages and whether the thread takes new ones."""
+    now = state(brief)
+    return {
+        "messages": listing(brief, viewer) if now != "none" else [],
+        "state": now,
+        "max_chars": rules.MESSAGE_MAX_CHARS,
+    }
+
+
+def upload_form(
+    brief: Mapping[str, Any], sender: str, *, filename: object, size: object, content_type: object
+) -> dict[str, Any]:
+    """Where the sender's browser uploads a message's file (≤ 10 MB, private)."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= files.MAX_BYTES:
+        raise Invalid([{"field": "file", "message": "Files must be between 1 byte and 10 MB."}])
+    if not isinstance(filename, str) or not filename.strip():
+        raise Invalid([{"field": "file", "message": "The file needs a name."}])
+    _require_open(brief)
+    _count(str(brief["brief_id"]), sender)
+    kind = content_type if isinstance(content_type, str) else None
+    return files.upload_form(str(brief["brief_id"]), filename, kind, prefix=files.MESSAGES)
+
+
+def file_url(brief: Mapping[str, Any], message_id: str) -> str:
+    """A 5-minute download link of a message's file (the reader was checked by the caller)."""
+    brief_id = str(brief["brief_id"])
+    item = next((m for m in threads.messages(brief_id) if m.get("message_id") == message_id), None)
+    if not item or not item.get("file_key"):
+        raise NotFound("This message has no file.")
+    found = files.stored(str(item["file_key"]))
+    if found is None:
+        raise NotFound("This file is no longer available.")
+    return files.download_url(str(item["file_key"]), found.content_type)
+
+
+def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A disputed engagement's thread as evidence for finance; the read goes on the brief's
+    timeline. Any other brief is not found (finance reads threads only in a dispute)."""
+    brief = get_store().get_brief(brief_id)
+    if brief is None or brief["status"] != Status.DISPUTED:
+        raise NotFound(NO_BRIEF, "brief_id")
+    thread = listing(brief, "finance")
+    note(brief, "finance", "Finance read the message thread as evidence for the dispute")
+    return brief, thread
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+
+def notify_now(brief_id: str, recipient: str) -> bool:
+    """Send `recipient` the batched email about the thread if it may go now (see the module
+    docstring). True when an email went."""
+    now = clock.now()
+    claimed = threads.claim_notification(
+        brief_id,
+        recipient,
+        now=clock.iso(now),
+        quiet_before=clock.iso(now - rules.NOTIFY_QUIET),
+        next_due=clock.iso(now + rules.NOTIFY_QUIET),
+    )
+    if claimed is None:
+        return False
+    brief = get_store().get_brief(brief_id)
+    covered = str(claimed.get("latest_at", ""))
+    if brief is None or state(brief) == "none":
+        threads.finish_notification(brief_id, recipient, covered_until=covered)
+        return False
+    since = str(claimed.get("unsent_since", ""))
+    count = sum(
+        1
+        for m in threads.messages(brief_id)
+        if m["from"] != recipient and since <= str(m["at"]) <= covered
+    )
+    link = notify.party_link(brief, recipient)
+    notify.to_party(
+        brief,
+        recipient,
+        "new_messages",
+        key=f"{brief_id}:messages:{recipient}:{claimed['last_sent_at']}",
+        count=max(count, 1),
+        action_url=f"{link}#messages",
+    )
+    threads.finish_notification(brief_id, recipient, covered_until=covered)
+    return True
+
+
+def send_due_notifications() -> int:
+    """The sweep: every recipient whose batched email is due gets it. Returns emails sent."""
+    sent = 0
+    for marker in threads.due_notifications(clock.iso()):
+        try:
+            sent += notify_now(str(marker["brief_id"]), str(marker["party"]))
+        except Exception:  # the next sweep tries again; the marker stays listed
+            logger.exception("message notification failed", extra={"brief_id": marker["brief_id"]})
+    return sent

@@ -1,0 +1,214 @@
+"""Messages and sealed details on the pages: the thread on the brief page and the task page,
+their forms (POST + CSRF, then back to the thread), file downloads (short-lived redirects),
+the intern's page of confidential details, finance's read of a disputed thread, and the JSON
+handlers of the same routes. Every refusal of a reader who may not see a thing is the
+not-found page or JSON an unknown id gets (services/messages.py, services/sealed.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.adapters import links
+from chalicelib.services import messages, sealed
+from chalicelib.services.errors import AppError, Invalid
+from chalicelib.web import forms
+from chalicelib.web.pages import error_page, page
+
+NO_STORE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _redirect(url: str) -> Response:
+    return Response(body="", status_code=302, headers={"Location": url, **NO_STORE})
+
+
+def _text(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Invalid([{"field": name, "message": f"{name} must be text."}])
+    return value
+
+
+def _size(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+
+def employer_messages_json(brief_id: str, token: str | None) -> list[dict[str, Any]]:
+    return messages.listing(messages.employer_brief(brief_id, token), "employer")
+
+
+def employer_post_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
+    brief = messages.employer_brief(brief_id, token)
+    return messages.post(brief, "employer", data.get("text"), file_key=_text(data, "file_key"))
+
+
+def employer_upload_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
+    brief = messages.employer_brief(brief_id, token)
+    return messages.upload_form(
+        brief,
+        "employer",
+        filename=data.get("filename"),
+        size=_size(data.get("size")),
+        content_type=data.get("content_type"),
+    )
+
+
+def intern_messages_json(token: str) -> list[dict[str, Any]]:
+    brief, _ = messages.intern_brief(token)
+    return messages.listing(brief, "intern")
+
+
+def intern_post_json(token: str, data: Mapping[str, Any]) -> Any:
+    brief, _ = messages.intern_brief(token)
+    return messages.post(brief, "intern", data.get("text"), file_key=_text(data, "file_key"))
+
+
+def intern_upload_json(token: str, data: Mapping[str, Any]) -> Any:
+    brief, _ = messages.intern_brief(token)
+    return messages.upload_form(
+        brief,
+        "intern",
+        filename=data.get("filename"),
+        size=_size(data.get("size")),
+        content_type=data.get("content_type"),
+    )
+
+
+def sealed_upload_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
+    brief = messages.employer_brief(brief_id, token)
+    return sealed.attachment_upload_form(
+        brief,
+        filename=data.get("filename"),
+        size=_size(data.get("size")),
+        content_type=data.get("content_type"),
+    )
+
+
+def sealed_attach_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
+    brief = messages.employer_brief(brief_id, token)
+    return sealed.add_attachment(brief, data.get("file_key"))
+
+
+# -- pages and forms ---------------------------------------------------------------------------
+
+
+def employer_post_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's message form (and its confidential-file form), back to the page."""
+    from chalicelib.web.views import brief_page, form_post
+
+    key = forms.parse_form(body).get("key")
+    return form_post(
+        headers,
+        body,
+        act=lambda form: employer_post_json(brief_id, key, form),
+        show_errors=lambda form, errors: brief_page(
+            brief_id, key, headers, errors=errors, status=422
+        ),
+        location=links.href(f"/briefs/{brief_id}", key=key) + "#messages",
+        back_label="Back to your brief page",
+    )
+
+
+def employer_attach_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    from chalicelib.web.views import brief_page, form_post
+
+    key = forms.parse_form(body).get("key")
+    return form_post(
+        headers,
+        body,
+        act=lambda form: sealed_attach_json(brief_id, key, form),
+        show_errors=lambda form, errors: brief_page(
+            brief_id, key, headers, errors=errors, status=422
+        ),
+        location=links.href(f"/briefs/{brief_id}", key=key) + "#confidential",
+        back_label="Back to your brief page",
+    )
+
+
+def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    from chalicelib.web.task_views import task_page
+    from chalicelib.web.views import form_post
+
+    return form_post(
+        headers,
+        body,
+        act=lambda form: intern_post_json(token, form),
+        show_errors=lambda form, errors: task_page(
+            token, headers, errors=errors, values=form, status=422
+        ),
+        location=links.href(f"/tasks/{token}") + "#messages",
+        back_label="Back to your task page",
+    )
+
+
+def employer_file(brief_id: str, message_id: str, key: str | None) -> Response:
+    try:
+        brief = messages.employer_brief(brief_id, key)
+        return _redirect(messages.file_url(brief, message_id))
+    except AppError as exc:
+        return error_page(exc)
+
+
+def intern_file(token: str, message_id: str) -> Response:
+    try:
+        brief, _ = messages.intern_brief(token)
+        return _redirect(messages.file_url(brief, message_id))
+    except AppError as exc:
+        return error_page(exc)
+
+
+def confidential_page(token: str) -> Response:
+    """The sealed details for the intern allowed to read them (the read is recorded)."""
+    try:
+        brief, details = sealed.open_details(token, via="page")
+    except AppError as exc:
+        return error_page(exc)
+    return page(
+        "confidential.html",
+        tokened=True,
+        title=brief["title"],
+        details=details,
+        token=token,
+    )
+
+
+def confidential_file(token: str, number: str) -> Response:
+    try:
+        return _redirect(sealed.attachment_url(token, int(number) if number.isdigit() else 0))
+    except AppError as exc:
+        return error_page(exc)
+
+
+def employer_confidential_file(brief_id: str, number: str, key: str | None) -> Response:
+    try:
+        brief = messages.employer_brief(brief_id, key)
+        n = int(number) if number.isdigit() else 0
+        return _redirect(sealed.employer_attachment_url(brief, n))
+    except AppError as exc:
+        return error_page(exc)
+
+
+def finance_thread_page(brief_id: str, headers: Mapping[str, str]) -> Response:
+    """A disputed engagement's thread for a signed-in finance session (the read is recorded
+    on the brief's timeline); without a session, the sign-in form."""
+    from chalicelib.web import finance_session
+    from chalicelib.web.finance_views import signin_form
+
+    if not finance_session.active(headers):
+        return signin_form(headers)
+    try:
+        brief, thread = messages.finance_thread(brief_id)
+    except AppError as exc:
+        return error_page(exc)
+    return page("finance_thread.html", tokened=True, brief=brief, thread=thread)
