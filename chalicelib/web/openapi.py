@@ -26,6 +26,7 @@ from chalicelib.domain import brief as brief_rules
 from chalicelib.domain import intern as intern_rules
 from chalicelib.domain.brief import BriefInput
 from chalicelib.domain.intern import InternInput
+from chalicelib.web import message_schemas as ms
 from chalicelib.web import schemas as s
 
 OPENAPI_VERSION: Final = "3.1.0"
@@ -76,6 +77,7 @@ _MODELS: Final[list[type[BaseModel]]] = [
     s.DisputeResolvedEvent,
     s.FinanceReceipt,
     s.Payouts,
+    *ms.MODELS,
 ]
 
 
@@ -148,6 +150,12 @@ _BRIEF_BOUNDS: Final[dict[str, dict[str, Any]]] = {
     "employer_name": _text(1, b.NAME_MAX),
     "employer_email": {"format": "email", "maxLength": b.EMAIL_MAX},
     "company": _text(1, b.NAME_MAX),
+    "confidential_details": {
+        "maxLength": b.CONFIDENTIAL_MAX,
+        "description": "Sealed: only the engaged intern reads them, after the NDA (at once "
+        "when none is required), until the engagement ends; never in matching, the offer "
+        "email or the offer page.",
+    },
 }
 _INTERN_BOUNDS: Final[dict[str, dict[str, Any]]] = {
     "name": _text(1, 120),
@@ -437,6 +445,7 @@ def _paths() -> dict[str, Any]:
             )
         },
         **{f"/api/tasks/{{token}}/{a}": _task_action(a) for a in TASK_ACTIONS},
+        **_message_paths(),
         "/webhooks/stripe": {
             "post": _operation(
                 "stripeWebhook",
@@ -513,3 +522,104 @@ def _paths() -> dict[str, Any]:
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
+
+
+# -- messages and sealed details (issue 15a) -----------------------------------------------------
+
+
+def _message_paths() -> dict[str, Any]:
+    """The thread of an engagement (employer: manage token; intern: task link) and the sealed
+    details. A token that does not open the thread is answered 404, like an unknown id."""
+    employer_errors = (400, 401, 404, 409, 422, 429, *BUSY)
+    intern_errors = (400, 404, 409, 422, 429, *BUSY)
+    thread = {"type": "array", "items": _ref(ms.Message)}
+
+    def listing(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
+        op = _operation(
+            operation_id,
+            "The thread, oldest first; lists the other party's messages as read.",
+            tag,
+            (200, None, "The messages."),
+            errors,
+            **kw,
+        )
+        op["responses"]["200"] |= _json(thread)
+        return op
+
+    def posting(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
+        return _operation(
+            operation_id,
+            "Send a message (from acceptance until 30 days after the engagement ends; then "
+            "409). The other party is emailed a link, at most once per 10 minutes.",
+            tag,
+            (201, ms.MessagePosted, "Stored."),
+            errors,
+            body=_ref(ms.MessageRequest),
+            **kw,
+        )
+
+    def upload(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
+        return _operation(
+            operation_id,
+            "Where to upload a file for a message (≤ 10 MB, private); send its `file_key` "
+            "with the message.",
+            tag,
+            (200, s.UploadForm, "A presigned S3 POST."),
+            errors,
+            body=_ref(s.UploadRequest),
+            **kw,
+        )
+
+    employer: dict[str, Any] = {"security": "manageToken", "parameters": [BRIEF_ID]}
+    intern: dict[str, Any] = {"parameters": [TOKEN]}
+    return {
+        "/api/briefs/{brief_id}/messages": {
+            "get": listing("listBriefMessages", "employer", (401, 404, *BUSY), **employer),
+            "post": posting("postBriefMessage", "employer", employer_errors, **employer),
+        },
+        "/api/briefs/{brief_id}/messages/upload": {
+            "post": upload("uploadBriefMessageFile", "employer", employer_errors, **employer)
+        },
+        "/api/briefs/{brief_id}/confidential-files": {
+            "post": _operation(
+                "uploadConfidentialFile",
+                "Where to upload a confidential attachment (≤ 10 MB, private); then attach "
+                "its `file_key`.",
+                "employer",
+                (200, s.UploadForm, "A presigned S3 POST."),
+                employer_errors,
+                body=_ref(s.UploadRequest),
+                **employer,
+            )
+        },
+        "/api/briefs/{brief_id}/confidential-files/attach": {
+            "post": _operation(
+                "attachConfidentialFile",
+                "Add an uploaded file to the brief's sealed details.",
+                "employer",
+                (201, ms.ConfidentialAttached, "Attached."),
+                employer_errors,
+                body=_ref(ms.ConfidentialFile),
+                **employer,
+            )
+        },
+        "/api/tasks/{token}": {
+            "get": _operation(
+                "getTask",
+                "The task link's project: brief_id, title, status, pay and — only for the "
+                "engaged intern past the NDA, while the engagement runs — the confidential "
+                "details (each such answer is a view the employer sees).",
+                "intern",
+                (200, ms.TaskSummary, "The project."),
+                (404, *BUSY),
+                **intern,
+            )
+        },
+        "/api/tasks/{token}/messages": {
+            "get": listing("listTaskMessages", "intern", (404, *BUSY), **intern),
+            "post": posting("postTaskMessage", "intern", intern_errors, **intern),
+        },
+        "/api/tasks/{token}/messages/upload": {
+            "post": upload("uploadTaskMessageFile", "intern", intern_errors, **intern)
+        },
+    }

@@ -1,0 +1,68 @@
+"""The JSON bodies of the message and sealed-details routes, for the OpenAPI document
+(web/openapi.py); the services validate with the rules of domain/collaboration.py."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.collaboration import MESSAGE_MAX_CHARS
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class MessageRequest(_Doc):
+    """A message: text of 1–5,000 characters (after trimming); optionally the `file_key` of a
+    file uploaded through the thread's upload route."""
+
+    text: str = Field(min_length=1, max_length=MESSAGE_MAX_CHARS)
+    file_key: str | None = None
+
+
+class MessagePosted(_Doc):
+    message_id: str
+    at: str
+
+
+class Message(_Doc):
+    """One message of the thread; `read`: the other party has listed it."""
+
+    message_id: str
+    from_: Literal["employer", "intern"] = Field(alias="from")
+    text: str
+    at: str
+    read: bool
+    file_name: str | None = None
+
+
+class TaskSummary(_Doc):
+    """The task link's project; `confidential_details` only once the engaged intern may read
+    them (NDA signed, or accepted when none is required, until the engagement ends), else
+    null. Each non-null answer is a recorded view."""
+
+    brief_id: str
+    title: str
+    status: str
+    pay_cents: int
+    confidential_details: str | None
+
+
+class ConfidentialFile(_Doc):
+    file_key: str
+
+
+class ConfidentialAttached(_Doc):
+    file_name: str
+
+
+MODELS: list[type[BaseModel]] = [
+    MessageRequest,
+    MessagePosted,
+    Message,
+    TaskSummary,
+    ConfidentialFile,
+    ConfidentialAttached,
+]
