@@ -108,6 +108,8 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
             "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"],
             "Resource": "*",
         },
+        # The bucket's private prefixes: deliverables/, messages/ (message files) and sealed/
+        # (confidential attachments): each grant below covers all three (`{bucket}/*`).
         "files_upload": {
             "Sid": "DeliverablesUpload",
             "Effect": "Allow",
@@ -167,6 +169,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "workflow_callbacks",
         "dead_letter",
     ),
+    # Also sends the batched new-messages emails (services/messages.send_due_notifications).
     "send_reminders": (*STEP, "dead_letter"),
     "match": STEP,
     # Picks the next shortlisted intern; the offer email goes out when its wait registers.
