@@ -1,0 +1,116 @@
+"""Messages and sealed details in Chromium (issue 15a): the employer and the intern exchange
+messages with a file between the brief page and the task page; the sealed details stay hidden
+until the NDA is signed, then open, and the read shows on the employer's timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import RunningTwin
+from tests.e2e.flow import (
+    act,
+    engaged,
+    offered_to,
+    onboard,
+    register,
+    submit,
+    unique_skill,
+    wait_email,
+    wait_status,
+)
+
+pytestmark = pytest.mark.browser
+
+SECRET = "Sealed: the client is Globex and their churn is 14 percent."
+
+
+def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: Path) -> None:
+    brief_id, token, employer_email, intern, link = engaged(twin, "Messages in the browser")
+    notes = tmp_path / "kickoff notes.txt"
+    notes.write_bytes(b"Agenda: scope, sources, deadline.")
+
+    # The employer writes from the brief page, with a file (uploaded straight to S3).
+    page.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
+    page.get_by_label("Your message").fill("Welcome! <b>Notes</b> attached.")
+    page.get_by_label("Attach a file").set_input_files(str(notes))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the message").click()
+    thread = page.locator("#messages")
+    thread.get_by_text("Welcome! <b>Notes</b> attached.").wait_for()  # shown as text
+    assert thread.locator(".read-state").inner_text() == "Unread"
+    assert wait_email(twin, intern["email"], "new message")["subject"].startswith("1 new message")
+
+    # The intern reads it on the task page, downloads the file and replies.
+    page.goto(f"{twin.url}/tasks/{link}")
+    message = page.locator("#messages .message").first
+    assert "Welcome! <b>Notes</b> attached." in message.inner_text()
+    href = message.get_by_role("link", name="Download kickoff-notes.txt").get_attribute("href")
+    assert href
+    redirect = requests.get(
+        f"{twin.url}{href}" if href.startswith("/") else href, allow_redirects=False, timeout=10
+    )
+    assert redirect.status_code == 302
+    download = requests.get(redirect.headers["Location"], timeout=10)
+    assert download.content == b"Agenda: scope, sources, deadline."
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    page.get_by_label("Your message").fill("Thanks, starting on the sources today.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the message").click()
+    page.locator("#messages").get_by_text("Thanks, starting on the sources today.").wait_for()
+
+    # Back on the brief page: the reply, newest last, and the first message now read.
+    page.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
+    texts = page.locator("#messages .message-text").all_inner_texts()
+    assert texts == ["Welcome! <b>Notes</b> attached.", "Thanks, starting on the sources today."]
+    assert page.locator("#messages .read-state").inner_text() == "Read"
+    assert wait_email(twin, employer_email, "new message")
+
+
+def test_sealed_details_open_after_the_nda_and_the_read_is_on_the_timeline(
+    twin: RunningTwin, page: Any
+) -> None:
+    skill = unique_skill()
+    intern = register(twin, skill)
+    onboard(intern["onboarding_url"])
+    title = "Sealed details in the browser"
+    brief_id, token, _ = submit(
+        twin, skill, title=title, nda_required=True, confidential_details=SECRET
+    )
+    _, link = offered_to(twin, [intern], title)
+
+    # The offer page never shows them.
+    page.goto(f"{twin.url}/tasks/{link}")
+    assert "Globex" not in page.content()
+    assert act(twin, link, "accept").status_code == 200
+    wait_status(twin, brief_id, token, "NDA")
+
+    # Accepted, NDA not signed: hidden, and the details page is the not-found page.
+    page.goto(f"{twin.url}/tasks/{link}")
+    assert "Globex" not in page.content()
+    assert page.get_by_role("link", name="Open the confidential details").count() == 0
+    refused = page.goto(f"{twin.url}/tasks/{link}/confidential")
+    assert refused is not None and refused.status == 404
+    assert "Globex" not in page.content()
+
+    # The intern signs the NDA on the task page.
+    page.goto(f"{twin.url}/tasks/{link}")
+    page.get_by_label("Your full name").fill(intern["name"])
+    page.get_by_label("I have read and agree to this NDA").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign the NDA").click()
+    wait_status(twin, brief_id, token, "AWAITING_FUNDING")
+
+    page.goto(f"{twin.url}/tasks/{link}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Open the confidential details").click()
+    page.locator("#confidential-details").get_by_text(SECRET).wait_for()
+
+    # The employer sees the read on the brief page's timeline.
+    page.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
+    page.locator("#confidential-views").get_by_text("1 time").wait_for()
+    timeline = page.locator("ol.timeline").last.inner_text()
+    assert "The intern viewed the confidential details (on the task page)" in timeline
