@@ -136,7 +136,8 @@ def add_attachment(brief: Mapping[str, Any], file_key: object) -> dict[str, Any]
     assert isinstance(file_key, str)
     name = file_key.rsplit("/", 1)[-1]
     store.add_attachment(brief_id, {"file_key": file_key, "file_name": name, "size": found.size})
-    note(brief, "employer", f"Confidential attachment added: {name}")
+    # The name stays off the timeline: the intern reads the timeline before the NDA.
+    note(brief, "employer", "A confidential attachment was added")
     return {"file_name": name}
 
 

@@ -36,7 +36,7 @@ def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: 
     # The employer writes from the brief page, with a file (uploaded straight to S3).
     page.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
     page.get_by_label("Your message").fill("Welcome! <b>Notes</b> attached.")
-    page.get_by_label("Attach a file").set_input_files(str(notes))
+    page.get_by_label("File to send with it").set_input_files(str(notes))
     with page.expect_navigation():
         page.get_by_role("button", name="Send the message").click()
     thread = page.locator("#messages")
