@@ -3,11 +3,14 @@
 brief id, except the notification sweep, which reads the sparse `gsi1` partition
 `MSGNOTIFY`.
 
-    THREAD#<brief_id> / MSG#<at>#<message_id>   a message (from, text, at, file)
-    THREAD#<brief_id> / READ#<party>            what <party> has read: `read_until`
-    THREAD#<brief_id> / NOTIFY#<party>          <party>'s email batching marker
+    THREAD#<brief_id>#<intern_id> / MSG#<at>#<message_id>   a message (from, text, at, file)
+    THREAD#<brief_id>#<intern_id> / READ#<party>            what <party> has read
+    THREAD#<brief_id>#<intern_id> / NOTIFY#<party>          <party>'s email batching marker
     SEALED#<brief_id> / DETAILS                 the confidential details and attachments
     SEALED#<brief_id> / VIEW#<at>#<rand>        one view of them (who, when, how)
+
+A thread belongs to one engagement: the brief and the intern who accepted it. When the intern
+steps back (declining at the NDA) and another accepts, the new pair starts an empty thread.
 
 The sealed details never sit on the brief item: whatever reads a brief (matching, the offer
 email and page, the shortlist, logs of a brief) cannot carry them along.
@@ -25,8 +28,13 @@ from chalicelib.adapters.store import _is_condition_failure, from_item, get_stor
 NOTIFY_INDEX = "MSGNOTIFY"
 
 
-def thread_pk(brief_id: str) -> str:
-    return f"THREAD#{brief_id}"
+def thread_id(brief_id: str, intern_id: str) -> str:
+    """The engagement's thread: the brief and its engaged intern."""
+    return f"{brief_id}#{intern_id}"
+
+
+def thread_pk(thread: str) -> str:
+    return f"THREAD#{thread}"
 
 
 def sealed_pk(brief_id: str) -> str:
@@ -37,16 +45,16 @@ def sealed_pk(brief_id: str) -> str:
 
 
 def new_message(
-    brief_id: str, *, sender: str, text: str, file_key: str | None = None
+    thread: str, *, sender: str, text: str, file_key: str | None = None
 ) -> dict[str, Any]:
     """Store a message; returns its item."""
     moment = clock.now()
     message_id = f"m_{uuid.uuid4().hex[:20]}"
     item: dict[str, Any] = {
-        "pk": thread_pk(brief_id),
+        "pk": thread_pk(thread),
         "sk": f"MSG#{moment.isoformat(timespec='microseconds')}#{message_id}",
         "type": "message",
-        "brief_id": brief_id,
+        "brief_id": thread.split("#", 1)[0],
         "message_id": message_id,
         "from": sender,
         "text": text,
@@ -59,23 +67,23 @@ def new_message(
     return item
 
 
-def messages(brief_id: str) -> list[dict[str, Any]]:
+def messages(thread: str) -> list[dict[str, Any]]:
     """The thread, oldest first (read strongly consistently: a page after a post shows it)."""
-    return get_store().query(thread_pk(brief_id), "MSG#", consistent=True)
+    return get_store().query(thread_pk(thread), "MSG#", consistent=True)
 
 
-def thread_items(brief_id: str) -> list[dict[str, Any]]:
+def thread_items(thread: str) -> list[dict[str, Any]]:
     """Messages, read markers and notification markers of the thread, in one Query."""
-    return get_store().query(thread_pk(brief_id), consistent=True)
+    return get_store().query(thread_pk(thread), consistent=True)
 
 
-def mark_read(brief_id: str, party: str, until: str) -> None:
+def mark_read(thread: str, party: str, until: str) -> None:
     """`party` has read everything up to `until` (never moves backwards)."""
     store = get_store()
     try:
         store._db.update_item(
             TableName=store.table,
-            Key=to_item({"pk": thread_pk(brief_id), "sk": f"READ#{party}"}),
+            Key=to_item({"pk": thread_pk(thread), "sk": f"READ#{party}"}),
             UpdateExpression="SET read_until = :until, #type = :type",
             ConditionExpression="attribute_not_exists(read_until) OR read_until < :until",
             ExpressionAttributeNames={"#type": "type"},
@@ -89,33 +97,34 @@ def mark_read(brief_id: str, party: str, until: str) -> None:
 # -- notification batching -------------------------------------------------------------------
 
 
-def _notify_key(brief_id: str, party: str) -> dict[str, Any]:
-    return to_item({"pk": thread_pk(brief_id), "sk": f"NOTIFY#{party}"})
+def _notify_key(thread: str, party: str) -> dict[str, Any]:
+    return to_item({"pk": thread_pk(thread), "sk": f"NOTIFY#{party}"})
 
 
-def notify_marker(brief_id: str, party: str) -> dict[str, Any] | None:
-    return get_store().get(thread_pk(brief_id), f"NOTIFY#{party}")
+def notify_marker(thread: str, party: str) -> dict[str, Any] | None:
+    return get_store().get(thread_pk(thread), f"NOTIFY#{party}")
 
 
-def mark_unsent(brief_id: str, party: str, *, at: str, due: str) -> None:
+def mark_unsent(thread: str, party: str, *, at: str, due: str) -> None:
     """A message to `party` waits for a notification: listed on the sparse index under `due`
     (kept if an earlier due is listed already) with `latest_at` the newest message."""
     store = get_store()
     store._db.update_item(
         TableName=store.table,
-        Key=_notify_key(brief_id, party),
+        Key=_notify_key(thread, party),
         UpdateExpression=(
             "SET unsent_since = if_not_exists(unsent_since, :at), latest_at = :at, "
             "gsi1pk = :index, gsi1sk = if_not_exists(gsi1sk, :due), brief_id = :brief, "
-            "party = :party, #type = :type"
+            "intern_id = :intern, party = :party, #type = :type"
         ),
         ExpressionAttributeNames={"#type": "type"},
         ExpressionAttributeValues=to_item(
             {
                 ":at": at,
                 ":index": NOTIFY_INDEX,
-                ":due": f"{due}#{brief_id}#{party}",
-                ":brief": brief_id,
+                ":due": f"{due}#{thread}#{party}",
+                ":brief": thread.split("#", 1)[0],
+                ":intern": thread.split("#", 1)[1],
                 ":party": party,
                 ":type": "notify_marker",
             }
@@ -124,7 +133,7 @@ def mark_unsent(brief_id: str, party: str, *, at: str, due: str) -> None:
 
 
 def claim_notification(
-    brief_id: str, party: str, *, now: str, quiet_before: str, next_due: str
+    thread: str, party: str, *, now: str, quiet_before: str, next_due: str
 ) -> dict[str, Any] | None:
     """Take the right to send `party` one email now: only while messages wait for one and the
     last email went before `quiet_before` (one conditional write, so of two racing senders one
@@ -134,14 +143,14 @@ def claim_notification(
     try:
         resp = store._db.update_item(
             TableName=store.table,
-            Key=_notify_key(brief_id, party),
+            Key=_notify_key(thread, party),
             UpdateExpression="SET last_sent_at = :now, gsi1sk = :next",
             ConditionExpression=(
                 "attribute_exists(unsent_since) AND "
                 "(attribute_not_exists(last_sent_at) OR last_sent_at <= :quiet)"
             ),
             ExpressionAttributeValues=to_item(
-                {":now": now, ":quiet": quiet_before, ":next": f"{next_due}#{brief_id}#{party}"}
+                {":now": now, ":quiet": quiet_before, ":next": f"{next_due}#{thread}#{party}"}
             ),
             ReturnValues="ALL_NEW",
         )
@@ -152,14 +161,14 @@ def claim_notification(
     return from_item(resp["Attributes"])
 
 
-def finish_notification(brief_id: str, party: str, *, covered_until: str) -> bool:
+def finish_notification(thread: str, party: str, *, covered_until: str) -> bool:
     """The email covering messages up to `covered_until` went: off the index, unless a newer
     message arrived meanwhile (then it stays listed for the next email). True when cleared."""
     store = get_store()
     try:
         store._db.update_item(
             TableName=store.table,
-            Key=_notify_key(brief_id, party),
+            Key=_notify_key(thread, party),
             UpdateExpression="REMOVE unsent_since, gsi1pk, gsi1sk",
             ConditionExpression="latest_at <= :covered",
             ExpressionAttributeValues=to_item({":covered": covered_until}),

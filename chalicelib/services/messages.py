@@ -83,6 +83,12 @@ def ended_at(brief: Mapping[str, Any]) -> Any:
     return clock.parse(str(moment)) if moment else None
 
 
+def thread_of(brief: Mapping[str, Any]) -> str:
+    """The engagement's thread: the brief with the intern it names as engaged (a later
+    intern, after one stepped back, starts an empty thread of their own)."""
+    return threads.thread_id(str(brief["brief_id"]), str(brief.get("intern_id") or ""))
+
+
 def state(brief: Mapping[str, Any]) -> rules.ThreadState:
     return rules.thread_state(
         str(brief["status"]), brief.get("intern_id"), ended_at(brief), clock.now()
@@ -125,12 +131,18 @@ def _text(value: object) -> str:
         raise Invalid([{"field": "text", "message": str(exc)}]) from None
 
 
-def _checked_file(brief_id: str, file_key: str | None) -> str | None:
-    """A file uploaded for this brief's thread, present in S3 with a harmless type."""
+def _file_folder(thread: str) -> str:
+    """Where a thread's files live under the messages prefix: <brief_id>/<intern_id>."""
+    return thread.replace("#", "/", 1)
+
+
+def _checked_file(thread: str, file_key: str | None) -> str | None:
+    """A file uploaded for this thread, present in S3 with a harmless type."""
     if not file_key:
         return None
     found = None
-    if isinstance(file_key, str) and file_key.startswith(f"{files.MESSAGES}/{brief_id}/"):
+    folder = f"{files.MESSAGES}/{_file_folder(thread)}/"
+    if isinstance(file_key, str) and file_key.startswith(folder):
         found = files.stored(file_key)
     if found is None or found.size == 0 or found.size > files.MAX_BYTES:
         raise Invalid([{"field": "file", "message": "The file did not upload; please try again."}])
@@ -146,17 +158,18 @@ def post(
     brief_id = str(brief["brief_id"])
     clean = _text(text)
     _require_open(brief)
-    key = _checked_file(brief_id, file_key)
+    thread = thread_of(brief)
+    key = _checked_file(thread, file_key)
     _count(brief_id, sender)
-    item = threads.new_message(brief_id, sender=sender, text=clean, file_key=key)
-    threads.mark_read(brief_id, sender, str(item["at"]))  # one's own messages are read
+    item = threads.new_message(thread, sender=sender, text=clean, file_key=key)
+    threads.mark_read(thread, sender, str(item["at"]))  # one's own messages are read
     recipient = rules.other(sender)
-    marker = threads.notify_marker(brief_id, recipient) or {}
+    marker = threads.notify_marker(thread, recipient) or {}
     last = marker.get("last_sent_at")
     due = rules.notify_due(clock.parse(str(last)) if last else None, clock.now())
-    threads.mark_unsent(brief_id, recipient, at=str(item["at"]), due=clock.iso(due))
+    threads.mark_unsent(thread, recipient, at=str(item["at"]), due=clock.iso(due))
     try:
-        notify_now(brief_id, recipient)
+        notify_now(thread, recipient)
     except Exception:  # the sweep sends it: the marker stays listed
         logger.exception("message notification deferred", extra={"brief_id": brief_id})
     logger.info("message posted", extra={"brief_id": brief_id, "actor": sender})
@@ -166,8 +179,10 @@ def post(
 def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
     """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. The
     employer's or intern's listing marks the other party's messages as read."""
-    brief_id = str(brief["brief_id"])
-    items = threads.thread_items(brief_id)
+    if state(brief) == "none":
+        return []
+    thread = thread_of(brief)
+    items = threads.thread_items(thread)
     found = [i for i in items if str(i["sk"]).startswith("MSG#")]
     read = {
         str(i["sk"]).removeprefix("READ#"): str(i["read_until"])
@@ -177,7 +192,7 @@ def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
     if viewer in rules.PARTIES:
         theirs = [str(m["at"]) for m in found if m["from"] != viewer]
         if theirs and read.get(viewer, "") < theirs[-1]:
-            threads.mark_read(brief_id, viewer, theirs[-1])
+            threads.mark_read(thread, viewer, theirs[-1])
             read[viewer] = theirs[-1]
     return [
         {
@@ -213,13 +228,14 @@ def upload_form(
     _require_open(brief)
     _count(str(brief["brief_id"]), sender)
     kind = content_type if isinstance(content_type, str) else None
-    return files.upload_form(str(brief["brief_id"]), filename, kind, prefix=files.MESSAGES)
+    folder = _file_folder(thread_of(brief))
+    return files.upload_form(folder, filename, kind, prefix=files.MESSAGES)
 
 
 def file_url(brief: Mapping[str, Any], message_id: str) -> str:
     """A 5-minute download link of a message's file (the reader was checked by the caller)."""
-    brief_id = str(brief["brief_id"])
-    item = next((m for m in threads.messages(brief_id) if m.get("message_id") == message_id), None)
+    found_messages = threads.messages(thread_of(brief)) if state(brief) != "none" else []
+    item = next((m for m in found_messages if m.get("message_id") == message_id), None)
     if not item or not item.get("file_key"):
         raise NotFound("This message has no file.")
     found = files.stored(str(item["file_key"]))
@@ -242,12 +258,13 @@ def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]
 # -- notifications -------------------------------------------------------------------------------
 
 
-def notify_now(brief_id: str, recipient: str) -> bool:
+def notify_now(thread: str, recipient: str) -> bool:
     """Send `recipient` the batched email about the thread if it may go now (see the module
     docstring). True when an email went."""
     now = clock.now()
+    brief_id, intern_id = thread.split("#", 1)
     claimed = threads.claim_notification(
-        brief_id,
+        thread,
         recipient,
         now=clock.iso(now),
         quiet_before=clock.iso(now - rules.NOTIFY_QUIET),
@@ -257,13 +274,14 @@ def notify_now(brief_id: str, recipient: str) -> bool:
         return False
     brief = get_store().get_brief(brief_id)
     covered = str(claimed.get("latest_at", ""))
-    if brief is None or state(brief) == "none":
-        threads.finish_notification(brief_id, recipient, covered_until=covered)
+    if brief is None or state(brief) == "none" or brief.get("intern_id") != intern_id:
+        # The engagement with this intern is over before it began: nobody to tell.
+        threads.finish_notification(thread, recipient, covered_until=covered)
         return False
     since = str(claimed.get("unsent_since", ""))
     count = sum(
         1
-        for m in threads.messages(brief_id)
+        for m in threads.messages(thread)
         if m["from"] != recipient and since <= str(m["at"]) <= covered
     )
     link = notify.party_link(brief, recipient)
@@ -275,7 +293,7 @@ def notify_now(brief_id: str, recipient: str) -> bool:
         count=max(count, 1),
         action_url=f"{link}#messages",
     )
-    threads.finish_notification(brief_id, recipient, covered_until=covered)
+    threads.finish_notification(thread, recipient, covered_until=covered)
     return True
 
 
@@ -284,7 +302,8 @@ def send_due_notifications() -> int:
     sent = 0
     for marker in threads.due_notifications(clock.iso()):
         try:
-            sent += notify_now(str(marker["brief_id"]), str(marker["party"]))
+            thread = threads.thread_id(str(marker["brief_id"]), str(marker["intern_id"]))
+            sent += notify_now(thread, str(marker["party"]))
         except Exception:  # the next sweep tries again; the marker stays listed
             logger.exception("message notification failed", extra={"brief_id": marker["brief_id"]})
     return sent

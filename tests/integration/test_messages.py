@@ -242,6 +242,41 @@ def test_unauthorised_intern_access_is_answered_as_an_unknown_link(
     assert client.http.get(f"/tasks/{foreign}/messages/m_x/file").status_code == 404
 
 
+def engaged_intern(task: dict[str, str]) -> str:
+    from chalicelib.adapters.store import get_store
+
+    brief = get_store().get_brief(task["brief_id"])
+    assert brief is not None
+    return str(brief["intern_id"])
+
+
+def test_another_intern_taking_over_starts_an_empty_thread(
+    client: Any, task: dict[str, str]
+) -> None:
+    """The thread is the engagement's: the brief with its intern. A later intern (after the
+    first stepped back) sees none of the earlier conversation, and the first no longer can."""
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
+
+    assert intern_post(client, task["token"], {"text": "First intern here"}).status_code == 201
+    second = register_intern(
+        {
+            "name": "Noor",
+            "email": "noor@uni.example",
+            "skills": ["Excel"],
+            "bio": "Spreadsheets and market research.",
+            "hours_per_week": 10,
+            "timezone": "UTC",
+        }
+    )
+    get_store().update_brief(task["brief_id"], {"intern_id": second["intern_id"]})
+    link = access.issue_task_link(task["brief_id"], second["intern_id"]).rsplit("/", 1)[-1]
+    assert client.http.get(f"/api/tasks/{link}/messages").json_body == []
+    assert employer_list(client, task["brief_id"], task["manage"]).json_body == []
+    assert client.http.get(f"/api/tasks/{task['token']}/messages").status_code == 404
+
+
 def task_in_progress_other(client: Any) -> dict[str, str]:
     """A second brief (another employer's manage token)."""
     from tests.helpers import load_event
@@ -313,7 +348,7 @@ def test_a_file_must_be_this_threads_upload(client: Any, task: dict[str, str]) -
     for key in (
         f"deliverables/{task['brief_id']}/x/a.txt",  # not a message file
         f"messages/{other['brief_id']}/x/a.txt",  # another brief's
-        f"messages/{task['brief_id']}/never/uploaded.txt",  # not in S3
+        f"messages/{task['brief_id']}/{engaged_intern(task)}/never/uploaded.txt",  # not in S3
     ):
         answer = intern_post(client, task["token"], {"text": "See file", "file_key": key})
         assert answer.status_code == 422, key
