@@ -99,6 +99,12 @@ def sealed_attach_json(brief_id: str, token: str | None, data: Mapping[str, Any]
 # -- pages and forms ---------------------------------------------------------------------------
 
 
+def _own(errors: Mapping[str, str]) -> dict[str, str]:
+    """A message form's errors under its own names on a page with other forms ("file" is also
+    the delivery's and the confidential form's field)."""
+    return {("message_file" if k == "file" else k): v for k, v in errors.items()}
+
+
 def employer_post_form(
     brief_id: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
@@ -111,7 +117,7 @@ def employer_post_form(
         body,
         act=lambda form: employer_post_json(brief_id, key, form),
         show_errors=lambda form, errors: brief_page(
-            brief_id, key, headers, errors=errors, status=422
+            brief_id, key, headers, errors=_own(errors), status=422
         ),
         location=links.href(f"/briefs/{brief_id}", key=key) + "#messages",
         back_label="Back to your brief page",
@@ -145,7 +151,7 @@ def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str |
         body,
         act=lambda form: intern_post_json(token, form),
         show_errors=lambda form, errors: task_page(
-            token, headers, errors=errors, values=form, status=422
+            token, headers, errors=_own(errors), values=form, status=422
         ),
         location=links.href(f"/tasks/{token}") + "#messages",
         back_label="Back to your task page",

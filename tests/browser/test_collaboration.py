@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.browser import axe
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
     act,
@@ -68,6 +69,25 @@ def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: 
     assert texts == ["Welcome! <b>Notes</b> attached.", "Thanks, starting on the sources today."]
     assert page.locator("#messages .read-state").inner_text() == "Read"
     assert wait_email(twin, employer_email, "new message")
+    assert_accessible(
+        page.context.browser,
+        [f"{twin.url}/briefs/{brief_id}?key={token}", f"{twin.url}/tasks/{link}"],
+    )
+
+
+def assert_accessible(browser: Any, urls: list[str]) -> None:
+    """The pages with a thread (and the details page) pass axe-core (no serious or critical
+    violation) at a phone's width, as tests/browser/test_accessibility.py checks the others."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    try:
+        checked = context.new_page()
+        for url in urls:
+            checked.goto(url)
+            assert axe.severe(axe.violations(checked)) == [], url
+            wider = checked.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert wider <= 0, (url, wider)
+    finally:
+        context.close()
 
 
 def test_sealed_details_open_after_the_nda_and_the_read_is_on_the_timeline(
@@ -114,3 +134,4 @@ def test_sealed_details_open_after_the_nda_and_the_read_is_on_the_timeline(
     page.locator("#confidential-views").get_by_text("1 time").wait_for()
     timeline = page.locator("ol.timeline").last.inner_text()
     assert "The intern viewed the confidential details (on the task page)" in timeline
+    assert_accessible(page.context.browser, [f"{twin.url}/tasks/{link}/confidential"])

@@ -458,3 +458,21 @@ def test_finance_reads_a_disputed_thread_and_the_read_is_on_the_timeline(
         f"/api/briefs/{task['brief_id']}", headers={"Authorization": f"Bearer {task['manage']}"}
     ).json_body["timeline"]
     assert any("Finance read the message thread" in e["detail"] for e in timeline)
+
+
+def test_a_file_that_did_not_upload_is_said_beside_the_message_form(
+    client: Any, task: dict[str, str]
+) -> None:
+    cookie, token, _ = open_form(client, "/briefs/new")
+    missing = f"messages/{task['brief_id']}/{engaged_intern(task)}/x/gone.txt"
+    answer = post_form(
+        client,
+        f"/tasks/{task['token']}/messages",
+        cookie,
+        {"csrf_token": token, "text": "See the file", "file_key": missing},
+    )
+    assert answer.status_code == 422
+    html = answer.body.decode()
+    form = html[html.index('id="message-form"') :]
+    assert "The file did not upload" in form[: form.index("</form>")]
+    assert "See the file" in form  # the text is kept
