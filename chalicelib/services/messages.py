@@ -17,7 +17,8 @@ engaged (their task link), finance while the engagement is disputed. Anyone else
 expired token, another brief's token, another candidate's task link, a link before
 acceptance — gets the same not-found answer as an unknown id.
 
-Notifications (email kind `new_messages`, one link to the thread, never the text): a post
+Notifications (email kind `new_messages`: how many of the thread's messages the recipient has
+not read yet, one link to the thread, never the text; none when they read them all): a post
 lists the recipient's marker as waiting (`mark_unsent`), then tries to claim the send with a
 conditional write that only succeeds when the last email to them went at least 10 minutes
 ago. The marker stays listed until the email is confirmed sent and no newer message arrived,
@@ -278,19 +279,27 @@ def notify_now(thread: str, recipient: str) -> bool:
         # The engagement with this intern is over before it began: nobody to tell.
         threads.finish_notification(thread, recipient, covered_until=covered)
         return False
-    since = str(claimed.get("unsent_since", ""))
+    # "New" is what the recipient has not listed yet: read on their page meanwhile, nothing
+    # is left to tell (and a retried email never counts messages twice).
+    items = threads.thread_items(thread)
+    read_until = next((str(i["read_until"]) for i in items if i["sk"] == f"READ#{recipient}"), "")
     count = sum(
         1
-        for m in threads.messages(thread)
-        if m["from"] != recipient and since <= str(m["at"]) <= covered
+        for m in items
+        if str(m["sk"]).startswith("MSG#")
+        and m["from"] != recipient
+        and read_until < str(m["at"]) <= covered
     )
+    if count == 0:
+        threads.finish_notification(thread, recipient, covered_until=covered)
+        return False
     link = notify.party_link(brief, recipient)
     notify.to_party(
         brief,
         recipient,
         "new_messages",
         key=f"{brief_id}:messages:{recipient}:{claimed['last_sent_at']}",
-        count=max(count, 1),
+        count=count,
         action_url=f"{link}#messages",
     )
     threads.finish_notification(thread, recipient, covered_until=covered)

@@ -14,6 +14,7 @@ from tests.browser import axe
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
     act,
+    emails_to,
     engaged,
     offered_to,
     onboard,
@@ -102,7 +103,8 @@ def test_sealed_details_open_after_the_nda_and_the_read_is_on_the_timeline(
     )
     _, link = offered_to(twin, [intern], title)
 
-    # The offer page never shows them.
+    # Neither the offer email nor the offer page shows them.
+    assert "Globex" not in str(emails_to(twin, intern["email"]))
     page.goto(f"{twin.url}/tasks/{link}")
     assert "Globex" not in page.content()
     assert act(twin, link, "accept").status_code == 200

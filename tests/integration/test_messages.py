@@ -386,7 +386,8 @@ def test_at_most_one_email_per_recipient_per_ten_minutes_and_none_lost(
     clock_at(timedelta(minutes=10, seconds=5))
     assert messages.send_due_notifications() == 1
     emails = message_emails()[before:]
-    assert len(emails) == 2 and "2 new messages" in emails[1].subject
+    # It counts what the intern has not read yet: all three (they never opened the thread).
+    assert len(emails) == 2 and "3 new messages" in emails[1].subject
     assert messages.send_due_notifications() == 0  # nothing left waiting
 
     # The employer got nothing: they wrote all of it.
@@ -476,3 +477,19 @@ def test_a_file_that_did_not_upload_is_said_beside_the_message_form(
     form = html[html.index('id="message-form"') :]
     assert "The file did not upload" in form[: form.index("</form>")]
     assert "See the file" in form  # the text is kept
+
+
+def test_no_email_for_messages_already_read_on_the_page(
+    client: Any, task: dict[str, str], clock_at: Any
+) -> None:
+    from chalicelib.services import messages
+
+    before = len(message_emails())
+    employer_post(client, task["brief_id"], task["manage"], {"text": "First"})
+    clock_at(timedelta(minutes=2))
+    employer_post(client, task["brief_id"], task["manage"], {"text": "Second"})
+    client.http.get(f"/tasks/{task['token']}")  # the intern reads both on the task page
+    clock_at(timedelta(minutes=11))
+    assert messages.send_due_notifications() == 0
+    assert len(message_emails()) == before + 1  # only the first message's email
+    assert messages.send_due_notifications() == 0  # and nothing stays listed
