@@ -78,7 +78,7 @@ offer_expired               intern    title*, stage* ("offer": not answered in t
 confirm_address             address   purpose* ("brief" or "intern"), window_end* (the
                                       link's expiry), action_url* (confirmation link);
                                       never any text the sender typed (no name, no title)
-new_messages                role      title*, role*, count* (new messages waiting),
+new_messages                role      title*, role*, count* (messages not read yet),
                                       action_url* (the thread); never the messages' text;
                                       at most one per recipient per 10 minutes
 =========================== ========= ===================================================
