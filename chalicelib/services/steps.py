@@ -142,7 +142,8 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.domain.matching import rank
-    from chalicelib.services import announce
+    from chalicelib.services import announce, exposure
+    from chalicelib.services.exposure import LOOKAHEAD
     from chalicelib.services.interns import bounded_candidates
 
     store = get_store()
@@ -152,7 +153,8 @@ def match(event: StepEvent) -> dict[str, Any]:
     profile, today = brief_profile(brief), clock.today()
     read = bounded_candidates(profile, today)
     pool = list(read.postings)
-    shortlist = rank(profile, read.index, today=today, limit=5, reference=read.ref())
+    ranked = rank(profile, read.index, today=today, limit=5 + LOOKAHEAD, reference=read.ref())
+    shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
     store.batch_put(
         [
             {
@@ -213,7 +215,10 @@ def unmatched_reason(brief: dict[str, Any], pool: list[Any]) -> str:
 
 
 def next_candidate(event: StepEvent) -> dict[str, Any]:
-    """The best shortlisted intern not yet offered who holds no other offer or engagement."""
+    """The best shortlisted intern not yet offered who holds no other offer or engagement
+    and has not had the week's offers (fair exposure)."""
+    from chalicelib.services import exposure
+
     store = get_store()
     _stop_if_cancelled(_brief(store, event.brief_id))
     for candidate in sorted(
@@ -223,7 +228,13 @@ def next_candidate(event: StepEvent) -> dict[str, Any]:
             continue
         intern_id = str(candidate["intern_id"])
         if store.hold_intern(intern_id, event.brief_id):
-            return {"intern_id": intern_id}
+            skipped = exposure.take_offer_slot(intern_id, event.brief_id)
+            if skipped is None:
+                return {"intern_id": intern_id}
+            store.release_intern(intern_id, event.brief_id)  # at the weekly cap: next one
+            reason = f"{skipped}; {candidate.get('reason', '')}"
+            store.put({**candidate, "offer_status": "capped", "reason": reason})
+            continue
         store.put({**candidate, "offer_status": "busy"})
     return {"intern_id": None}
 
