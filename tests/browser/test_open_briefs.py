@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import axe
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
     emails_to,
@@ -24,6 +25,17 @@ pytestmark = pytest.mark.browser
 NOTE = "I analysed <b>pricing</b> for a meal-kit start-up last term"
 
 
+def assert_accessible(browser: Any, url: str) -> None:
+    """axe-core finds no serious or critical violation on the page (as test_accessibility)."""
+    context = browser.new_context(bypass_csp=True)  # axe is injected as a script
+    try:
+        checked = context.new_page()
+        checked.goto(url)
+        assert axe.severe(axe.violations(checked)) == []
+    finally:
+        context.close()
+
+
 def link_in(message: dict[str, Any], part: str) -> str:
     found = [u for u in re.findall(r"https?://\S+", message["text"]) if part in u]
     assert found, message["text"]
@@ -31,7 +43,7 @@ def link_in(message: dict[str, Any], part: str) -> str:
 
 
 def test_an_intern_applies_to_an_open_brief_and_the_employer_sees_it(
-    twin: RunningTwin, page: Any
+    twin: RunningTwin, page: Any, browser: Any
 ) -> None:
     skill = unique_skill()
     ada = register(twin, skill, bio=f"Market research and {skill} work for a meal-kit start-up.")
@@ -60,6 +72,7 @@ def test_an_intern_applies_to_an_open_brief_and_the_employer_sees_it(
         card.get_by_role("button", name="Apply").click()
     card = page.locator("section.open-brief", has_text="Open briefs pricing study")
     assert "You applied" in card.inner_text() and NOTE in card.inner_text()
+    assert_accessible(browser, page.url)
 
     # The employer's shortlist marks Ada as an applicant, with her note (as text, escaped).
     entry = next(
