@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from chalicelib.domain.exposure import (
     BAND,
     WEEK,
@@ -89,3 +91,13 @@ def test_exposure_never_lifts_an_infeasible_candidate_above_a_feasible_one() -> 
 def test_nothing_changes_without_exposure_history_among_unequal_scores() -> None:
     ranked = [cand(x, 0.9 - 0.05 * i) for i, x in enumerate("abcdefg")]
     assert apply_exposure(ranked, {}, NOW, cap=3, limit=5) == ranked[:5]
+
+
+def test_the_simulation_measures_inequality_as_defined() -> None:
+    from bench.exposure import gini, top_share
+
+    assert gini([1, 1, 1, 1]) == 0.0
+    assert gini([0, 0, 0, 4]) == pytest.approx(0.75)  # (n - 1) / n: one holds everything
+    assert gini([]) == gini([0, 0]) == 0.0
+    assert top_share([5] + [1] * 99) == pytest.approx(5 / 104)  # the top 1 % of 100: one
+    assert top_share([0] * 10) == 0.0
