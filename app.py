@@ -587,6 +587,72 @@ def finance_dispute_messages(brief_id: str) -> Response:
     return message_views.finance_thread_page(brief_id, _request().headers)
 
 
+# --- open briefs: interns browse and apply (issue 17) ----------------------------------------
+
+
+@app.route("/api/open-briefs", methods=["GET"])
+@json_errors
+def open_briefs_list() -> Response:
+    from chalicelib.web import open_brief_views
+
+    return open_brief_views.list_json(_request().headers)
+
+
+@app.route(
+    "/api/open-briefs/{brief_id}/interest",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def open_brief_interest(brief_id: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    request = _request()
+    return open_brief_views.interest_json(request.headers, brief_id, request.raw_body)
+
+
+@app.route("/api/open-briefs/{brief_id}/interest", methods=["DELETE"])
+@json_errors
+def open_brief_interest_delete(brief_id: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    return open_brief_views.withdraw_json(_request().headers, brief_id)
+
+
+@app.route(
+    "/api/open-briefs/{brief_id}/withdraw",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def open_brief_withdraw(brief_id: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    return open_brief_views.withdraw_json(_request().headers, brief_id)
+
+
+@app.route("/tasks/{token}/open-briefs", methods=["GET"])
+def open_briefs_page(token: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    return open_brief_views.open_briefs_page(token, _request().headers)
+
+
+@app.route("/tasks/{token}/open-briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
+def open_brief_form(token: str, brief_id: str, action: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    request = _request()
+    if action not in ("interest", "withdraw"):
+        from chalicelib.services.errors import NotFound
+        from chalicelib.web.pages import error_page
+
+        return error_page(NotFound("No such action."))
+    return open_brief_views.open_brief_action(
+        token, brief_id, action, request.headers, request.raw_body
+    )
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 

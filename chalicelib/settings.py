@@ -96,6 +96,8 @@ class Settings(BaseModel):
     # Abuse limits on what creates records and sends mail (web/limits.py), per hour.
     rate_limit_per_ip: int = Field(30, ge=1, validation_alias="RATE_LIMIT_PER_IP_PER_HOUR")
     rate_limit_per_address: int = Field(5, ge=1, validation_alias="RATE_LIMIT_PER_ADDRESS_PER_HOUR")
+    # Fair exposure (domain/exposure.py): offers one intern may receive in any rolling week.
+    offers_per_intern_per_week: int = Field(3, ge=1, validation_alias="OFFERS_PER_INTERN_PER_WEEK")
     # How long an employer's manage link (`?key=` / Bearer manage token) opens its brief. Every
     # email carrying one issues a fresh token, so the latest email always holds a working link.
     manage_link_seconds: int = Field(

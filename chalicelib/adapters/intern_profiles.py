@@ -7,7 +7,9 @@ credited with (listed, implied by a listed tool, or shown in the bio — see
 postings read in descending key order come strongest evidence and best static quality
 first, so a match reads each required skill with a ``Limit``. A posting holds only what the
 scorer reads — never name, email or school. The profile keeps ``postings`` (skill → sort
-key) so an update replaces exactly the postings it wrote.
+key) so an update replaces exactly the postings it wrote. A posting carries the scoring fields
+packed in one JSON string attribute, ``scoring`` (``retrieval.pack_scoring``; readers go
+through ``retrieval.posting_fields``, which also reads postings written before packing).
 
 Every write is conditional: registration puts all items new (``attribute_not_exists``); a
 track-record update is one transaction — the profile guarded by its ``postings_version``,
@@ -27,7 +29,7 @@ from typing import Any
 
 from chalicelib.adapters import clock
 from chalicelib.adapters.store import Conflict, from_item, get_store, to_item
-from chalicelib.domain.retrieval import posting_ranks
+from chalicelib.domain.retrieval import pack_scoring, posting_ranks
 from chalicelib.domain.skills import normalise_skills
 
 SCORING_FIELDS = (
@@ -67,13 +69,15 @@ def scoring_fields(intern_id: str, profile: Mapping[str, Any]) -> dict[str, Any]
 def posting_items(scoring: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The skill postings that make a profile matchable (the one function that writes them)."""
     ranks = posting_ranks(scoring, _yymm())
+    packed = pack_scoring(scoring)
     return [
         {
             "pk": f"SKILL#{skill}",
             "sk": POSTING_PREFIX + rank,
             "type": "skill_posting",
             "rank": rank,
-            **scoring,
+            "intern_id": scoring["intern_id"],
+            "scoring": packed,
         }
         for skill, rank in ranks.items()
     ]

@@ -398,6 +398,7 @@ def rank(
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
     reference: frozenset[str] | None = None,
+    bonus: Mapping[str, float] | None = None,
 ) -> list[Candidate]:
     """The best ``limit`` candidates for the brief, best first; ties by intern_id.
 
@@ -407,6 +408,9 @@ def rank(
     the best text score the factor is divided by, clamped at 1) — by default every
     candidate; bounded retrieval passes the head of each skill's postings, which every read
     of the pool sees, so a candidate's score does not depend on how much else was read.
+    ``bonus``: intern id → an amount added to the weighted sum (applicants,
+    ``domain/open_briefs.py``); a candidate without the hours stays below everyone who has
+    them (the scaled sum is capped at ``INFEASIBLE_SCALE``). Shown as the ``applied`` factor.
     """
     index = _as_index(profiles)
     if limit <= 0:
@@ -476,8 +480,10 @@ def rank(
             + w_avail * avail
             + w_track * p.track
         )
+        if bonus:
+            total += bonus.get(p.intern_id, 0.0)
         if avail < 1.0:
-            total *= INFEASIBLE_SCALE
+            total = min(total * INFEASIBLE_SCALE, INFEASIBLE_SCALE)
         append((-total, p.intern_id, i))
     top = heapq.nsmallest(limit, scored)
 
@@ -491,11 +497,15 @@ def rank(
             "availability": avail_by_hours[p.hours_per_week],
             "track_record": p.track,
         }
+        if bonus and p.intern_id in bonus:
+            factors["applied"] = bonus[p.intern_id]
         contributions = {
             t: idf[t] * p.term_counts[t] * k1p1 / (p.term_counts[t] + norms[i])
             for t in query.intersection(p.term_counts)
         }
         reason = _reason(brief, p, today, required, nice, contributions)
+        if bonus and p.intern_id in bonus:
+            reason = f"applied (+{bonus[p.intern_id]:.2f}); {reason}"
         out.append(Candidate(p.intern_id, -neg, factors, reason))
     return out
 

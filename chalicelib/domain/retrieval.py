@@ -41,6 +41,7 @@ close the result stays to exhaustive scoring is measured (tests/unit/test_retrie
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ __all__ = [
     "RESERVE",
     "Retrieval",
     "bounded_pool",
+    "pack_scoring",
+    "posting_fields",
     "posting_ranks",
     "rank_key",
     "static_prior",
@@ -228,8 +231,26 @@ def bounded_pool(
             return out
 
 
+def pack_scoring(scoring: Mapping[str, Any]) -> str:
+    """A posting's scoring fields as one compact JSON string (the ``scoring`` attribute): a
+    Query answer then holds a few attributes per posting instead of a dozen, so the client's
+    parsing and deserialising of 2,000 postings costs about a third (bench.matching)."""
+    fields = {k: v for k, v in scoring.items() if k != "intern_id"}
+    return json.dumps(fields, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def posting_fields(posting: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A posting's scoring fields, packed (``scoring``) or, as written before packing, as
+    attributes of their own (a profile item has them so too)."""
+    packed = posting.get("scoring")
+    if isinstance(packed, str):
+        return {**json.loads(packed), "intern_id": posting["intern_id"]}
+    return posting
+
+
 def to_intern_profile(posting: Mapping[str, Any]) -> InternProfile:
-    """The scorer's view of a posting (or of a profile item)."""
+    """The scorer's view of a posting (packed or not) or of a profile item."""
+    posting = posting_fields(posting)
     return InternProfile(
         intern_id=str(posting["intern_id"]),
         skills=tuple(posting["skills"]),

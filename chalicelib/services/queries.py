@@ -48,6 +48,7 @@ def brief_view(
         (i for i in items if str(i["sk"]).startswith("CANDIDATE#")), key=lambda c: str(c["sk"])
     )
     accepted = brief.get("intern_id")
+    applied = {str(i["intern_id"]): i for i in items if str(i["sk"]).startswith("APPLY#")}
     return {
         "brief_id": brief_id,
         "status": status.value,
@@ -78,8 +79,17 @@ def brief_view(
                 "factors": c.get("factors", {}),
                 "reason": c.get("reason", ""),
                 "offer_status": c.get("offer_status", "pending"),
+                # issue 17: the intern applied to this brief (open briefs), with their note
+                "applied": str(c["intern_id"]) in applied,
+                "note": applied[str(c["intern_id"])].get("note")
+                if c["intern_id"] in applied
+                else None,
             }
             for i, c in enumerate(candidates)
+        ],
+        "applicants": [
+            {"intern_id": a["intern_id"], "note": a.get("note", ""), "at": a["at"]}
+            for a in sorted(applied.values(), key=lambda a: str(a["at"]))
         ],
         "engagement": {"intern_id": accepted, "status": status.value},
         "escrow": escrow_store.figures(items),

@@ -142,17 +142,24 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.domain.matching import rank
-    from chalicelib.services import announce
+    from chalicelib.services import announce, exposure, open_briefs
+    from chalicelib.services.exposure import LOOKAHEAD
     from chalicelib.services.interns import bounded_candidates
 
     store = get_store()
     brief = _brief(store, event.brief_id)
     announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
+    open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
     profile, today = brief_profile(brief), clock.today()
     read = bounded_candidates(profile, today)
+    bonus = open_briefs.applicant_bonus(event.brief_id)  # applicants: scored, with a bonus
+    read.index.extend(open_briefs.applicant_profiles(i for i in bonus if i not in read.postings))
     pool = list(read.postings)
-    shortlist = rank(profile, read.index, today=today, limit=5, reference=read.ref())
+    ranked = rank(
+        profile, read.index, today=today, limit=5 + LOOKAHEAD, reference=read.ref(), bonus=bonus
+    )
+    shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
     store.batch_put(
         [
             {
@@ -213,7 +220,10 @@ def unmatched_reason(brief: dict[str, Any], pool: list[Any]) -> str:
 
 
 def next_candidate(event: StepEvent) -> dict[str, Any]:
-    """The best shortlisted intern not yet offered who holds no other offer or engagement."""
+    """The best shortlisted intern not yet offered who holds no other offer or engagement
+    and has not had the week's offers (fair exposure)."""
+    from chalicelib.services import exposure
+
     store = get_store()
     _stop_if_cancelled(_brief(store, event.brief_id))
     for candidate in sorted(
@@ -223,7 +233,13 @@ def next_candidate(event: StepEvent) -> dict[str, Any]:
             continue
         intern_id = str(candidate["intern_id"])
         if store.hold_intern(intern_id, event.brief_id):
-            return {"intern_id": intern_id}
+            skipped = exposure.take_offer_slot(intern_id, event.brief_id)
+            if skipped is None:
+                return {"intern_id": intern_id}
+            store.release_intern(intern_id, event.brief_id)  # at the weekly cap: next one
+            reason = f"{skipped}; {candidate.get('reason', '')}"
+            store.put({**candidate, "offer_status": "capped", "reason": reason})
+            continue
         store.put({**candidate, "offer_status": "busy"})
     return {"intern_id": None}
 
@@ -253,6 +269,11 @@ def await_party(event: StepEvent) -> dict[str, Any]:
     )
     if event.kind == "offer" and event.intern_id:
         _mark_candidate(store, event.brief_id, event.intern_id, "offered")
+    if event.kind in ("offer", "nda", "funding"):
+        from chalicelib.services import open_briefs
+
+        # Open to applicants until an intern accepts (an NDA lapse reopens it).
+        (open_briefs.publish if event.kind == "offer" else open_briefs.close)(brief)
     if not _advance(store, event.brief_id, to=status, detail=WAIT_DETAILS[event.kind]) and (
         event.kind == "account"
     ):
@@ -398,6 +419,10 @@ def settle(event: StepEvent) -> dict[str, Any]:
     )
     for candidate in store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"):
         store.release_intern(str(candidate["intern_id"]), event.brief_id)
+    if Status(event.status) != Status.UNMATCHED:  # an unmatched brief stays open to applicants
+        from chalicelib.services import open_briefs
+
+        open_briefs.close(brief)
     if Status(event.status) == Status.COMPLETED:
         from chalicelib.adapters.intern_profiles import add_track_record
 

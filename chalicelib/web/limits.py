@@ -29,6 +29,9 @@ LIMITED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/interns"): ("interns", "email"),
     # The address is the brief's: counted by services/briefs.resend_confirmation itself.
     ("POST", "/api/briefs/{brief_id}/resend-confirmation"): ("briefs", "employer_email"),
+    # Applications to open briefs: per IP here, per intern in services/open_briefs.py.
+    ("POST", "/api/open-briefs/{brief_id}/interest"): ("interest", ""),
+    ("POST", "/tasks/{token}/open-briefs/{brief_id}/{action}"): ("interest", ""),
 }
 
 

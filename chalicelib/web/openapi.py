@@ -27,6 +27,7 @@ from chalicelib.domain import intern as intern_rules
 from chalicelib.domain.brief import BriefInput
 from chalicelib.domain.intern import InternInput
 from chalicelib.web import message_schemas as ms
+from chalicelib.web import open_brief_schemas as ob
 from chalicelib.web import schemas as s
 
 OPENAPI_VERSION: Final = "3.1.0"
@@ -78,6 +79,9 @@ _MODELS: Final[list[type[BaseModel]]] = [
     s.FinanceReceipt,
     s.Payouts,
     *ms.MODELS,
+    ob.OpenBriefs,  # open briefs (issue 17)
+    ob.InterestRequest,
+    ob.Interest,
 ]
 
 
@@ -195,6 +199,12 @@ def _security_schemes() -> dict[str, Any]:
             "name": "finance_session",
             "description": "The session the finance page's sign-in form (POST /finance/signin) "
             "sets: HttpOnly, Secure, SameSite=Strict, 8 hours.",
+        },
+        "internTaskToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Any task token of the intern (the token in a task link we emailed "
+            "them): it identifies the intern on the open-briefs routes.",
         },
         "stripeSignature": {
             "type": "apiKey",
@@ -369,6 +379,58 @@ def _task_action(action: str) -> dict[str, Any]:
     }
 
 
+def _open_brief_paths() -> dict[str, Any]:
+    """Open briefs and applications (issue 17)."""
+    withdraw = "Withdraw your application (nothing to withdraw answers the same)."
+    return {
+        "/api/open-briefs": {
+            "get": _operation(
+                "listOpenBriefs",
+                "Open briefs that fit your skills: public summaries, pay after the fee.",
+                "intern",
+                (200, ob.OpenBriefs, "The open briefs, best fit first."),
+                (401, 403, 404, *BUSY),
+                security="internTaskToken",
+            )
+        },
+        "/api/open-briefs/{brief_id}/interest": {
+            "post": _operation(
+                "applyToOpenBrief",
+                "Apply to an open brief with an optional one-line note; once per brief.",
+                "intern",
+                (201, ob.Interest, "Applied (a repeat answers the first application)."),
+                (400, 401, 403, 404, 409, 422, 429, *BUSY),
+                body=_ref(ob.InterestRequest),
+                body_required=False,
+                security="internTaskToken",
+                parameters=[BRIEF_ID],
+            ),
+            "delete": _operation(
+                "withdrawFromOpenBrief",
+                withdraw,
+                "intern",
+                (200, ob.Interest, "Withdrawn."),
+                (401, 403, *BUSY),
+                security="internTaskToken",
+                parameters=[BRIEF_ID],
+            ),
+        },
+        "/api/open-briefs/{brief_id}/withdraw": {
+            "post": _operation(
+                "withdrawApplication",
+                withdraw,
+                "intern",
+                (200, ob.Interest, "Withdrawn."),
+                (400, 401, 403, *BUSY),
+                body=_ref(s.EmptyBody),
+                body_required=False,
+                security="internTaskToken",
+                parameters=[BRIEF_ID],
+            )
+        },
+    }
+
+
 def _paths() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/health": {
@@ -505,6 +567,7 @@ def _paths() -> dict[str, Any]:
                 ),
             }
         },
+        **_open_brief_paths(),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",

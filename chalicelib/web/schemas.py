@@ -107,6 +107,16 @@ class ShortlistEntry(_Doc):
     factors: dict[str, Any]
     reason: str
     offer_status: str
+    applied: bool = False  # the intern applied to the brief (open briefs, issue 17)
+    note: str | None = None  # their one-line note
+
+
+class Applicant(_Doc):
+    """An intern who applied to the brief (open briefs): scored with a bonus when matching runs."""
+
+    intern_id: str
+    note: str
+    at: str
 
 
 class Engagement(_Doc):
@@ -174,6 +184,9 @@ class BriefView(_Doc):
     actions: list[str]
     ratings: Ratings
     deliveries: list[Delivery]
+    applicants: list[Applicant] = Field(
+        default_factory=list, description="Interns who applied to the brief, first first."
+    )
     awaiting_confirmation: bool = Field(
         False, description="The brief waits for its employer's address to be confirmed."
     )

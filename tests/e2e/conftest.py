@@ -37,7 +37,12 @@ PRODUCTION_WINDOWS: dict[str, str] = {}
 
 # Every test twin serves many briefs from 127.0.0.1: the abuse limits (web/limits.py) are
 # raised, not switched off (tests/integration/test_rate_limits.py runs them at their size).
-TEST_LIMITS = {"RATE_LIMIT_PER_IP_PER_HOUR": "100000", "RATE_LIMIT_PER_ADDRESS_PER_HOUR": "100000"}
+TEST_LIMITS = {
+    "RATE_LIMIT_PER_IP_PER_HOUR": "100000",
+    "RATE_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
+    # One twin serves the whole session: its seeded interns are offered many briefs a week.
+    "OFFERS_PER_INTERN_PER_WEEK": "100000",
+}
 
 
 @dataclass

@@ -124,12 +124,14 @@ def test_employer_rating_feeds_the_interns_track_record(
     client: Any, completed: dict[str, str]
 ) -> None:
     from chalicelib.adapters.store import get_store
+    from chalicelib.domain.retrieval import posting_fields
 
     employer_rates(client, completed, {"score": 5})
 
     store = get_store()
     profile = store.get(f"INTERN#{completed['intern_id']}", "PROFILE")
-    posting = store.get("SKILL#excel", profile["postings"]["excel"])  # keyed by rank (issue 17)
+    stored = store.get("SKILL#excel", profile["postings"]["excel"])  # keyed by rank (issue 17)
+    posting = posting_fields(stored)  # its scoring fields (packed in one attribute)
     assert profile["rating_sum"] == 5 and profile["rating_count"] == 1
     assert posting["rating_sum"] == 5 and posting["rating_count"] == 1
 

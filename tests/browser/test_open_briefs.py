@@ -1,0 +1,98 @@
+"""An intern browses open briefs, applies, and appears on the employer's shortlist marked as
+an applicant — in Chromium, against the twin (issue 17)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser import axe
+from tests.e2e.conftest import RunningTwin
+from tests.e2e.flow import (
+    emails_to,
+    offered_to,
+    register,
+    submit,
+    unique_skill,
+    view,
+    wait_email,
+)
+
+pytestmark = pytest.mark.browser
+
+NOTE = "I analysed <b>pricing</b> for a meal-kit start-up last term"
+
+
+def assert_accessible(browser: Any, url: str) -> None:
+    """axe-core finds no serious or critical violation on the page (as test_accessibility)."""
+    context = browser.new_context(bypass_csp=True)  # axe is injected as a script
+    try:
+        checked = context.new_page()
+        checked.goto(url)
+        assert axe.severe(axe.violations(checked)) == []
+    finally:
+        context.close()
+
+
+def link_in(message: dict[str, Any], part: str) -> str:
+    found = [u for u in re.findall(r"https?://\S+", message["text"]) if part in u]
+    assert found, message["text"]
+    return found[0]
+
+
+def test_an_intern_applies_to_an_open_brief_and_the_employer_sees_it(
+    twin: RunningTwin, page: Any, browser: Any
+) -> None:
+    skill = unique_skill()
+    ada = register(twin, skill, bio=f"Market research and {skill} work for a meal-kit start-up.")
+    _first, _first_token, _ = submit(twin, skill, title="Open briefs first project")
+    _, ada_link = offered_to(twin, [ada], "Open briefs first project")  # Ada holds this offer
+    offer = next(m for m in emails_to(twin, ada["email"]) if ada_link in m["text"])
+
+    bo = register(twin, skill)
+    brief_id, token, employer = submit(
+        twin, skill, title="Open briefs pricing study", company="Hush Hush Foods"
+    )
+    offered_to(twin, [bo], "Open briefs pricing study")  # matched: Ada was busy
+    assert not any(c.get("applied") for c in view(twin, brief_id, token)["shortlist"])
+
+    # Ada, from her task page, browses the open briefs that fit her skills.
+    page.goto(link_in(offer, ada_link))
+    with page.expect_navigation():
+        page.get_by_role("link", name="See open briefs that fit your skills").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Open briefs that fit your skills"
+    card = page.locator("section.open-brief", has_text="Open briefs pricing study")
+    assert "after the platform fee" in card.inner_text()
+    assert "Hush Hush Foods" not in page.content()  # the employer stays private
+
+    card.get_by_label("A one-line note for the employer").fill(NOTE)
+    with page.expect_navigation():
+        card.get_by_role("button", name="Apply").click()
+    card = page.locator("section.open-brief", has_text="Open briefs pricing study")
+    assert "You applied" in card.inner_text() and NOTE in card.inner_text()
+    assert_accessible(browser, page.url)
+
+    # The employer's shortlist marks Ada as an applicant, with her note (as text, escaped).
+    entry = next(
+        c for c in view(twin, brief_id, token)["shortlist"] if c["intern_id"] == ada["intern_id"]
+    )
+    assert entry["applied"] is True and entry["note"] == NOTE
+    brief_url = link_in(wait_email(twin, employer, "We received your brief"), f"/briefs/{brief_id}")
+    page.goto(brief_url)
+    row = page.locator("tr", has_text=ada["intern_id"])
+    assert "Applied" in row.inner_text() and NOTE in row.inner_text()
+    assert page.locator("tr b", has_text="pricing").count() == 0  # the note's markup is text
+
+    # She withdraws; the page says she can apply again.
+    page.goto(f"{twin.url}/tasks/{ada_link}/open-briefs")
+    card = page.locator("section.open-brief", has_text="Open briefs pricing study")
+    with page.expect_navigation():
+        card.get_by_role("button", name="Withdraw my application").click()
+    card = page.locator("section.open-brief", has_text="Open briefs pricing study")
+    assert card.get_by_role("button", name="Apply").is_visible()
+    entry = next(
+        c for c in view(twin, brief_id, token)["shortlist"] if c["intern_id"] == ada["intern_id"]
+    )
+    assert entry["applied"] is False
