@@ -143,6 +143,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "offer_withdrawn": "“{{ title }}” was cancelled: the offer is withdrawn",
         "offer_expired": "Your offer for “{{ title }}” has lapsed",
         "confirm_address": "Confirm your email address for microintern",
+        "hiring_interest": "{{ company }} is interested in hiring you",
+        "contact_shared": "{{ intern_name }} shared their contact details with you",
     }
 )
 
@@ -187,6 +189,14 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             ("title", "comment"),
             {"deadline": None, "round": None, "max_rounds": None},
             "See what to change",
+        ),
+        "hiring_interest": _Kind("intern", ("title", "company"), {}, "Open your task page"),
+        "contact_shared": _Kind(
+            "employer",
+            ("title", "intern_name", "intern_email"),
+            {},
+            "Open your brief",
+            action_required=False,
         ),
         "approved": _Kind(
             "intern",

@@ -153,8 +153,14 @@ def match(event: StepEvent) -> dict[str, Any]:
     read = bounded_candidates(profile, today)
     pool = list(read.postings)
     shortlist = rank(profile, read.index, today=today, limit=5, reference=read.ref())
+    # An intern the employer invited back (the talent pool) is offered the brief first; the
+    # ranked candidates follow, so a decline or a lapse falls back to matching.
+    invited = str(brief.get("invite_intern_id") or "")
+    first = [_invited_candidate(event.brief_id, invited)] if invited else []
+    shortlist = [c for c in shortlist if c.intern_id != invited][: 5 - len(first)]
     store.batch_put(
-        [
+        first
+        + [
             {
                 "pk": f"BRIEF#{event.brief_id}",
                 "sk": f"CANDIDATE#{position:02d}",
@@ -165,10 +171,10 @@ def match(event: StepEvent) -> dict[str, Any]:
                 "reason": c.reason,
                 "offer_status": "pending",
             }
-            for position, c in enumerate(shortlist)
+            for position, c in enumerate(shortlist, start=len(first))
         ]
     )
-    if not shortlist:
+    if not shortlist and not first:
         store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason(brief, pool)})
     logger.info(
         "matched",
@@ -178,10 +184,25 @@ def match(event: StepEvent) -> dict[str, Any]:
             "postings_read": read.items_read,
             "stopped_by": read.stopped_by,
             "shortlist": len(shortlist),
+            "invited": bool(first),
         },
     )
-    metrics.add_metric(name="Matches", unit="Count", value=len(shortlist))
-    return {"count": len(shortlist)}
+    metrics.add_metric(name="Matches", unit="Count", value=len(shortlist) + len(first))
+    return {"count": len(shortlist) + len(first)}
+
+
+def _invited_candidate(brief_id: str, intern_id: str) -> dict[str, Any]:
+    return {
+        "pk": f"BRIEF#{brief_id}",
+        "sk": "CANDIDATE#00",
+        "type": "candidate",
+        "intern_id": intern_id,
+        "score": None,
+        "factors": {},
+        "reason": "Invited back by the employer: completed a project for them before",
+        "offer_status": "pending",
+        "invited": True,
+    }
 
 
 def brief_profile(brief: dict[str, Any]) -> Any:
@@ -390,6 +411,8 @@ def settle(event: StepEvent) -> dict[str, Any]:
     brief = _brief(store, event.brief_id)
     current = str(brief["status"])
     if current == event.status:
+        if current == Status.COMPLETED:  # a retry after the certificate step failed
+            _certify(store, event.brief_id)
         return {"status": current}
     if current in TERMINAL:
         raise StepError(f"brief {event.brief_id} already ended as {current}")
@@ -405,8 +428,20 @@ def settle(event: StepEvent) -> dict[str, Any]:
         store.update_brief(event.brief_id, {"completed_at": clock.iso()})
         if brief.get("intern_id"):
             add_track_record(str(brief["intern_id"]), completed=1)
+        _certify(store, event.brief_id)
     from chalicelib.services import announce
 
     announce.on_settled(_brief(store, event.brief_id), Status(event.status))
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}
+
+
+def _certify(store: Store, brief_id: str) -> None:
+    """Issue the completion certificate (once), revoked at once when a dispute took money back
+    (services/certificates.py). A KMS failure fails the step, which retries it."""
+    from chalicelib.services import certificates
+
+    brief = _brief(store, brief_id)
+    if brief.get("intern_id"):
+        certificates.issue_for(brief)
+        certificates.revoke_if_reversed(brief)
