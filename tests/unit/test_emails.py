@@ -100,8 +100,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "offer_withdrawn": {"title": HOSTILE},
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
     "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
+    "hiring_interest": {"title": HOSTILE, "company": HOSTILE, "action_url": URL},
+    "contact_shared": {
+        "title": HOSTILE,
+        "intern_name": HOSTILE,
+        "intern_email": "ada@uni.example",
+    },
 }
 INFORMATIVE = {
+    "contact_shared",
     "approved",
     "payout_pending",
     "payout_approval_requested",
@@ -135,6 +142,8 @@ SUBJECT_WORDS = {
     "offer_withdrawn": "offer is withdrawn",
     "offer_expired": "has lapsed",
     "confirm_address": "Confirm your email address",
+    "hiring_interest": "interested in hiring you",
+    "contact_shared": "shared their contact details",
 }
 
 
