@@ -64,8 +64,6 @@ def url_for_brief(brief: Mapping[str, Any]) -> str | None:
 
 def issue_for(brief: Mapping[str, Any]) -> dict[str, Any]:
     """Issue the certificate of a COMPLETED brief (a repeat returns the one issued)."""
-    from chalicelib.services.access import intern_profile
-
     if brief.get("status") != Status.COMPLETED or not brief.get("intern_id"):
         raise NotAllowed("Only a completed project has a certificate.")
     store = get_store()
@@ -81,10 +79,36 @@ def issue_for(brief: Mapping[str, Any]) -> dict[str, Any]:
     pointer = store.get(f"BRIEF#{brief_id}", "CERTIFICATE")
     assert pointer is not None
     certificate_id = str(pointer["certificate_id"])
-    found = store.get(*_cert_key(certificate_id))
-    if found is not None:
-        return found
-    intern_id = str(brief["intern_id"])
+    item = store.get(*_cert_key(certificate_id)) or _sign_new(brief, certificate_id)
+    # What the certificate's issue also records (each write safe to repeat, so a retry after
+    # a failure part-way completes it): the intern's list, and the employer's talent pool.
+    intern_id = str(item["intern_id"])
+    store.put_if_absent(  # never resets the intern's `listed` choice
+        {
+            "pk": f"INTERN#{intern_id}",
+            "sk": f"CERT#{certificate_id}",
+            "type": "intern_certificate",
+            "certificate_id": certificate_id,
+            "completed_on": item["facts"]["completed_on"],
+            "listed": False,
+        }
+    )
+    talent_pool.record_alumnus(
+        str(brief["employer_email"]),
+        intern_id,
+        intern_name=str(item["facts"]["intern_name"]),
+        brief=brief,
+        at=str(brief.get("completed_at") or item["facts"]["issued_at"]),
+    )
+    return item
+
+
+def _sign_new(brief: Mapping[str, Any], certificate_id: str) -> dict[str, Any]:
+    """Sign and store the certificate (a concurrent retry that stored it first wins)."""
+    from chalicelib.services.access import intern_profile
+
+    store = get_store()
+    brief_id, intern_id = str(brief["brief_id"]), str(brief["intern_id"])
     intern = intern_profile(intern_id)
     now = clock.iso()
     item: dict[str, Any] = {
@@ -109,27 +133,10 @@ def issue_for(brief: Mapping[str, Any]) -> dict[str, Any]:
         },
     }
     item.update(_signed(certificate_id, item["facts"], rating=None))
-    if not store.put_if_absent(item):  # a concurrent retry issued it first
+    if not store.put_if_absent(item):
         found = store.get(*_cert_key(certificate_id))
         assert found is not None
         return found
-    store.put(
-        {
-            "pk": f"INTERN#{intern_id}",
-            "sk": f"CERT#{certificate_id}",
-            "type": "intern_certificate",
-            "certificate_id": certificate_id,
-            "completed_on": item["facts"]["completed_on"],
-            "listed": False,
-        }
-    )
-    talent_pool.record_alumnus(
-        str(brief["employer_email"]),
-        intern_id,
-        intern_name=str(intern.get("name") or ""),
-        brief=brief,
-        at=str(brief.get("completed_at") or now),
-    )
     logger.info("certificate issued", extra={"brief_id": brief_id, "certificate": certificate_id})
     metrics.add_metric(name="CertificatesIssued", unit="Count", value=1)
     return item
