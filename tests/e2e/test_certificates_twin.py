@@ -53,7 +53,9 @@ def _completed(twin: RunningTwin, title: str) -> tuple[str, str, str, dict, str]
     brief_id, token, employer_email, intern, link = engaged(twin, title)
     assert fund(twin, brief_id, token).status_code == 200
     wait_status(twin, brief_id, token, "IN_PROGRESS")
-    assert act(twin, link, "deliver", {"summary": "Report", "url": "https://x.example/r"}).ok
+    assert act(
+        twin, link, "deliver", {"summary": "Report and slides", "url": "https://x.example/r"}
+    ).ok
     wait_status(twin, brief_id, token, "IN_REVIEW")
     assert employer(twin, brief_id, token, "review", {"decision": "approve"}).ok
     _approve_payout(twin, brief_id)
