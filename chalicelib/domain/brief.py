@@ -453,7 +453,7 @@ BRIEF_LABELS: Final[Mapping[str, str]] = {
     "employer_name": "Your name",
     "employer_email": "Your email",
     "company": "Company",
-    "show_employer_on_certificate": "Name your company on the certificate",
+    "show_employer_on_certificate": "Show the organisation on the certificate",
     "invite_intern_id": "Invited intern",
 }
 
