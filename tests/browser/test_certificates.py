@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import axe
 from tests.browser.test_brief_form import fill_the_form, submit
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
@@ -61,7 +62,7 @@ def _verify(certificate: Path, keys: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_certificate_hiring_interest_and_invite_back(
-    twin: RunningTwin, page: Any, tmp_path: Path
+    twin: RunningTwin, page: Any, browser: Any, tmp_path: Path
 ) -> None:
     # Given a project completed through the flow
     brief_id, token, employer_email, intern, link = engaged(twin, "Browser: certificate")
@@ -109,6 +110,27 @@ def test_certificate_hiring_interest_and_invite_back(
     certificate_file.write_bytes(raw[:at] + b"b" + raw[at + 1 :])  # one byte: B -> b
     refused = _verify(certificate_file, keys_file)
     assert refused.returncode == 1 and refused.stdout.startswith("INVALID")
+
+    # And the intern lists it on a public portfolio that shows only what it says
+    page.goto(f"{twin.url}/tasks/{link}")
+    page.get_by_role("button", name="List on my public portfolio").click()
+    portfolio = page.locator("#portfolio-link").get_attribute("href")
+    page.goto(portfolio)
+    assert "Browser: certificate" in page.content() and intern["email"] not in page.content()
+
+    # The pages after a project pass axe (serious or critical: none), at a phone width too
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    checked = context.new_page()
+    for url in (
+        f"{twin.url}/briefs/{brief_id}?key={token}",
+        f"{twin.url}/tasks/{link}",
+        f"{twin.url}{json_url.replace('/api/certificates/', '/certificates/')}",
+        portfolio,
+    ):
+        checked.goto(url)
+        assert axe.severe(axe.violations(checked)) == [], url
+        assert checked.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0, url
+    context.close()
 
     # When the employer invites the intern back from the brief page
     other = register(twin, intern_skill(twin, brief_id, token))
