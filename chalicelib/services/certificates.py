@@ -30,6 +30,7 @@ from chalicelib.adapters.store import get_store
 from chalicelib.domain import certificate as cert
 from chalicelib.domain.engagement import Status
 from chalicelib.observability import logger, metrics
+from chalicelib.services.access import NOT_FOUND
 from chalicelib.services.errors import NotAllowed, NotFound
 
 VALID = "valid"
@@ -228,7 +229,7 @@ def refresh_rating(brief_id: str) -> None:
 def _own(brief_id: str, intern_id: str) -> dict[str, Any]:
     item = certificate_of(brief_id)
     if item is None or str(item.get("intern_id")) != intern_id:
-        raise NotFound("No certificate for this project yet.")
+        raise NotFound(NOT_FOUND)  # as an unknown task link: nothing to tell apart
     return item
 
 

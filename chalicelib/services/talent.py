@@ -21,7 +21,7 @@ from chalicelib.adapters import clock, links
 from chalicelib.adapters.store import Conflict, get_store
 from chalicelib.domain.engagement import Status
 from chalicelib.services import notify
-from chalicelib.services.access import intern_profile, note, open_task, require
+from chalicelib.services.access import NOT_FOUND, intern_profile, note, open_task, require
 from chalicelib.services.errors import NotAllowed, NotFound
 
 
@@ -63,7 +63,7 @@ def share_contact(token: str) -> dict[str, Any]:
     brief, intern_id = open_task(token)
     interest = _interest(str(brief["brief_id"]))
     if brief.get("intern_id") != intern_id or interest is None:
-        raise NotFound("Nothing to share here.")
+        raise NotFound(NOT_FOUND)  # as an unknown task link
     if interest.get("shared_at"):
         return {"status": "shared", "already": True}
     get_store().set_fields(

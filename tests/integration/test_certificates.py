@@ -251,3 +251,35 @@ def test_hiring_interest_shares_the_contact_only_with_the_interns_consent(client
     assert _task_form(client, c, "share-contact").status_code == 303
     page = client.http.get(f"/briefs/{c['brief_id']}?key={c['manage']}").body.decode()
     assert "ada@uni.example" in page
+
+
+def test_another_interns_link_gets_the_unknown_link_answer(client: Any) -> None:
+    """A candidate whose offer lapsed keeps a task link to the brief: it opens nothing of the
+    certificate or the hiring interest, and answers exactly as an unknown link does."""
+    from chalicelib.services import access
+    from chalicelib.services.intern_signup import register_intern
+
+    c = _complete(client)
+    client.http.post(
+        f"/api/briefs/{c['brief_id']}/hiring-interest",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {c['manage']}"},
+    )
+    confirm_addresses("lapsed@uni.example")
+    lapsed = register_intern(
+        {
+            "name": "Lapsed Candidate",
+            "email": "lapsed@uni.example",
+            "skills": ["Excel"],
+            "bio": "Spreadsheets and market research.",
+            "hours_per_week": 10,
+            "timezone": "UTC",
+        }
+    )["intern_id"]
+    foreign = access.issue_task_link(c["brief_id"], lapsed).rsplit("/", 1)[1]
+    headers = {"Content-Type": "application/json"}
+    for choice in ("list", "show-rating", "share-contact"):
+        theirs = client.http.post(f"/api/tasks/{foreign}/certificate/{choice}", headers=headers)
+        unknown = client.http.post(f"/api/tasks/{'x' * 43}/certificate/{choice}", headers=headers)
+        assert (theirs.status_code, theirs.json_body) == (404, unknown.json_body), choice
+    page = client.http.get(f"/tasks/{foreign}").body.decode()
+    assert "after-project" not in page and "interested in hiring" not in page
