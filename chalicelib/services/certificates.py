@@ -63,12 +63,16 @@ def url_for_brief(brief: Mapping[str, Any]) -> str | None:
     return certificate_url(str(pointer["certificate_id"])) if pointer else None
 
 
-def issue_for(brief: Mapping[str, Any]) -> dict[str, Any]:
-    """Issue the certificate of a COMPLETED brief (a repeat returns the one issued)."""
+def issue_for(brief: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Issue the certificate of a COMPLETED brief (a repeat returns the one issued). None, and
+    nothing written, when the intern's profile is gone: a certificate names its intern."""
     if brief.get("status") != Status.COMPLETED or not brief.get("intern_id"):
         raise NotAllowed("Only a completed project has a certificate.")
     store = get_store()
     brief_id = str(brief["brief_id"])
+    if store.get(f"INTERN#{brief['intern_id']}", "PROFILE") is None:
+        logger.warning("no certificate: the intern has no profile", extra={"brief_id": brief_id})
+        return None
     store.put_if_absent(
         {
             "pk": f"BRIEF#{brief_id}",
