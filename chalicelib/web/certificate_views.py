@@ -13,6 +13,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.adapters import links
+from chalicelib.domain.engagement import Status
 from chalicelib.services import access, certificates, talent
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.web.http import json_response
@@ -126,6 +127,8 @@ def intern_panel(token: str) -> dict[str, Any] | None:
     try:
         brief, intern_id = access.open_task(token)
     except AppError:
+        return None
+    if brief.get("status") != Status.COMPLETED:  # nothing before completion: no reads
         return None
     choices = certificates.intern_choices(str(brief["brief_id"]), intern_id)
     hiring = talent.intern_view(brief, intern_id)
