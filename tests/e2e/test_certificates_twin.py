@@ -143,3 +143,31 @@ def test_an_intern_invited_back_is_offered_first_and_matching_follows_a_decline(
     refused = requests.post(f"{twin.url}/api/briefs", json=stranger, timeout=10)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "invite_intern_id"
+
+
+def test_a_dispute_split_by_finance_revokes_the_certificate(
+    twin: RunningTwin, tmp_path: Path
+) -> None:
+    from tests.e2e.test_finance_twin import approval_request, approved_delivery, send_finance
+
+    brief_id, token, _, _ = approved_delivery(twin, "Certificate after a split dispute")
+    wait_status(twin, brief_id, token, "PAYOUT_APPROVAL")
+    payout_id = approval_request(twin, brief_id)["body"]["data"]["payout_id"]
+    assert send_finance(twin, "payout.rejected", {"payout_id": payout_id, "reason": "Half"}).ok
+    wait_status(twin, brief_id, token, "DISPUTED")
+    split = {"brief_id": brief_id, "resolution": "split", "intern_share_cents": 30_000}
+    assert send_finance(twin, "dispute.resolved", split).ok
+    wait_status(twin, brief_id, token, "COMPLETED", timeout=60)
+
+    url = eventually(lambda: view(twin, brief_id, token).get("certificate_url"), timeout=20)
+    envelope = requests.get(url.replace("/certificates/", "/api/certificates/"), timeout=10)
+    assert envelope.json()["status"] == "revoked"
+    assert "split" not in envelope.json()["revoked_reason"]  # said in words
+    assert "dispute" in envelope.json()["revoked_reason"]
+    assert 'data-status="revoked"' in requests.get(url, timeout=10).text
+
+    keys = requests.get(f"{twin.url}/.well-known/microintern-keys.json", timeout=10)
+    (tmp_path / "c.json").write_bytes(envelope.content)
+    (tmp_path / "k.json").write_bytes(keys.content)
+    revoked = _verify(tmp_path / "c.json", tmp_path / "k.json")
+    assert revoked.returncode == 3 and revoked.stdout.startswith("REVOKED"), revoked.stdout
