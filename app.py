@@ -93,7 +93,8 @@ def home() -> Response:
 def new_brief_form() -> Response:
     from chalicelib.web import views
 
-    return views.brief_form(_request().headers)
+    invite = dict(_request().query_params or {}).get("invite", "")  # "Invite <intern> again"
+    return views.brief_form(_request().headers, values={"invite_intern_id": invite[:64]})
 
 
 @app.route("/briefs", methods=["POST"], content_types=[FORM])
@@ -651,6 +652,84 @@ def open_brief_form(token: str, brief_id: str, action: str) -> Response:
     return open_brief_views.open_brief_action(
         token, brief_id, action, request.headers, request.raw_body
     )
+
+
+# --- certificates and the talent pool (issue 15) ---------------------------------------------
+
+
+@app.route("/api/certificates/{certificate_id}", methods=["GET"])
+@json_errors
+def certificate_json(certificate_id: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    return certificate_views.certificate_json(certificate_id)
+
+
+@app.route("/certificates/{certificate_id}", methods=["GET"])
+def certificate_page(certificate_id: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    return certificate_views.certificate_page(certificate_id)
+
+
+@app.route("/.well-known/microintern-keys.json", methods=["GET"])
+@json_errors
+def certificate_keys() -> Response:
+    from chalicelib.web import certificate_views
+
+    return certificate_views.keys_json()
+
+
+@app.route("/portfolio/{slug}", methods=["GET"])
+def portfolio_page(slug: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    return certificate_views.portfolio_page(slug)
+
+
+@app.route("/tasks/{token}/certificate/{choice}", methods=["POST"], content_types=[FORM])
+def task_certificate_form(token: str, choice: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    request = _request()
+    return certificate_views.intern_choice(token, choice, request.headers, request.raw_body)
+
+
+@app.route(
+    "/api/tasks/{token}/certificate/{choice}",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def task_certificate_api(token: str, choice: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    json_object(_request().raw_body or b"{}")  # no fields; a body, if any, is a JSON object
+    return json_response(certificate_views.run_intern_choice(token, choice))
+
+
+@app.route("/briefs/{brief_id}/talent/{action}", methods=["POST"], content_types=[FORM])
+def brief_talent_form(brief_id: str, action: str) -> Response:
+    from chalicelib.web import certificate_views
+
+    request = _request()
+    return certificate_views.employer_talent(brief_id, action, request.headers, request.raw_body)
+
+
+@app.route(
+    "/api/briefs/{brief_id}/hiring-interest",
+    methods=["POST"],
+    content_types=[JSON, "text/plain"],
+)
+@json_errors
+def brief_hiring_interest(brief_id: str) -> Response:
+    from chalicelib.services import access
+    from chalicelib.web import certificate_views
+
+    request = _request()
+    brief = access.open_brief(brief_id, bearer(request.headers))
+    json_object(request.raw_body or b"{}")
+    return json_response(certificate_views.run_employer_talent(brief, "interested"))
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

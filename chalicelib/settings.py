@@ -76,6 +76,9 @@ class Settings(BaseModel):
     finance_api_key_sha256: str = Field(
         validation_alias="FINANCE_API_KEY_SHA256", pattern=r"^[0-9a-fA-F]{64}$"
     )
+    # The asymmetric KMS key (id, ARN or alias) that signs completion certificates: the
+    # template's alias, created in moto by the twin (chalicelib/adapters/signer.py).
+    certificate_key_id: str = Field(validation_alias="CERTIFICATE_KEY_ID", min_length=1)
     # The SES configuration set every send names (its event destination publishes bounces and
     # complaints to SNS); the template and the twin both set it.
     ses_configuration_set: str = Field("", validation_alias="SES_CONFIGURATION_SET")

@@ -130,6 +130,26 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
             "Action": "s3:ListBucket",
             "Resource": bucket,
         },
+        # The certificate key (chalicelib/adapters/signer.py), named by its alias: its key id
+        # is only known once the stack has created it.
+        "certificate_sign": {
+            "Sid": "CertificateSign",
+            "Effect": "Allow",
+            "Action": "kms:Sign",
+            "Resource": "arn:aws:kms:*:*:key/*",
+            "Condition": {
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{prefix}-certificates"}
+            },
+        },
+        "certificate_public_key": {
+            "Sid": "CertificatePublicKey",
+            "Effect": "Allow",
+            "Action": ["kms:GetPublicKey", "kms:Verify"],
+            "Resource": "arn:aws:kms:*:*:key/*",
+            "Condition": {
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{prefix}-certificates"}
+            },
+        },
         "dead_letter": {
             "Sid": "DeadLetter",
             "Effect": "Allow",
@@ -156,6 +176,9 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "files_upload",
         "files_read",
         "files_list",
+        "certificate_public_key",
+        # Re-signs a certificate when the intern chooses to show the employer's rating on it.
+        "certificate_sign",
     ),
     # Reads the books and Stripe's objects, reports, and records what Stripe's objects prove
     # (a lost funding webhook, a stray payment refunded, an applied but unrecorded transfer or
@@ -180,7 +203,8 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     "release": STEP,
     # Stripe refund and the ledger; the emails about it go from the steps after it.
     "refund": (*BASE, "secrets", "table_read", "table_write"),
-    "settle": STEP,
+    # Issues (signs) the completion certificate, or revokes it after a reversing dispute.
+    "settle": (*STEP, "certificate_sign", "certificate_public_key"),
     # SES bounce/complaint notifications (SNS): marks the address.
     "ses_feedback": (*BASE, "secrets", "table_read", "table_write"),
 }

@@ -517,6 +517,36 @@ def _ses_event_destination(session: Any, props: dict[str, Any]) -> None:
         )
 
 
+def _kms_key(session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]) -> None:
+    """An asymmetric key, found again by its tag when the twin provisions twice (a new key
+    would change the published public key under certificates already issued)."""
+    kms = session.client("kms")
+    tag = {"TagKey": "microintern:logical-id", "TagValue": logical}
+    for key in kms.list_keys()["Keys"]:
+        if tag in kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", []):
+            key_id = key["KeyId"]
+            break
+    else:
+        key_id = kms.create_key(
+            Description=str(props.get("Description", "")),
+            KeySpec=props["KeySpec"],
+            KeyUsage=props["KeyUsage"],
+            Tags=[tag],
+        )["KeyMetadata"]["KeyId"]
+    attrs[logical] = key_id
+    attrs[f"{logical}.Arn"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
+
+
+def _kms_alias(session: Any, logical: str, props: dict[str, Any], attrs: dict[str, str]) -> None:
+    kms = session.client("kms")
+    name = props["AliasName"]
+    try:
+        kms.create_alias(AliasName=name, TargetKeyId=props["TargetKeyId"])
+    except kms.exceptions.AlreadyExistsException:
+        kms.update_alias(AliasName=name, TargetKeyId=props["TargetKeyId"])
+    attrs[logical] = name
+
+
 @contextlib.contextmanager
 def _already_exists() -> Any:
     """Provisioning twice (a restarted twin) finds the resource there: fine."""
@@ -534,6 +564,8 @@ _OPERATIONS = {
     "AWS::SQS::Queue": _sqs_queue,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::SES::ConfigurationSet": _ses_configuration_set,
+    "AWS::KMS::Key": _kms_key,
+    "AWS::KMS::Alias": _kms_alias,
 }
 
 
@@ -577,7 +609,14 @@ def create_app_secrets(session: Any, resolver: Any, resources: dict[str, Any]) -
 
 
 # The property that names each resource (what `Ref` gives, or a name that serves as well).
-_NAME_PROPERTIES = ("TableName", "BucketName", "Name", "EmailIdentity", "StateMachineName")
+_NAME_PROPERTIES = (
+    "TableName",
+    "BucketName",
+    "Name",
+    "EmailIdentity",
+    "StateMachineName",
+    "AliasName",
+)
 
 
 def template_parameters(environ: Mapping[str, str]) -> dict[str, str]:

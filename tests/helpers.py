@@ -25,6 +25,7 @@ TEST_SETTINGS = {
     "MAIL_FROM": "microintern <no-reply@microintern.test>",
     "FINANCE_EMAIL": "finance@microintern.test",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_tests",
+    "CERTIFICATE_KEY_ID": "alias/microintern-test-certificates",
     "STRIPE_API_KEY": "sk_test_tests",
     "STRIPE_WEBHOOK_SECRET": "whsec_tests",
     "FINANCE_WEBHOOK_SECRET": "whsec_dW5pdC10ZXN0cy1maW5hbmNlLXNlY3JldA==",

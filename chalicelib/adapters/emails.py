@@ -148,6 +148,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "confirm_address": "Confirm your email address for microintern",
         "new_messages": "{{ count }} new message{{ 's' if count != 1 else '' }}"
         " about “{{ title }}”",
+        "hiring_interest": "{{ company }} is interested in hiring you",
+        "contact_shared": "{{ intern_name }} shared their contact details with you",
     }
 )
 
@@ -192,6 +194,14 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             ("title", "comment"),
             {"deadline": None, "round": None, "max_rounds": None},
             "See what to change",
+        ),
+        "hiring_interest": _Kind("intern", ("title", "company"), {}, "Open your task page"),
+        "contact_shared": _Kind(
+            "employer",
+            ("title", "intern_name", "intern_email"),
+            {},
+            "Open your brief",
+            action_required=False,
         ),
         "approved": _Kind(
             "intern",

@@ -46,7 +46,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from chalicelib.domain.money import format_money
@@ -257,6 +264,10 @@ class BriefInput(BaseModel):
     employer_email: str
     company: str
     confidential_details: str = ""
+    # Certificates and the talent pool (issue 15): the company's name on the intern's
+    # completion certificate only when the employer allows it; an intern invited back first.
+    show_employer_on_certificate: bool = False
+    invite_intern_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
     @field_validator("title", mode="before")
     @classmethod
@@ -396,6 +407,16 @@ class BriefInput(BaseModel):
     def _nda(cls, value: object) -> object:
         return True if value is None else value
 
+    @field_validator("show_employer_on_certificate", mode="before")
+    @classmethod
+    def _show_employer(cls, value: object) -> object:
+        return False if value is None else value
+
+    @field_validator("invite_intern_id", mode="before")
+    @classmethod
+    def _invite(cls, value: object) -> object:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
     @field_validator("employer_name", mode="before")
     @classmethod
     def _employer_name(cls, value: object) -> str:
@@ -453,6 +474,8 @@ BRIEF_LABELS: Final[Mapping[str, str]] = {
     "employer_email": "Your email",
     "company": "Company",
     "confidential_details": "Confidential details",
+    "show_employer_on_certificate": "Show the organisation on the certificate",
+    "invite_intern_id": "Invited intern",
 }
 
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.domain.skills import (
     implied_skills,
@@ -628,3 +629,31 @@ def _reason(
     else:
         parts.append("new to the platform")
     return "; ".join(parts)
+
+
+def brief_profile_of(brief: Mapping[str, Any]) -> BriefProfile:
+    """The scorer's view of a stored brief (never its confidential details)."""
+    return BriefProfile(
+        brief_id=str(brief["brief_id"]),
+        title=str(brief["title"]),
+        description=str(brief["description"]),
+        deliverables=tuple(brief["deliverables"]),
+        skills=tuple(brief["skills"]),
+        nice_to_have_skills=tuple(brief.get("nice_to_have_skills", [])),
+        estimated_hours=int(brief["estimated_hours"]),
+        deadline=date.fromisoformat(str(brief["deadline"])),
+    )
+
+
+def unmatched_reason_for(brief: Mapping[str, Any], pool: list[Any]) -> str:
+    """What the employer reads when no one fits: which of the two ways the pool fell short."""
+    skills = ", ".join(brief["skills"])
+    if not pool:
+        return (
+            f"No registered intern lists any of the required skills ({skills}). "
+            "Try fewer or more common required skills, moving specialist ones to nice-to-have."
+        )
+    return (
+        f"{len(pool)} interns share a required skill, but none fits the hours and deadline. "
+        "Try a later deadline or fewer estimated hours."
+    )

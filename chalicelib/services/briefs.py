@@ -19,7 +19,14 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters import address_confirmations, clock, links, tokens, workflow
+from chalicelib.adapters import (
+    address_confirmations,
+    clock,
+    links,
+    talent_pool,
+    tokens,
+    workflow,
+)
 from chalicelib.adapters.collaboration_store import sealed_item
 from chalicelib.adapters.store import Conflict, Store, brief_key, get_store
 from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
@@ -54,11 +61,24 @@ def manage_url(brief_id: str, token: str) -> str:
     return links.url(f"/briefs/{brief_id}", key=token)
 
 
+# One message for an unknown intern and for one who never completed a project for this
+# employer: the answer says nothing about who is registered.
+INVITE_REFUSED = (
+    "You can invite only an intern who completed a project for you (briefs posted from the "
+    "same email address)."
+)
+
+
 def validate(data: Mapping[str, Any]) -> BriefInput:
     try:
-        return parse_brief(data, today=clock.today())
+        brief = parse_brief(data, today=clock.today())
     except BriefInvalid as exc:
         raise Invalid(exc.errors) from None
+    if brief.invite_intern_id and not talent_pool.alumnus(
+        brief.employer_email, brief.invite_intern_id
+    ):
+        raise Invalid([{"field": "invite_intern_id", "message": INVITE_REFUSED}])
+    return brief
 
 
 def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:

@@ -16,7 +16,7 @@ pays for none of them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -141,7 +141,7 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
-    from chalicelib.domain.matching import rank
+    from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, open_briefs
     from chalicelib.services.exposure import LOOKAHEAD
     from chalicelib.services.interns import bounded_candidates
@@ -151,7 +151,7 @@ def match(event: StepEvent) -> dict[str, Any]:
     announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
-    profile, today = brief_profile(brief), clock.today()
+    profile, today = brief_profile_of(brief), clock.today()
     read = bounded_candidates(profile, today)
     bonus = open_briefs.applicant_bonus(event.brief_id)  # applicants: scored, with a bonus
     read.index.extend(open_briefs.applicant_profiles(i for i in bonus if i not in read.postings))
@@ -160,8 +160,14 @@ def match(event: StepEvent) -> dict[str, Any]:
         profile, read.index, today=today, limit=5 + LOOKAHEAD, reference=read.ref(), bonus=bonus
     )
     shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
+    # An intern the employer invited back (the talent pool) is offered the brief first; the
+    # ranked candidates follow, so a decline or a lapse falls back to matching.
+    invited = str(brief.get("invite_intern_id") or "")
+    first = [_invited_candidate(event.brief_id, invited)] if invited else []
+    shortlist = [c for c in shortlist if c.intern_id != invited][: 5 - len(first)]
     store.batch_put(
-        [
+        first
+        + [
             {
                 "pk": f"BRIEF#{event.brief_id}",
                 "sk": f"CANDIDATE#{position:02d}",
@@ -172,11 +178,11 @@ def match(event: StepEvent) -> dict[str, Any]:
                 "reason": c.reason,
                 "offer_status": "pending",
             }
-            for position, c in enumerate(shortlist)
+            for position, c in enumerate(shortlist, start=len(first))
         ]
     )
-    if not shortlist:
-        store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason(brief, pool)})
+    if not shortlist and not first:
+        store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason_for(brief, pool)})
     logger.info(
         "matched",
         extra={
@@ -185,38 +191,25 @@ def match(event: StepEvent) -> dict[str, Any]:
             "postings_read": read.items_read,
             "stopped_by": read.stopped_by,
             "shortlist": len(shortlist),
+            "invited": bool(first),
         },
     )
-    metrics.add_metric(name="Matches", unit="Count", value=len(shortlist))
-    return {"count": len(shortlist)}
+    metrics.add_metric(name="Matches", unit="Count", value=len(shortlist) + len(first))
+    return {"count": len(shortlist) + len(first)}
 
 
-def brief_profile(brief: dict[str, Any]) -> Any:
-    from chalicelib.domain.matching import BriefProfile
-
-    return BriefProfile(
-        brief_id=str(brief["brief_id"]),
-        title=str(brief["title"]),
-        description=str(brief["description"]),
-        deliverables=tuple(brief["deliverables"]),
-        skills=tuple(brief["skills"]),
-        nice_to_have_skills=tuple(brief.get("nice_to_have_skills", [])),
-        estimated_hours=int(brief["estimated_hours"]),
-        deadline=date.fromisoformat(str(brief["deadline"])),
-    )
-
-
-def unmatched_reason(brief: dict[str, Any], pool: list[Any]) -> str:
-    skills = ", ".join(brief["skills"])
-    if not pool:
-        return (
-            f"No registered intern lists any of the required skills ({skills}). "
-            "Try fewer or more common required skills, moving specialist ones to nice-to-have."
-        )
-    return (
-        f"{len(pool)} interns share a required skill, but none fits the hours and deadline. "
-        "Try a later deadline or fewer estimated hours."
-    )
+def _invited_candidate(brief_id: str, intern_id: str) -> dict[str, Any]:
+    return {
+        "pk": f"BRIEF#{brief_id}",
+        "sk": "CANDIDATE#00",
+        "type": "candidate",
+        "intern_id": intern_id,
+        "score": None,
+        "factors": {},
+        "reason": "Invited back by the employer: completed a project for them before",
+        "offer_status": "pending",
+        "invited": True,
+    }
 
 
 def next_candidate(event: StepEvent) -> dict[str, Any]:
@@ -411,6 +404,8 @@ def settle(event: StepEvent) -> dict[str, Any]:
     brief = _brief(store, event.brief_id)
     current = str(brief["status"])
     if current == event.status:
+        if current == Status.COMPLETED:  # a retry after the certificate step failed
+            _certify(store, event.brief_id)
         return {"status": current}
     if current in TERMINAL:
         raise StepError(f"brief {event.brief_id} already ended as {current}")
@@ -430,8 +425,20 @@ def settle(event: StepEvent) -> dict[str, Any]:
         store.update_brief(event.brief_id, {"completed_at": clock.iso()})
         if brief.get("intern_id"):
             add_track_record(str(brief["intern_id"]), completed=1)
+        _certify(store, event.brief_id)
     from chalicelib.services import announce
 
     announce.on_settled(_brief(store, event.brief_id), Status(event.status))
     metrics.add_metric(name=f"Engagements{event.status.title()}", unit="Count", value=1)
     return {"status": event.status}
+
+
+def _certify(store: Store, brief_id: str) -> None:
+    """Issue the completion certificate (once), revoked at once when a dispute took money back
+    (services/certificates.py). A KMS failure fails the step, which retries it."""
+    from chalicelib.services import certificates
+
+    brief = _brief(store, brief_id)
+    if brief.get("intern_id"):
+        certificates.issue_for(brief)
+        certificates.revoke_if_reversed(brief)

@@ -48,7 +48,10 @@ def brief_from_form(form: dict[str, str]) -> tuple[dict[str, Any], list[FieldErr
         "employer_email": form.get("employer_email", ""),
         "company": form.get("company", ""),
         "confidential_details": form.get("confidential_details", ""),
+        "show_employer_on_certificate": form.get("show_employer_on_certificate") == "yes",
     }
+    if form.get("invite_intern_id", "").strip():
+        data["invite_intern_id"] = form["invite_intern_id"].strip()
     budget = form.get("budget", "").strip()
     cents = dollars_to_cents(budget) if budget else None
     if cents is None:
@@ -78,6 +81,8 @@ BRIEF_FORM_DEFAULTS = {
     "employer_email": "",
     "company": "",
     "confidential_details": "",
+    "show_employer_on_certificate": False,
+    "invite_intern_id": "",
 }
 
 
@@ -85,4 +90,5 @@ def brief_form_values(form: dict[str, str]) -> dict[str, Any]:
     """What to put back in the form after a rejected post (the person's own input)."""
     values: dict[str, Any] = {**BRIEF_FORM_DEFAULTS, **form}
     values["nda_required"] = form.get("nda_required") == "yes"
+    values["show_employer_on_certificate"] = form.get("show_employer_on_certificate") == "yes"
     return values

@@ -26,6 +26,7 @@ from chalicelib.domain import brief as brief_rules
 from chalicelib.domain import intern as intern_rules
 from chalicelib.domain.brief import BriefInput
 from chalicelib.domain.intern import InternInput
+from chalicelib.web import certificate_schemas as cs
 from chalicelib.web import message_schemas as ms
 from chalicelib.web import open_brief_schemas as ob
 from chalicelib.web import schemas as s
@@ -82,6 +83,10 @@ _MODELS: Final[list[type[BaseModel]]] = [
     ob.OpenBriefs,  # open briefs (issue 17)
     ob.InterestRequest,
     ob.Interest,
+    cs.CertificateEnvelope,
+    cs.KeySet,
+    cs.CertificateChoice,
+    cs.HiringInterest,
 ]
 
 
@@ -582,6 +587,7 @@ def _paths() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_certificate_paths())
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
@@ -686,3 +692,69 @@ def _message_paths() -> dict[str, Any]:
             "post": upload("uploadTaskMessageFile", "intern", intern_errors, **intern)
         },
     }
+
+
+# -- certificates and the talent pool (issue 15) ---------------------------------------------
+
+CERTIFICATE_CHOICES: Final = ("show-rating", "hide-rating", "list", "unlist", "share-contact")
+
+
+def _certificate_paths() -> dict[str, Any]:
+    certificate_id = _path_param("certificate_id", "The certificate's id (its public URL's end).")
+    paths: dict[str, Any] = {
+        "/api/certificates/{certificate_id}": {
+            "get": _operation(
+                "getCertificate",
+                "A completion certificate, its signature and whether it stands (public).",
+                "certificates",
+                (200, cs.CertificateEnvelope, "The signed certificate."),
+                (404, *BUSY),
+                parameters=[certificate_id],
+            )
+        },
+        "/.well-known/microintern-keys.json": {
+            "get": _operation(
+                "getCertificateKeys",
+                "The public keys that sign certificates (PEM and JWK, with key_id).",
+                "certificates",
+                (200, cs.KeySet, "The key set."),
+                BUSY,
+            )
+        },
+        "/api/briefs/{brief_id}/hiring-interest": {
+            "post": _operation(
+                "flagHiringInterest",
+                "On a completed brief: tell the intern you are interested in hiring them; "
+                "their contact is shown to you only if they choose to share it.",
+                "employer",
+                (200, cs.HiringInterest, "The intern was told."),
+                (400, 401, 403, 404, 409, *BUSY),
+                body=_ref(s.EmptyBody),
+                body_required=False,
+                security="manageToken",
+                parameters=[BRIEF_ID],
+            )
+        },
+    }
+    choice = {
+        **_path_param(
+            "choice",
+            "show-rating / hide-rating: the employer's rating on your certificate (re-signed); "
+            "list / unlist: on your public portfolio; share-contact: your name and email to "
+            "the employer who said it is interested in hiring you.",
+        ),
+        "schema": {"type": "string", "enum": list(CERTIFICATE_CHOICES)},
+    }
+    paths["/api/tasks/{token}/certificate/{choice}"] = {
+        "post": _operation(
+            "certificateChoice",
+            "The intern's choices about their certificate and an employer's hiring interest.",
+            "intern",
+            (200, cs.CertificateChoice, "Done."),
+            (400, 403, 404, 422, *BUSY),
+            body=_ref(s.EmptyBody),
+            body_required=False,
+            parameters=[TOKEN, choice],
+        )
+    }
+    return paths

@@ -190,6 +190,9 @@ class BriefView(_Doc):
     awaiting_confirmation: bool = Field(
         False, description="The brief waits for its employer's address to be confirmed."
     )
+    certificate_url: str | None = Field(
+        None, description="The completion certificate's public page, once COMPLETED."
+    )
 
 
 class FundResponse(_Doc):

@@ -32,6 +32,8 @@ def task_page(
         task = queries.task_view(token)
     except AppError as exc:
         return error_page(exc)
+    from chalicelib.web.certificate_views import intern_panel
+
     state = Status(task["status"])
     done = DONE.get(str(task.get("pending") or ""))
     return form_page(
@@ -49,6 +51,7 @@ def task_page(
         status_explained=done.intern_says if done else INTERN_EXPLAIN[state],
         pay=format_money(int(task["pay_cents"]), str(task["currency"])),
         when=local_time(str(task["timezone"])),
+        after_project=intern_panel(token),  # certificate and hiring interest (issue 15)
         **flow_context(
             state,
             nda_required=bool(task["nda_required"]),

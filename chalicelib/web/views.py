@@ -284,9 +284,13 @@ def run_employer_action(
     if action == "cancel":
         return engagement.cancel(brief)
     if action == "rate":
-        return ratings.rate(
+        from chalicelib.services import certificates
+
+        rated = ratings.rate(
             brief, party="employer", score=data.get("score"), text=str(data.get("text") or "")
         )
+        certificates.refresh_rating(str(brief["brief_id"]))  # shown if the intern agreed
+        return rated
     if action == "extend":
         return engagement.extend(brief, deadline=str(data.get("deadline") or ""))
     if action == RESEND_CONFIRMATION:
@@ -313,9 +317,11 @@ def delivery_file(brief_id: str, number: str, key: str | None) -> Response:
 def employer_view(brief: Mapping[str, Any]) -> dict[str, Any]:
     """The employer's view of a brief (GET /api/briefs/{id} and the brief page): the read
     side's view with the payout/refund failure waiting for attention, if any."""
-    from chalicelib.services import payout_failures, queries
+    from chalicelib.services import certificates, payout_failures, queries
 
-    return queries.brief_view(brief, attention=payout_failures.view(brief))
+    view = queries.brief_view(brief, attention=payout_failures.view(brief))
+    view["certificate_url"] = certificates.url_for_brief(brief)  # issue 15: on COMPLETED
+    return view
 
 
 def employer_page_view(brief: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,6 +329,17 @@ def employer_page_view(brief: Mapping[str, Any]) -> dict[str, Any]:
     from chalicelib.services import payout_failures, queries
 
     return queries.brief_page_view(brief, attention=payout_failures.view(brief))
+
+
+def after_project_panel(brief: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The brief page's "After the project" panel (issue 15): the certificate, the re-invite
+    link, hiring interest and the intern's contact once they shared it (None before)."""
+    from chalicelib.services import certificates, talent
+
+    view = talent.employer_view(brief)
+    if view is None:
+        return None
+    return {**view, "certificate_url": certificates.url_for_brief(brief)}
 
 
 def brief_page(
@@ -369,4 +386,5 @@ def brief_page(
         money=lambda cents: format_money(int(cents or 0), currency),
         payment=funding.payment_notice(brief, payment_intent, str(key)),
         **message_parts.brief_page_extras(brief, key),  # messages and sealed details
+        after_project=after_project_panel(brief),
     )

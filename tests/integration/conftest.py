@@ -24,11 +24,12 @@ TEST_ENV = {
 
 
 def reset_app_caches() -> None:
-    from chalicelib.adapters import aws, idempotency, store, stripe_gateway
+    from chalicelib.adapters import aws, idempotency, signer, store, stripe_gateway
     from chalicelib.settings import get_settings
 
     get_settings.cache_clear()
     aws.reset_clients()
+    signer.reset()
     idempotency.reset()
     stripe_gateway.reset_client()
     store._store = None

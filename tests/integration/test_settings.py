@@ -220,6 +220,7 @@ PROD_ENV = {  # what the template and .chalice/config.json give a prod function
     "MAIL_FROM": "microintern <no-reply@microintern.test>",
     "FINANCE_EMAIL": "finance@microintern.test",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_prod_stage",
+    "CERTIFICATE_KEY_ID": "alias/microintern-prod-certificates",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }

@@ -101,8 +101,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
     "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
     "new_messages": {"title": HOSTILE, "role": "intern", "count": 3, "action_url": URL},
+    "hiring_interest": {"title": HOSTILE, "company": HOSTILE, "action_url": URL},
+    "contact_shared": {
+        "title": HOSTILE,
+        "intern_name": HOSTILE,
+        "intern_email": "ada@uni.example",
+    },
 }
 INFORMATIVE = {
+    "contact_shared",
     "approved",
     "payout_pending",
     "payout_approval_requested",
@@ -137,6 +144,8 @@ SUBJECT_WORDS = {
     "offer_expired": "has lapsed",
     "confirm_address": "Confirm your email address",
     "new_messages": "3 new messages",
+    "hiring_interest": "interested in hiring you",
+    "contact_shared": "shared their contact details",
 }
 
 
