@@ -413,6 +413,67 @@ def finance_sign_out() -> Response:
     return finance_views.sign_out(_request().headers, _request().raw_body)
 
 
+# --- accounts (issue 14): sign-in by emailed link, sessions, dashboards ----------------------
+
+
+@app.route("/signin", methods=["GET"])
+def signin_page() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_page(_request().headers)
+
+
+@app.route("/signin", methods=["POST"], content_types=[FORM])
+def signin_form() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_form_post(_request().headers, _request().raw_body)
+
+
+@app.route("/api/signin", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def signin_api() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_api(_request().raw_body)
+
+
+@app.route("/signin/{token}", methods=["GET"])
+def signin_link_page(token: str) -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_link_page(token, _request().headers)
+
+
+@app.route("/signin/{token}", methods=["POST"], content_types=[FORM])
+def signin_link(token: str) -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_link_post(token, _request().headers, _request().raw_body)
+
+
+@app.route("/signout", methods=["POST"], content_types=[FORM])
+def signout() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signout(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.dashboard(_request().headers)
+
+
+@app.route("/api/me", methods=["GET"])
+@json_errors
+def me() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.me_json(_request().headers)
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 

@@ -78,6 +78,10 @@ offer_expired               intern    title*, stage* ("offer": not answered in t
 confirm_address             address   purpose* ("brief" or "intern"), window_end* (the
                                       link's expiry), action_url* (confirmation link);
                                       never any text the sender typed (no name, no title)
+sign_in                     address   window_end* (the link's expiry), action_url*
+                                      (the one-time sign-in link)
+organisation_invite         address   organisation*, invited_by* (the inviter's address),
+                                      role*, window_end*, action_url* (the invitation link)
 =========================== ========= ===================================================
 """
 
@@ -143,6 +147,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "offer_withdrawn": "“{{ title }}” was cancelled: the offer is withdrawn",
         "offer_expired": "Your offer for “{{ title }}” has lapsed",
         "confirm_address": "Confirm your email address for microintern",
+        "sign_in": "Your sign-in link for microintern",
+        "organisation_invite": "{{ invited_by }} invited you to {{ organisation }} on microintern",
     }
 )
 
@@ -281,6 +287,13 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         ),
         "confirm_address": _Kind(
             "address", ("purpose", "window_end"), {}, "Confirm my email address"
+        ),
+        "sign_in": _Kind("address", ("window_end",), {}, "Sign in"),
+        "organisation_invite": _Kind(
+            "address",
+            ("organisation", "invited_by", "role", "window_end"),
+            {},
+            "Join the organisation",
         ),
     }
 )

@@ -29,6 +29,9 @@ LIMITED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/interns"): ("interns", "email"),
     # The address is the brief's: counted by services/briefs.resend_confirmation itself.
     ("POST", "/api/briefs/{brief_id}/resend-confirmation"): ("briefs", "employer_email"),
+    # Sign-in links (issue 14): a burst for one address sends at most its hourly limit.
+    ("POST", "/api/signin"): ("signin", "email"),
+    ("POST", "/signin"): ("signin", "email"),
 }
 
 

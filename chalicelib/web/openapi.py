@@ -26,6 +26,7 @@ from chalicelib.domain import brief as brief_rules
 from chalicelib.domain import intern as intern_rules
 from chalicelib.domain.brief import BriefInput
 from chalicelib.domain.intern import InternInput
+from chalicelib.web import account_schemas as a
 from chalicelib.web import schemas as s
 
 OPENAPI_VERSION: Final = "3.1.0"
@@ -76,6 +77,16 @@ _MODELS: Final[list[type[BaseModel]]] = [
     s.DisputeResolvedEvent,
     s.FinanceReceipt,
     s.Payouts,
+    # accounts (issue 14)
+    a.SignInRequest,
+    a.SignInAccepted,
+    a.Me,
+    a.MyBrief,
+    a.MyEngagement,
+    a.ApiKeyRequest,
+    a.ApiKeyCreated,
+    a.ApiKeys,
+    a.ApiKeyRevoked,
 ]
 
 
@@ -180,6 +191,13 @@ def _security_schemes() -> dict[str, Any]:
             "scheme": "bearer",
             "description": "The finance team's API key, in this header only: a `key` query "
             "parameter is refused with 401.",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "A signed-in person's session (POST /api/signin emails a one-time "
+            "link; its page sets the cookie): HttpOnly, Secure, SameSite=Lax, 14 days.",
         },
         "financeSession": {
             "type": "apiKey",
@@ -510,6 +528,40 @@ def _paths() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_account_paths())
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
+
+
+# -- accounts (issue 14) ----------------------------------------------------------------------
+
+
+def _list_of(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, **_json({"type": "array", "items": _ref(model)})}
+
+
+def _account_paths() -> dict[str, Any]:
+    return {
+        "/api/signin": {
+            "post": _operation(
+                "signIn",
+                "Email a one-time sign-in link (15 minutes); 202 whatever the address.",
+                "accounts",
+                (202, a.SignInAccepted, "Accepted (nothing says whether an account exists)."),
+                (400, 422, 429, *BUSY),
+                body=_ref(a.SignInRequest),
+                example={"email": "dana@freshbox.example"},
+            )
+        },
+        "/api/me": {
+            "get": _operation(
+                "me",
+                "The signed-in person: email, roles, organisation.",
+                "accounts",
+                (200, a.Me, "The person."),
+                (401, *BUSY),
+                security="session",
+            )
+        },
+    }

@@ -100,6 +100,14 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "offer_withdrawn": {"title": HOSTILE},
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
     "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
+    "sign_in": {"window_end": WINDOW_END, "action_url": URL},
+    "organisation_invite": {
+        "organisation": HOSTILE,
+        "invited_by": "dana@freshbox.example",
+        "role": "member",
+        "window_end": WINDOW_END,
+        "action_url": URL,
+    },
 }
 INFORMATIVE = {
     "approved",
@@ -135,6 +143,8 @@ SUBJECT_WORDS = {
     "offer_withdrawn": "offer is withdrawn",
     "offer_expired": "has lapsed",
     "confirm_address": "Confirm your email address",
+    "sign_in": "sign-in link",
+    "organisation_invite": "invited you to",
 }
 
 
