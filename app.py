@@ -461,9 +461,45 @@ def signout() -> Response:
 
 @app.route("/dashboard", methods=["GET"])
 def dashboard() -> Response:
-    from chalicelib.web import account_views
+    from chalicelib.web import dashboards
 
-    return account_views.dashboard(_request().headers)
+    notice = dict(_request().query_params or {}).get("notice", "")
+    return dashboards.dashboard(_request().headers, notice)
+
+
+@app.route("/dashboard/new-brief", methods=["GET"])
+def dashboard_new_brief() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.new_brief(_request().headers)
+
+
+@app.route("/dashboard/invite", methods=["POST"], content_types=[FORM])
+def dashboard_invite() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_form_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/briefs/{brief_id}/receipts", methods=["GET"])
+def dashboard_receipts(brief_id: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.receipts_page(brief_id, _request().headers)
+
+
+@app.route("/invites/{token}", methods=["GET"])
+def invite_page(token: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_page(token, _request().headers)
+
+
+@app.route("/invites/{token}", methods=["POST"], content_types=[FORM])
+def invite_accept(token: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_post(token, _request().headers, _request().raw_body)
 
 
 @app.route("/api/me", methods=["GET"])
@@ -472,6 +508,22 @@ def me() -> Response:
     from chalicelib.web import account_views
 
     return account_views.me_json(_request().headers)
+
+
+@app.route("/api/me/briefs", methods=["GET"])
+@json_errors
+def my_briefs() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.my_briefs_json(_request().headers)
+
+
+@app.route("/api/me/engagements", methods=["GET"])
+@json_errors
+def my_engagements() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.my_engagements_json(_request().headers)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

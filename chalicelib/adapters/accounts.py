@@ -66,7 +66,9 @@ def as_person(item: dict[str, Any], *, session_id_hash: str = "") -> Person:
     )
 
 
-def join_ops(address: str, organisation_id: str, role: str) -> list[dict[str, Any]]:
+def join_ops(
+    address: str, organisation_id: str, role: str, *, name: str = ""
+) -> list[dict[str, Any]]:
     """The writes (for a transaction) that make `address` a `role` of `organisation_id`: the
     person is created if new; refused (Conflict) when already in another organisation."""
     store = get_store()
@@ -81,6 +83,7 @@ def join_ops(address: str, organisation_id: str, role: str) -> list[dict[str, An
                 "organisation_id": organisation_id,
                 "organisation_role": role,
                 "joined_at": clock.iso(),
+                **({"name": name} if name else {}),
             },
             values={":org": organisation_id},
         )

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import clock, tokens
-from chalicelib.adapters.store import Conflict, get_store
-from chalicelib.domain.accounts import address_hash, normal_address
+from chalicelib.adapters import accounts, clock, tokens
+from chalicelib.adapters.store import Conflict, brief_key, get_store
+from chalicelib.domain.accounts import OWNER, address_hash, normal_address
 
 INVITE_SECONDS = 7 * 24 * 3600
 
@@ -72,6 +72,46 @@ def brief_item(organisation_id: str, brief_id: str, title: str) -> dict[str, Any
         "title": title,
         "created_at": clock.iso(),
     }
+
+
+def ensure_for(address: str, *, name: str, details: dict[str, Any] | None = None) -> str:
+    """The organisation of `address`; a new one (named `name`, the address its owner) when the
+    person has none. Two simultaneous first briefs make one organisation: the person's
+    conditional write decides, and the loser's items are never written."""
+    found = accounts.find(address)
+    if found and found.get("organisation_id"):
+        return str(found["organisation_id"])
+    store = get_store()
+    organisation_id = new_id()
+    operations = [
+        store.put_op(
+            organisation_item(organisation_id, name=name, address=address, details=details)
+        ),
+        store.put_op(member_item(organisation_id, address, OWNER)),
+        *accounts.join_ops(
+            address, organisation_id, OWNER, name=str((details or {}).get("employer_name") or "")
+        ),
+    ]
+    if transact(operations):
+        return organisation_id
+    found = accounts.find(address)
+    if found and found.get("organisation_id"):
+        return str(found["organisation_id"])
+    raise Conflict(f"no organisation for {address_hash(address)[:8]}")
+
+
+def adopt_op(organisation_id: str, brief_id: str) -> dict[str, Any]:
+    """Mark a brief posted before organisations existed as the organisation's (once)."""
+    return get_store().update_op(
+        brief_key(brief_id),
+        condition="attribute_exists(#pk) AND attribute_not_exists(#organisation_id)",
+        set_fields={"organisation_id": organisation_id},
+    )
+
+
+def briefs_posted_by(address: str) -> list[dict[str, Any]]:
+    """Every brief naming `address` as its employer (one Query of gsi1 `EMPLOYER#<address>`)."""
+    return get_store().query(f"EMPLOYER#{normal_address(address)}", "BRIEF#", index="gsi1")
 
 
 def brief_ids(organisation_id: str) -> list[str]:

@@ -38,6 +38,7 @@ class MyBrief(_Doc):
     title: str
     status: str = Field(description="A step name of the engagement flow.")
     next_action: str | None = Field(description="What happens next, and who does it.")
+    next_action_by: str | None = Field(description="Its deadline (ISO 8601, UTC), if any.")
 
 
 class MyEngagement(_Doc):

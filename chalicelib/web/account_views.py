@@ -6,7 +6,7 @@
                                        scanners open links), POST (CSRF): session cookie, 303
                                        to /dashboard
     signout                            POST /signout (everywhere=yes: every session of theirs)
-    dashboard                          GET /dashboard: dispatched by role (DASHBOARDS)
+    (GET /dashboard: web/dashboards.py, by role)
     me_json                            GET /api/me
 
 The signed-in person comes from web/account_session.current_person, and nowhere else.
@@ -14,14 +14,13 @@ The signed-in person comes from web/account_session.current_person, and nowhere 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.app import Response
 
 from chalicelib.adapters import links
-from chalicelib.domain.accounts import Person
-from chalicelib.services import accounts
+from chalicelib.services import accounts, organisations
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.web import csrf, forms
 from chalicelib.web.account_session import (
@@ -121,9 +120,10 @@ def signin_link_post(token: str, headers: Mapping[str, str], body: bytes | str |
     except csrf.CsrfError as exc:
         return _csrf_refused(exc, "Open the link from the email again and press the button.")
     try:
-        session, lifetime, _person = accounts.sign_in(token)
+        session, lifetime, person = accounts.sign_in(token)
     except AppError as exc:
         return _link_refused(exc)
+    organisations.adopt_briefs(person)  # briefs this address posted before accounts existed
     return _redirect("/dashboard", session_cookies(session, lifetime))
 
 
@@ -164,24 +164,6 @@ def _csrf_cookie(response: Response) -> list[str]:
     if not existing:
         return []
     return existing if isinstance(existing, list) else [existing]
-
-
-# -- the dashboard ------------------------------------------------------------------------
-
-Dashboard = Callable[[Person, Mapping[str, str]], Response]
-# (who it is for, the page): the first that wants the person draws their dashboard. The
-# employer's is organisations' (web/org_views.py); intern and finance dashboards add theirs.
-DASHBOARDS: list[tuple[Callable[[Person], bool], Dashboard]] = []
-
-
-def dashboard(headers: Mapping[str, str]) -> Response:
-    person = current_person(headers)
-    if person is None:
-        return _redirect("/signin")
-    for wants, show in DASHBOARDS:
-        if wants(person):
-            return show(person, headers)
-    return form_page("dashboard_welcome.html", headers, tokened=True, person=person)
 
 
 def me_json(headers: Mapping[str, str]) -> Response:

@@ -542,6 +542,24 @@ def _list_of(model: type[BaseModel], description: str) -> dict[str, Any]:
 
 
 def _account_paths() -> dict[str, Any]:
+    me_briefs = _operation(
+        "myBriefs",
+        "The briefs of the signed-in person's organisation, newest first.",
+        "accounts",
+        (200, None, "The briefs."),
+        (401, *BUSY),
+        security="session",
+    )
+    me_briefs["responses"]["200"] = _list_of(a.MyBrief, "The briefs.")
+    me_engagements = _operation(
+        "myEngagements",
+        "The signed-in intern's engagements (empty for an employer).",
+        "accounts",
+        (200, None, "The engagements."),
+        (401, *BUSY),
+        security="session",
+    )
+    me_engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
     return {
         "/api/signin": {
             "post": _operation(
@@ -564,4 +582,6 @@ def _account_paths() -> dict[str, Any]:
                 security="session",
             )
         },
+        "/api/me/briefs": {"get": me_briefs},
+        "/api/me/engagements": {"get": me_engagements},
     }
