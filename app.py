@@ -132,10 +132,9 @@ def create_brief() -> Response:
 @app.route("/api/briefs/{brief_id}", methods=["GET"])
 @json_errors
 def get_brief(brief_id: str) -> Response:
-    from chalicelib.services import access
-    from chalicelib.web import views
+    from chalicelib.web import brief_access, views
 
-    brief = access.open_brief(brief_id, bearer(_request().headers))
+    brief = brief_access.open_brief(brief_id, _request().headers)
     return json_response(views.employer_view(brief))
 
 
@@ -187,10 +186,11 @@ def confirm_address(token: str) -> Response:
 @app.route("/api/briefs/{brief_id}/fund", methods=["POST"], content_types=[JSON, "text/plain"])
 @json_errors
 def fund_brief(brief_id: str) -> Response:
-    from chalicelib.services import access, escrow
+    from chalicelib.services import escrow
+    from chalicelib.web import brief_access
     from chalicelib.web.funding import intent_json
 
-    brief = access.open_brief(brief_id, bearer(_request().headers))
+    brief = brief_access.open_brief(brief_id, _request().headers, writes=True)
     return json_response(intent_json(escrow.fund_escrow(brief)))
 
 
@@ -198,7 +198,8 @@ def fund_brief(brief_id: str) -> Response:
 def fund_page(brief_id: str) -> Response:
     from chalicelib.web import funding
 
-    return funding.funding_page(brief_id, dict(_request().query_params or {}).get("key"))
+    key = dict(_request().query_params or {}).get("key")
+    return funding.funding_page(brief_id, key, _request().headers)
 
 
 @app.route("/webhooks/stripe", methods=["POST"], content_types=[JSON])
@@ -271,7 +272,7 @@ def delivery_file(brief_id: str, number: str) -> Response:
     from chalicelib.web import views
 
     params: dict[str, str] = dict(_request().query_params or {})
-    return views.delivery_file(brief_id, number, params.get("key"))
+    return views.delivery_file(brief_id, number, params.get("key"), _request().headers)
 
 
 @app.route("/briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
@@ -283,11 +284,10 @@ def brief_form_action(brief_id: str, action: str) -> Response:
 
 
 def _employer_api(brief_id: str, action: str) -> Response:
-    from chalicelib.services import access
-    from chalicelib.web import views
+    from chalicelib.web import brief_access, views
 
     request = _request()
-    brief = access.open_brief(brief_id, bearer(request.headers))
+    brief = brief_access.open_brief(brief_id, request.headers, writes=True)
     data = json_object(request.raw_body or b"{}")
     return json_response(views.run_employer_action(brief, action, data))
 
@@ -334,12 +334,15 @@ def resend_confirmation(brief_id: str) -> Response:
 def revoke_manage_links(brief_id: str) -> Response:
     """Every manage link of the brief stops working but the one this request carries."""
     from chalicelib.services import access
+    from chalicelib.web import brief_access
 
     request = _request()
     token = bearer(request.headers)
-    access.open_brief(brief_id, token)
+    brief = brief_access.open_brief(brief_id, request.headers, writes=True)
     json_object(request.raw_body or b"{}")  # no fields; a body, if any, is a JSON object
-    return json_response(access.revoke_other_manage_links(brief_id, token))
+    if token and brief_access.is_manage_token(brief, token):
+        return json_response(access.revoke_other_manage_links(brief_id, token))
+    return json_response(access.revoke_all_manage_links(brief))  # a key's or a member's
 
 
 @app.schedule("rate(10 minutes)", name="send_reminders")
@@ -516,6 +519,44 @@ def my_briefs() -> Response:
     from chalicelib.web import org_views
 
     return org_views.my_briefs_json(_request().headers)
+
+
+@app.route("/api/keys", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def create_api_key() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.create(_request().headers, _request().raw_body)
+
+
+@app.route("/api/keys", methods=["GET"])
+@json_errors
+def list_api_keys() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.listed(_request().headers)
+
+
+@app.route("/api/keys/{key_id}", methods=["DELETE"])
+@json_errors
+def revoke_api_key(key_id: str) -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.revoke(key_id, _request().headers)
+
+
+@app.route("/dashboard/keys", methods=["POST"], content_types=[FORM])
+def dashboard_new_key() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.create_form(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/keys/{key_id}/revoke", methods=["POST"], content_types=[FORM])
+def dashboard_revoke_key(key_id: str) -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.revoke_form(key_id, _request().headers, _request().raw_body)
 
 
 @app.route("/api/me/engagements", methods=["GET"])

@@ -186,6 +186,12 @@ def _security_schemes() -> dict[str, Any]:
             "each expires (MANAGE_LINK_LIFETIME_SECONDS, 30 days by default) and the employer "
             "may revoke all but one (POST /api/briefs/{brief_id}/revoke-links).",
         },
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key of the brief's organisation (`mik_…`, POST /api/keys): "
+            "opens every brief of the organisation on every employer route until revoked.",
+        },
         "financeKey": {
             "type": "http",
             "scheme": "bearer",
@@ -307,6 +313,9 @@ def _query(name: str, description: str) -> dict[str, Any]:
 BRIEF_ID = _path_param("brief_id", "The brief's id (from POST /api/briefs).")
 TOKEN = _path_param("token", "The task link's token (from the intern's email).")
 BUSY = (503,)  # a throttled store answers 503 with Retry-After on every route
+# An employer route: the brief's manage token, an API key of its organisation, or the session
+# of one of its organisation's people (issue 14).
+EMPLOYER = "manageToken|apiKey|session"
 
 
 def _employer_action(action: str) -> dict[str, Any]:
@@ -349,7 +358,7 @@ def _employer_action(action: str) -> dict[str, Any]:
             (*errors, *BUSY),
             body=body if body is not None else _ref(s.EmptyBody),
             body_required=body is not None,
-            security="manageToken",
+            security=EMPLOYER,
             parameters=[BRIEF_ID],
         )
     }
@@ -411,7 +420,7 @@ def _paths() -> dict[str, Any]:
                 "employer",
                 (200, s.BriefView, "The brief as its employer sees it."),
                 (401, 403, 404, *BUSY),
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -424,7 +433,7 @@ def _paths() -> dict[str, Any]:
                 (400, 401, 403, 404, 409, 502, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -433,13 +442,13 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "revokeManageLinks",
                 "Revoke every other manage link of the brief: only the token sent here (and "
-                "links emailed later) keep working.",
+                "links emailed later) keep working; with an API key or a session, every link.",
                 "employer",
                 (200, s.LinksRevoked, "Revoked."),
                 (400, 401, 403, 404, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -583,5 +592,36 @@ def _account_paths() -> dict[str, Any]:
             )
         },
         "/api/me/briefs": {"get": me_briefs},
+        "/api/keys": {
+            "post": _operation(
+                "createApiKey",
+                "Create an API key of the signed-in person's organisation (shown once).",
+                "accounts",
+                (201, a.ApiKeyCreated, "The key: store it now, it is never shown again."),
+                (400, 401, 403, 422, *BUSY),
+                body=_ref(a.ApiKeyRequest),
+                body_required=False,
+                security="session",
+            ),
+            "get": _operation(
+                "listApiKeys",
+                "The organisation's API keys (never the keys themselves).",
+                "accounts",
+                (200, a.ApiKeys, "The keys."),
+                (401, 403, *BUSY),
+                security="session",
+            ),
+        },
+        "/api/keys/{key_id}": {
+            "delete": _operation(
+                "revokeApiKey",
+                "Revoke an API key: it stops working at once.",
+                "accounts",
+                (200, a.ApiKeyRevoked, "Revoked."),
+                (401, 403, 404, *BUSY),
+                security="session",
+                parameters=[_path_param("key_id", "The key's id (from POST /api/keys).")],
+            )
+        },
         "/api/me/engagements": {"get": me_engagements},
     }

@@ -30,6 +30,7 @@ from chalicelib.web.pages import error_page, form_page, page
 NOTICES = {
     "invited": "Invitation sent: your colleague has 7 days to use the emailed link.",
     "joined": "Welcome: you now share this organisation's briefs.",
+    "key_revoked": "API key revoked: it no longer opens anything.",
 }
 # Engagements of a signed-in person as the intern side lists them (GET /api/me/engagements):
 # each provider returns the person's engagements; an employer has none.
@@ -49,6 +50,8 @@ def employer_dashboard(
     invite_values: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    from chalicelib.services import api_keys
+
     view = organisations.dashboard(person)
     return form_page(
         "dashboard_employer.html",
@@ -58,6 +61,7 @@ def employer_dashboard(
         person=person,
         organisation_name=view["organisation"]["name"],
         view=view,
+        api_keys=api_keys.listed(person)["keys"],
         money=lambda cents, currency: format_money(int(cents or 0), str(currency)),
         notice=NOTICES.get(notice, ""),
         errors=dict(errors or {}),
