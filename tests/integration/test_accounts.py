@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from tests.integration.conftest import post_form
+from tests.integration.test_api_fuzz import JSON_VALUES
 from tests.integration.test_interns_api import mails
 
 DANA = "dana@freshbox.example"
@@ -247,3 +249,20 @@ def test_the_ip_limit_holds_whatever_the_addresses(
     answers = [ask(client, f"p{n}@example.com").status_code for n in range(5)]
     assert answers == [202, 202, 202, 429, 429]
     assert len(mails()) == 3
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=JSON_VALUES)
+def test_the_sign_in_api_never_fails_on_any_json(client: Any, body: Any) -> None:
+    """Whatever JSON arrives: 202 (a link sent), 400 or 422 (nothing sent), never 5xx."""
+    before = len(mails())
+    response = client.http.post(
+        "/api/signin", headers={"Content-Type": "application/json"}, body=json.dumps(body)
+    )
+
+    assert response.status_code in (202, 400, 422), response.body
+    assert len(mails()) == before + (1 if response.status_code == 202 else 0)
+    if response.status_code != 202:
+        assert response.json_body["errors"][0]["message"]
