@@ -133,10 +133,9 @@ def create_brief() -> Response:
 @app.route("/api/briefs/{brief_id}", methods=["GET"])
 @json_errors
 def get_brief(brief_id: str) -> Response:
-    from chalicelib.services import access
-    from chalicelib.web import views
+    from chalicelib.web import brief_access, views
 
-    brief = access.open_brief(brief_id, bearer(_request().headers))
+    brief = brief_access.open_brief(brief_id, _request().headers)
     return json_response(views.employer_view(brief))
 
 
@@ -188,10 +187,11 @@ def confirm_address(token: str) -> Response:
 @app.route("/api/briefs/{brief_id}/fund", methods=["POST"], content_types=[JSON, "text/plain"])
 @json_errors
 def fund_brief(brief_id: str) -> Response:
-    from chalicelib.services import access, escrow
+    from chalicelib.services import escrow
+    from chalicelib.web import brief_access
     from chalicelib.web.funding import intent_json
 
-    brief = access.open_brief(brief_id, bearer(_request().headers))
+    brief = brief_access.open_brief(brief_id, _request().headers, writes=True)
     return json_response(intent_json(escrow.fund_escrow(brief)))
 
 
@@ -199,7 +199,8 @@ def fund_brief(brief_id: str) -> Response:
 def fund_page(brief_id: str) -> Response:
     from chalicelib.web import funding
 
-    return funding.funding_page(brief_id, dict(_request().query_params or {}).get("key"))
+    key = dict(_request().query_params or {}).get("key")
+    return funding.funding_page(brief_id, key, _request().headers)
 
 
 @app.route("/webhooks/stripe", methods=["POST"], content_types=[JSON])
@@ -272,7 +273,7 @@ def delivery_file(brief_id: str, number: str) -> Response:
     from chalicelib.web import views
 
     params: dict[str, str] = dict(_request().query_params or {})
-    return views.delivery_file(brief_id, number, params.get("key"))
+    return views.delivery_file(brief_id, number, params.get("key"), _request().headers)
 
 
 @app.route("/briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
@@ -284,11 +285,10 @@ def brief_form_action(brief_id: str, action: str) -> Response:
 
 
 def _employer_api(brief_id: str, action: str) -> Response:
-    from chalicelib.services import access
-    from chalicelib.web import views
+    from chalicelib.web import brief_access, views
 
     request = _request()
-    brief = access.open_brief(brief_id, bearer(request.headers))
+    brief = brief_access.open_brief(brief_id, request.headers, writes=True)
     data = json_object(request.raw_body or b"{}")
     return json_response(views.run_employer_action(brief, action, data))
 
@@ -335,12 +335,15 @@ def resend_confirmation(brief_id: str) -> Response:
 def revoke_manage_links(brief_id: str) -> Response:
     """Every manage link of the brief stops working but the one this request carries."""
     from chalicelib.services import access
+    from chalicelib.web import brief_access
 
     request = _request()
     token = bearer(request.headers)
-    access.open_brief(brief_id, token)
+    brief = brief_access.open_brief(brief_id, request.headers, writes=True)
     json_object(request.raw_body or b"{}")  # no fields; a body, if any, is a JSON object
-    return json_response(access.revoke_other_manage_links(brief_id, token))
+    if token and brief_access.is_manage_token(brief, token):
+        return json_response(access.revoke_other_manage_links(brief_id, token))
+    return json_response(access.revoke_all_manage_links(brief))  # a key's or a member's
 
 
 @app.schedule("rate(10 minutes)", name="send_reminders")
@@ -425,7 +428,7 @@ def finance_sign_out() -> Response:
 def employer_messages(brief_id: str) -> Response:
     from chalicelib.web import message_views
 
-    return json_response(message_views.employer_messages_json(brief_id, bearer(_request().headers)))
+    return json_response(message_views.employer_messages_json(brief_id, _request().headers))
 
 
 @app.route("/api/briefs/{brief_id}/messages", methods=["POST"], content_types=[JSON, "text/plain"])
@@ -435,9 +438,7 @@ def employer_post_message(brief_id: str) -> Response:
 
     request = _request()
     data = json_object(request.raw_body)
-    return json_response(
-        message_views.employer_post_json(brief_id, bearer(request.headers), data), 201
-    )
+    return json_response(message_views.employer_post_json(brief_id, request.headers, data), 201)
 
 
 @app.route(
@@ -449,9 +450,7 @@ def employer_message_upload(brief_id: str) -> Response:
 
     request = _request()
     data = json_object(request.raw_body)
-    return json_response(
-        message_views.employer_upload_json(brief_id, bearer(request.headers), data)
-    )
+    return json_response(message_views.employer_upload_json(brief_id, request.headers, data))
 
 
 @app.route(
@@ -465,7 +464,7 @@ def confidential_upload(brief_id: str) -> Response:
 
     request = _request()
     data = json_object(request.raw_body)
-    return json_response(message_views.sealed_upload_json(brief_id, bearer(request.headers), data))
+    return json_response(message_views.sealed_upload_json(brief_id, request.headers, data))
 
 
 @app.route(
@@ -479,9 +478,7 @@ def confidential_attach(brief_id: str) -> Response:
 
     request = _request()
     data = json_object(request.raw_body)
-    return json_response(
-        message_views.sealed_attach_json(brief_id, bearer(request.headers), data), 201
-    )
+    return json_response(message_views.sealed_attach_json(brief_id, request.headers, data), 201)
 
 
 @app.route("/api/tasks/{token}", methods=["GET"])
@@ -541,7 +538,7 @@ def employer_message_file(brief_id: str, message_id: str) -> Response:
     from chalicelib.web import message_views
 
     key = dict(_request().query_params or {}).get("key")
-    return message_views.employer_file(brief_id, message_id, key)
+    return message_views.employer_file(brief_id, message_id, key, _request().headers)
 
 
 @app.route("/briefs/{brief_id}/confidential/{number}", methods=["GET"])
@@ -549,7 +546,7 @@ def employer_confidential_file(brief_id: str, number: str) -> Response:
     from chalicelib.web import message_views
 
     key = dict(_request().query_params or {}).get("key")
-    return message_views.employer_confidential_file(brief_id, number, key)
+    return message_views.employer_confidential_file(brief_id, number, key, _request().headers)
 
 
 @app.route("/tasks/{token}/messages", methods=["POST"], content_types=[FORM])
@@ -723,13 +720,163 @@ def brief_talent_form(brief_id: str, action: str) -> Response:
 )
 @json_errors
 def brief_hiring_interest(brief_id: str) -> Response:
-    from chalicelib.services import access
-    from chalicelib.web import certificate_views
+    from chalicelib.web import brief_access, certificate_views
 
     request = _request()
-    brief = access.open_brief(brief_id, bearer(request.headers))
+    brief = brief_access.open_brief(brief_id, request.headers, writes=True)
     json_object(request.raw_body or b"{}")
     return json_response(certificate_views.run_employer_talent(brief, "interested"))
+
+
+# --- accounts (issue 14): sign-in by emailed link, sessions, dashboards ----------------------
+
+
+@app.route("/signin", methods=["GET"])
+def signin_page() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_page(_request().headers)
+
+
+@app.route("/signin", methods=["POST"], content_types=[FORM])
+def signin_form() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_form_post(_request().headers, _request().raw_body)
+
+
+@app.route("/api/signin", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def signin_api() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_api(_request().raw_body)
+
+
+@app.route("/signin/{token}", methods=["GET"])
+def signin_link_page(token: str) -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_link_page(token, _request().headers)
+
+
+@app.route("/signin/{token}", methods=["POST"], content_types=[FORM])
+def signin_link(token: str) -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signin_link_post(token, _request().headers, _request().raw_body)
+
+
+@app.route("/signout", methods=["POST"], content_types=[FORM])
+def signout() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.signout(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    from chalicelib.web import dashboards
+
+    notice = dict(_request().query_params or {}).get("notice", "")
+    return dashboards.dashboard(_request().headers, notice)
+
+
+@app.route("/dashboard/new-brief", methods=["GET"])
+def dashboard_new_brief() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.new_brief(_request().headers)
+
+
+@app.route("/dashboard/invite", methods=["POST"], content_types=[FORM])
+def dashboard_invite() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_form_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/briefs/{brief_id}/receipts", methods=["GET"])
+def dashboard_receipts(brief_id: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.receipts_page(brief_id, _request().headers)
+
+
+@app.route("/invites/{token}", methods=["GET"])
+def invite_page(token: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_page(token, _request().headers)
+
+
+@app.route("/invites/{token}", methods=["POST"], content_types=[FORM])
+def invite_accept(token: str) -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.invite_post(token, _request().headers, _request().raw_body)
+
+
+@app.route("/api/me", methods=["GET"])
+@json_errors
+def me() -> Response:
+    from chalicelib.web import account_views
+
+    return account_views.me_json(_request().headers)
+
+
+@app.route("/api/me/briefs", methods=["GET"])
+@json_errors
+def my_briefs() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.my_briefs_json(_request().headers)
+
+
+@app.route("/api/keys", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def create_api_key() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.create(_request().headers, _request().raw_body)
+
+
+@app.route("/api/keys", methods=["GET"])
+@json_errors
+def list_api_keys() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.listed(_request().headers)
+
+
+@app.route("/api/keys/{key_id}", methods=["DELETE"])
+@json_errors
+def revoke_api_key(key_id: str) -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.revoke(key_id, _request().headers)
+
+
+@app.route("/dashboard/keys", methods=["POST"], content_types=[FORM])
+def dashboard_new_key() -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.create_form(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/keys/{key_id}/revoke", methods=["POST"], content_types=[FORM])
+def dashboard_revoke_key(key_id: str) -> Response:
+    from chalicelib.web import key_views
+
+    return key_views.revoke_form(key_id, _request().headers, _request().raw_body)
+
+
+@app.route("/api/me/engagements", methods=["GET"])
+@json_errors
+def my_engagements() -> Response:
+    from chalicelib.web import org_views
+
+    return org_views.my_engagements_json(_request().headers)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

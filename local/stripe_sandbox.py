@@ -1560,10 +1560,15 @@ class StripeSandbox:
                 },
             },
             "receipt_email": pi["receipt_email"],
+            "receipt_number": None,
             "refunded": False,
             "status": "failed" if declined else "succeeded",
             "transfer_group": pi["transfer_group"],
         }
+        # Like Stripe's pay.stripe.com/receipts/…: a page for people, on the public URL.
+        charge["receipt_url"] = (
+            None if declined else f"{self.public_url}/_sandbox/receipts/{charge['id']}"
+        )
         self._store(self._charges, charge)
         pi["latest_charge"] = charge["id"]
         if declined:
@@ -2456,6 +2461,8 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 except KeyError:
                     return _json_response(404, _no_such("event", parts[1]).body())
                 return _json_response(200, {"event_id": parts[1], "queued": True})
+            if method == "GET" and len(parts) == 2 and parts[0] == "receipts":
+                return self._receipt_page(parts[1])
             if method == "GET" and len(parts) == 2 and parts[0] == "onboard":
                 return self._onboard_page(parts[1], qs)
             if len(parts) == 2 and parts[0] == "3ds" and method in ("GET", "POST"):
@@ -2483,6 +2490,30 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         if back:
             return _Response(303, b"", "text/plain", {"Location": back})
         return _Response(200, stripe_js.finished_page(succeeded).encode(), page)
+
+    def _receipt_page(self, charge_id: str) -> _Response:
+        """A charge's receipt, as Stripe's `receipt_url` shows it to the payer."""
+        page = "text/html; charset=utf-8"
+        with self.sandbox._lock:
+            charge = self.sandbox._charges.get(charge_id)
+            found = dict(charge) if charge and charge.get("receipt_url") else None
+        if found is None:
+            body = (
+                "<!doctype html><title>Unknown receipt</title>"
+                f"<p>No such receipt: {html.escape(charge_id)}</p>"
+            )
+            return _Response(404, body.encode(), page)
+        amount = f"{int(found['amount']) / 100:,.2f} {str(found['currency']).upper()}"
+        refunded = int(found.get("amount_refunded") or 0)
+        body = (
+            "<!doctype html><meta charset=utf-8><title>Receipt</title>"
+            f"<h1>Receipt</h1><p>Amount paid: <strong>{html.escape(amount)}</strong></p>"
+            f"<p>Charge <code>{html.escape(charge_id)}</code>, "
+            f"{html.escape(str(found.get('description') or ''))}</p>"
+            + (f"<p>Refunded: {refunded / 100:,.2f}</p>" if refunded else "")
+            + "<p>(Stripe sandbox)</p>"
+        )
+        return _Response(200, body.encode(), page)
 
     def _onboard_page(self, account_id: str, qs: dict[str, str]) -> _Response:
         try:

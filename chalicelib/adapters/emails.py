@@ -81,6 +81,10 @@ confirm_address             address   purpose* ("brief" or "intern"), window_end
 new_messages                role      title*, role*, count* (messages not read yet),
                                       action_url* (the thread); never the messages' text;
                                       at most one per recipient per 10 minutes
+sign_in                     address   window_end* (the link's expiry), action_url*
+                                      (the one-time sign-in link)
+organisation_invite         address   organisation*, invited_by* (the inviter's address),
+                                      role*, window_end*, action_url* (the invitation link)
 =========================== ========= ===================================================
 """
 
@@ -150,6 +154,8 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         " about “{{ title }}”",
         "hiring_interest": "{{ company }} is interested in hiring you",
         "contact_shared": "{{ intern_name }} shared their contact details with you",
+        "sign_in": "Your sign-in link for microintern",
+        "organisation_invite": "{{ invited_by }} invited you to {{ organisation }} on microintern",
     }
 )
 
@@ -298,6 +304,13 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             "address", ("purpose", "window_end"), {}, "Confirm my email address"
         ),
         "new_messages": _Kind("role", ("title", "role", "count"), {}, "Read the messages"),
+        "sign_in": _Kind("address", ("window_end",), {}, "Sign in"),
+        "organisation_invite": _Kind(
+            "address",
+            ("organisation", "invited_by", "role", "window_end"),
+            {},
+            "Join the organisation",
+        ),
     }
 )
 

@@ -72,3 +72,21 @@ def keep_only(brief_id: str, token_hash: str, *, expires_at: int) -> int:
         removed += len(hashes - {"", token_hash})
         store.remove_brief_fields(brief_id, *legacy)
     return removed
+
+
+def remove_all(brief_id: str) -> int:
+    """Delete every manage token of the brief (legacy hashes included); how many. Links
+    emailed afterwards work as usual."""
+    store = get_store()
+    pk = brief_key(brief_id)["pk"]
+    removed = 0
+    for found in store.query(pk, PREFIX):
+        store.delete(pk, str(found["sk"]))
+        removed += 1
+    brief = store.get_brief(brief_id) or {}
+    legacy = [name for name in LEGACY_FIELDS if name in brief]
+    if legacy:
+        hashes = {str(brief.get("manage_token_hash") or ""), *brief.get("manage_token_hashes", ())}
+        removed += len(hashes - {""})
+        store.remove_brief_fields(brief_id, *legacy)
+    return removed

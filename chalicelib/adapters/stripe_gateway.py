@@ -317,6 +317,35 @@ def list_transfers(transfer_group: str) -> list[Movement]:
     return [_movement({**t, "status": "succeeded"}) for t in listing]
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A successful charge and Stripe's receipt page for it (the payer's proof of payment)."""
+
+    charge_id: str
+    amount_cents: int
+    currency: str
+    created: int
+    receipt_url: str | None
+
+
+def list_receipts(payment_intent_id: str) -> list[Receipt]:
+    """The receipts of the payment's successful charges, oldest first (Stripe's `receipt_url`
+    of each charge of the PaymentIntent)."""
+    listing = _all(client().v1.charges.list, {"payment_intent": payment_intent_id})
+    receipts = [
+        Receipt(
+            charge_id=str(c["id"]),
+            amount_cents=int(c.get("amount_captured") or c["amount"]),
+            currency=str(c["currency"]),
+            created=int(c.get("created") or 0),
+            receipt_url=c.get("receipt_url"),
+        )
+        for c in listing
+        if c.get("status") == "succeeded" and c.get("paid", True)
+    ]
+    return sorted(receipts, key=lambda r: r.created)
+
+
 def list_refunds(payment_intent_id: str) -> list[Movement]:
     listing = _all(client().v1.refunds.list, {"payment_intent": payment_intent_id})
     return [_movement({**r, "status": str(r.get("status"))}) for r in listing]

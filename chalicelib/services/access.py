@@ -1,6 +1,7 @@
 """Who may act on an engagement, and the plumbing every action shares.
 
     open_brief(brief_id, token)     # the employer's manage token (401 / 403 / 404)
+    open_organisation_brief         # a brief of the caller's organisation (session, API key)
     revoke_other_manage_links       # only the link in hand (and links issued later) still open it
     open_task(token)                # the intern's task link -> (brief, intern_id)
     issue_task_link / issue_manage_link
@@ -100,6 +101,15 @@ def open_brief(brief_id: str, token: str | None) -> dict[str, Any]:
     return brief
 
 
+def open_organisation_brief(brief_id: str, organisation_id: str | None) -> dict[str, Any]:
+    """The brief, if it belongs to `organisation_id` (a signed-in member's, or an API key's):
+    any other brief answers exactly as an unknown id (404), so nothing tells it exists."""
+    brief = get_store().get_brief(brief_id) if organisation_id else None
+    if brief is None or brief.get("organisation_id") != organisation_id:
+        raise NotFound("No brief with this id.", "brief_id")
+    return brief
+
+
 def manage_token_expiry(brief: Mapping[str, Any], token: str) -> int | None:
     """When `token` stops opening `brief` (epoch seconds), or None when it does not open it
     now: unknown, another brief's, expired or revoked.
@@ -129,6 +139,15 @@ def revoke_other_manage_links(brief_id: str, token: str | None) -> dict[str, Any
     note(brief, "employer", f"Other manage links revoked ({removed})")
     kept_until = clock.iso(datetime.fromtimestamp(expiry, UTC))
     return {"brief_id": brief_id, "revoked_links": removed, "link_expires_at": kept_until}
+
+
+def revoke_all_manage_links(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """Every manage link of the brief stops working (asked by a member of its organisation or
+    an API key, who hold no link of their own); links emailed afterwards work as usual."""
+    brief_id = str(brief["brief_id"])
+    removed = manage_links.remove_all(brief_id)
+    note(brief, "employer", f"Manage links revoked ({removed})")
+    return {"brief_id": brief_id, "revoked_links": removed, "link_expires_at": None}
 
 
 # -- acting on a wait -------------------------------------------------------------------------

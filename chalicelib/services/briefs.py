@@ -23,6 +23,7 @@ from chalicelib.adapters import (
     address_confirmations,
     clock,
     links,
+    organisations,
     talent_pool,
     tokens,
     workflow,
@@ -97,6 +98,13 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
     )
     token, token_item = new_manage_token(brief_id)
     waiting = not address_confirmations.is_confirmed(brief.employer_email)
+    # The organisation of the address (a new one on its first brief): the brief is filed under
+    # it in its own creation transaction (docs/accounts.md).
+    organisation_id = organisations.ensure_for(
+        brief.employer_email,
+        name=brief.company,
+        details={"company": brief.company, "employer_name": brief.employer_name},
+    )
     now = clock.iso()
     item = {
         **brief_key(brief_id),
@@ -111,6 +119,7 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
         "revision_rounds": 0,
         "gsi1pk": f"EMPLOYER#{brief.employer_email}",
         "gsi1sk": f"BRIEF#{now}#{brief_id}",
+        "organisation_id": organisation_id,
     }
     event = Store.event_item(
         brief_id,
@@ -121,7 +130,13 @@ def submit_brief(data: Mapping[str, Any], *, idempotency_key: str | None = None)
     )
     if waiting:
         item["awaiting_confirmation"] = True
-    operations = [store.put_op(item), store.put_op(event), store.put_op(token_item)]
+    filed = organisations.brief_item(organisation_id, brief_id, brief.title)
+    operations = [
+        store.put_op(item),
+        store.put_op(event),
+        store.put_op(token_item),
+        store.put_op(filed, must_be_new=False),
+    ]
     if brief.confidential_details:  # its own item, never on the brief (collaboration_store)
         operations.append(store.put_op(sealed_item(brief_id, brief.confidential_details)))
     if waiting:

@@ -1,6 +1,5 @@
 """Messages between the employer and the engaged intern of one engagement.
 
-    employer_brief(brief_id, token)   # the employer by manage token (unknown = wrong: 404)
     intern_brief(token)               # the engaged intern by task link (anyone else: 404)
     post(brief, sender, text, file_key=...)   -> {"message_id", "at"}
     listing(brief, viewer)            # the thread, oldest first; marks the other's as read
@@ -39,9 +38,8 @@ from chalicelib.domain import collaboration as rules
 from chalicelib.domain.engagement import TERMINAL, Status
 from chalicelib.observability import logger
 from chalicelib.services import notify
-from chalicelib.services.access import NOT_FOUND, note, open_brief, open_task
+from chalicelib.services.access import NOT_FOUND, note, open_task
 from chalicelib.services.errors import (
-    Forbidden,
     Invalid,
     NotAllowed,
     NotFound,
@@ -57,15 +55,6 @@ READ_ONLY = (
 
 
 # -- who is asking ------------------------------------------------------------------------------
-
-
-def employer_brief(brief_id: str, token: str | None) -> dict[str, Any]:
-    """The brief, for its employer: a token that does not open it is answered as an unknown
-    brief (404), never 403 (which would say the brief exists)."""
-    try:
-        return open_brief(brief_id, token)
-    except Forbidden:
-        raise NotFound(NO_BRIEF, "brief_id") from None
 
 
 def intern_brief(token: str) -> tuple[dict[str, Any], str]:

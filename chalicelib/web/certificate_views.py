@@ -16,6 +16,7 @@ from chalicelib.adapters import links
 from chalicelib.domain.engagement import Status
 from chalicelib.services import access, certificates, talent
 from chalicelib.services.errors import AppError, Invalid
+from chalicelib.web import brief_access
 from chalicelib.web.http import json_response
 from chalicelib.web.pages import error_page, page
 from chalicelib.web.views import form_post
@@ -115,7 +116,9 @@ def employer_talent(
     return form_post(
         headers,
         body,
-        act=lambda form: run_employer_talent(access.open_brief(brief_id, key), action),
+        act=lambda form: run_employer_talent(
+            brief_access.open_brief(brief_id, headers, key, writes=True), action
+        ),
         show_errors=lambda form, errors: _refused(errors, back),
         location=links.href(f"/briefs/{brief_id}", key=key),
         back_label="Back to your brief",

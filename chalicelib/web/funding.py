@@ -24,7 +24,6 @@ from chalicelib.adapters.escrow_store import FUNDED
 from chalicelib.domain import money
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.wording import in_words
-from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError
 from chalicelib.settings import get_settings
 from chalicelib.web.pages import page
@@ -53,15 +52,18 @@ def funding_sources() -> dict[str, list[str]]:
     }
 
 
-def brief_url(brief_id: str, key: str) -> str:
+def brief_url(brief_id: str, key: str | None) -> str:
     return links.url(f"/briefs/{brief_id}", key=key)
 
 
-def funding_page(brief_id: str, key: str | None) -> Response:
+def funding_page(
+    brief_id: str, key: str | None, headers: Mapping[str, str] | None = None
+) -> Response:
+    from chalicelib.web import brief_access
     from chalicelib.web.pages import error_page
 
     try:
-        brief = access.open_brief(brief_id, key)
+        brief = brief_access.open_brief(brief_id, headers or {}, key)
     except AppError as exc:
         return error_page(exc)
     settings = get_settings()
@@ -69,7 +71,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         "key": key,
         "fund_url": links.href(f"/api/briefs/{brief_id}/fund"),
         "publishable_key": settings.stripe_publishable_key,
-        "return_url": brief_url(brief_id, str(key)),
+        "return_url": brief_url(brief_id, key),
     }
     return page(
         "fund.html",
@@ -77,7 +79,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
         csp_extra=funding_sources(),
         title=str(brief["title"]),
         project_status=in_words(str(brief["status"])),
-        manage_url=briefs.manage_url(brief_id, str(key)),
+        manage_url=brief_url(brief_id, key),
         stripe_js_url=settings.stripe_js_url,
         config=config,
         **funding_figures(brief),
@@ -85,7 +87,7 @@ def funding_page(brief_id: str, key: str | None) -> Response:
 
 
 def payment_notice(
-    brief: Mapping[str, Any], payment_intent_id: str | None, key: str
+    brief: Mapping[str, Any], payment_intent_id: str | None, key: str | None
 ) -> dict[str, str]:
     """What the brief page says about the payment just made (see `payment_outcome`)."""
     outcome = payment_outcome(brief, payment_intent_id)

@@ -13,7 +13,7 @@ from chalice.app import Response
 
 from chalicelib.adapters import links
 from chalicelib.services import messages, sealed
-from chalicelib.services.errors import AppError, Invalid
+from chalicelib.services.errors import AppError, Forbidden, Invalid, NotFound
 from chalicelib.web import forms
 from chalicelib.web.pages import error_page, page
 
@@ -37,20 +37,38 @@ def _size(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
+def _employer(
+    brief_id: str, headers: Mapping[str, str], key: str | None = None, *, writes: bool = False
+) -> dict[str, Any]:
+    """The brief for its employer — a manage token, an API key of its organisation or a
+    member's session (web/brief_access) — and anything else answered as an unknown brief
+    (404), never 403, which would say the brief exists."""
+    from chalicelib.web import brief_access
+
+    try:
+        return brief_access.open_brief(brief_id, headers, key, writes=writes)
+    except Forbidden:
+        raise NotFound(messages.NO_BRIEF, "brief_id") from None
+
+
 # -- JSON ---------------------------------------------------------------------------------------
 
 
-def employer_messages_json(brief_id: str, token: str | None) -> list[dict[str, Any]]:
-    return messages.listing(messages.employer_brief(brief_id, token), "employer")
+def employer_messages_json(brief_id: str, headers: Mapping[str, str]) -> list[dict[str, Any]]:
+    return messages.listing(_employer(brief_id, headers), "employer")
 
 
-def employer_post_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
-    brief = messages.employer_brief(brief_id, token)
+def employer_post_json(
+    brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
+) -> Any:
+    brief = _employer(brief_id, headers, key, writes=True)
     return messages.post(brief, "employer", data.get("text"), file_key=_text(data, "file_key"))
 
 
-def employer_upload_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
-    brief = messages.employer_brief(brief_id, token)
+def employer_upload_json(
+    brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
+) -> Any:
+    brief = _employer(brief_id, headers, key, writes=True)
     return messages.upload_form(
         brief,
         "employer",
@@ -81,8 +99,10 @@ def intern_upload_json(token: str, data: Mapping[str, Any]) -> Any:
     )
 
 
-def sealed_upload_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
-    brief = messages.employer_brief(brief_id, token)
+def sealed_upload_json(
+    brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
+) -> Any:
+    brief = _employer(brief_id, headers, key, writes=True)
     return sealed.attachment_upload_form(
         brief,
         filename=data.get("filename"),
@@ -91,8 +111,10 @@ def sealed_upload_json(brief_id: str, token: str | None, data: Mapping[str, Any]
     )
 
 
-def sealed_attach_json(brief_id: str, token: str | None, data: Mapping[str, Any]) -> Any:
-    brief = messages.employer_brief(brief_id, token)
+def sealed_attach_json(
+    brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
+) -> Any:
+    brief = _employer(brief_id, headers, key, writes=True)
     return sealed.add_attachment(brief, data.get("file_key"))
 
 
@@ -115,7 +137,7 @@ def employer_post_form(
     return form_post(
         headers,
         body,
-        act=lambda form: employer_post_json(brief_id, key, form),
+        act=lambda form: employer_post_json(brief_id, headers, form, key),
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=_own(errors), status=422
         ),
@@ -133,7 +155,7 @@ def employer_attach_form(
     return form_post(
         headers,
         body,
-        act=lambda form: sealed_attach_json(brief_id, key, form),
+        act=lambda form: sealed_attach_json(brief_id, headers, form, key),
         show_errors=lambda form, errors: brief_page(
             brief_id, key, headers, errors=errors, status=422
         ),
@@ -158,9 +180,11 @@ def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str |
     )
 
 
-def employer_file(brief_id: str, message_id: str, key: str | None) -> Response:
+def employer_file(
+    brief_id: str, message_id: str, key: str | None, headers: Mapping[str, str]
+) -> Response:
     try:
-        brief = messages.employer_brief(brief_id, key)
+        brief = _employer(brief_id, headers, key)
         return _redirect(messages.file_url(brief, message_id))
     except AppError as exc:
         return error_page(exc)
@@ -196,9 +220,11 @@ def confidential_file(token: str, number: str) -> Response:
         return error_page(exc)
 
 
-def employer_confidential_file(brief_id: str, number: str, key: str | None) -> Response:
+def employer_confidential_file(
+    brief_id: str, number: str, key: str | None, headers: Mapping[str, str]
+) -> Response:
     try:
-        brief = messages.employer_brief(brief_id, key)
+        brief = _employer(brief_id, headers, key)
         n = int(number) if number.isdigit() else 0
         return _redirect(sealed.employer_attachment_url(brief, n))
     except AppError as exc:

@@ -26,6 +26,7 @@ from chalicelib.domain import brief as brief_rules
 from chalicelib.domain import intern as intern_rules
 from chalicelib.domain.brief import BriefInput
 from chalicelib.domain.intern import InternInput
+from chalicelib.web import account_schemas as a
 from chalicelib.web import certificate_schemas as cs
 from chalicelib.web import message_schemas as ms
 from chalicelib.web import open_brief_schemas as ob
@@ -87,6 +88,16 @@ _MODELS: Final[list[type[BaseModel]]] = [
     cs.KeySet,
     cs.CertificateChoice,
     cs.HiringInterest,
+    # accounts (issue 14)
+    a.SignInRequest,
+    a.SignInAccepted,
+    a.Me,
+    a.MyBrief,
+    a.MyEngagement,
+    a.ApiKeyRequest,
+    a.ApiKeyCreated,
+    a.ApiKeys,
+    a.ApiKeyRevoked,
 ]
 
 
@@ -192,11 +203,24 @@ def _security_schemes() -> dict[str, Any]:
             "each expires (MANAGE_LINK_LIFETIME_SECONDS, 30 days by default) and the employer "
             "may revoke all but one (POST /api/briefs/{brief_id}/revoke-links).",
         },
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key of the brief's organisation (`mik_…`, POST /api/keys): "
+            "opens every brief of the organisation on every employer route until revoked.",
+        },
         "financeKey": {
             "type": "http",
             "scheme": "bearer",
             "description": "The finance team's API key, in this header only: a `key` query "
             "parameter is refused with 401.",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "A signed-in person's session (POST /api/signin emails a one-time "
+            "link; its page sets the cookie): HttpOnly, Secure, SameSite=Lax, 14 days.",
         },
         "financeSession": {
             "type": "apiKey",
@@ -312,6 +336,9 @@ def _query(name: str, description: str) -> dict[str, Any]:
 BRIEF_ID = _path_param("brief_id", "The brief's id (from POST /api/briefs).")
 TOKEN = _path_param("token", "The task link's token (from the intern's email).")
 BUSY = (503,)  # a throttled store answers 503 with Retry-After on every route
+# An employer route: the brief's manage token, an API key of its organisation, or the session
+# of one of its organisation's people (issue 14).
+EMPLOYER = "manageToken|apiKey|session"
 
 
 def _employer_action(action: str) -> dict[str, Any]:
@@ -354,7 +381,7 @@ def _employer_action(action: str) -> dict[str, Any]:
             (*errors, *BUSY),
             body=body if body is not None else _ref(s.EmptyBody),
             body_required=body is not None,
-            security="manageToken",
+            security=EMPLOYER,
             parameters=[BRIEF_ID],
         )
     }
@@ -468,7 +495,7 @@ def _paths() -> dict[str, Any]:
                 "employer",
                 (200, s.BriefView, "The brief as its employer sees it."),
                 (401, 403, 404, *BUSY),
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -481,7 +508,7 @@ def _paths() -> dict[str, Any]:
                 (400, 401, 403, 404, 409, 502, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -490,13 +517,13 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "revokeManageLinks",
                 "Revoke every other manage link of the brief: only the token sent here (and "
-                "links emailed later) keep working.",
+                "links emailed later) keep working; with an API key or a session, every link.",
                 "employer",
                 (200, s.LinksRevoked, "Revoked."),
                 (400, 401, 403, 404, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -588,6 +615,7 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths.update(_certificate_paths())
+    paths.update(_account_paths())
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
@@ -639,7 +667,7 @@ def _message_paths() -> dict[str, Any]:
             **kw,
         )
 
-    employer: dict[str, Any] = {"security": "manageToken", "parameters": [BRIEF_ID]}
+    employer: dict[str, Any] = {"security": EMPLOYER, "parameters": [BRIEF_ID]}
     intern: dict[str, Any] = {"parameters": [TOKEN]}
     return {
         "/api/briefs/{brief_id}/messages": {
@@ -731,7 +759,7 @@ def _certificate_paths() -> dict[str, Any]:
                 (400, 401, 403, 404, 409, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="manageToken",
+                security=EMPLOYER,
                 parameters=[BRIEF_ID],
             )
         },
@@ -758,3 +786,87 @@ def _certificate_paths() -> dict[str, Any]:
         )
     }
     return paths
+
+
+# -- accounts (issue 14) ----------------------------------------------------------------------
+
+
+def _list_of(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, **_json({"type": "array", "items": _ref(model)})}
+
+
+def _account_paths() -> dict[str, Any]:
+    me_briefs = _operation(
+        "myBriefs",
+        "The briefs of the signed-in person's organisation, newest first.",
+        "accounts",
+        (200, None, "The briefs."),
+        (401, *BUSY),
+        security="session",
+    )
+    me_briefs["responses"]["200"] = _list_of(a.MyBrief, "The briefs.")
+    me_engagements = _operation(
+        "myEngagements",
+        "The signed-in intern's engagements (empty for an employer).",
+        "accounts",
+        (200, None, "The engagements."),
+        (401, *BUSY),
+        security="session",
+    )
+    me_engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
+    return {
+        "/api/signin": {
+            "post": _operation(
+                "signIn",
+                "Email a one-time sign-in link (15 minutes); 202 whatever the address.",
+                "accounts",
+                (202, a.SignInAccepted, "Accepted (nothing says whether an account exists)."),
+                (400, 422, 429, *BUSY),
+                body=_ref(a.SignInRequest),
+                example={"email": "dana@freshbox.example"},
+            )
+        },
+        "/api/me": {
+            "get": _operation(
+                "me",
+                "The signed-in person: email, roles, organisation.",
+                "accounts",
+                (200, a.Me, "The person."),
+                (401, *BUSY),
+                security="session",
+            )
+        },
+        "/api/me/briefs": {"get": me_briefs},
+        "/api/keys": {
+            "post": _operation(
+                "createApiKey",
+                "Create an API key of the signed-in person's organisation (shown once).",
+                "accounts",
+                (201, a.ApiKeyCreated, "The key: store it now, it is never shown again."),
+                (400, 401, 403, 422, *BUSY),
+                body=_ref(a.ApiKeyRequest),
+                body_required=False,
+                security="session",
+            ),
+            "get": _operation(
+                "listApiKeys",
+                "The organisation's API keys (never the keys themselves).",
+                "accounts",
+                (200, a.ApiKeys, "The keys."),
+                (401, 403, *BUSY),
+                security="session",
+            ),
+        },
+        "/api/keys/{key_id}": {
+            "delete": _operation(
+                "revokeApiKey",
+                "Revoke an API key: it stops working at once.",
+                "accounts",
+                (200, a.ApiKeyRevoked, "Revoked."),
+                (401, 403, 404, *BUSY),
+                security="session",
+                parameters=[_path_param("key_id", "The key's id (from POST /api/keys).")],
+            )
+        },
+        "/api/me/engagements": {"get": me_engagements},
+    }

@@ -224,7 +224,10 @@ class LinksRevoked(_Doc):
 
     brief_id: str
     revoked_links: int = Field(ge=0, description="How many other links stopped working.")
-    link_expires_at: str = Field(description="When the link used here expires (ISO 8601, UTC).")
+    link_expires_at: str | None = Field(
+        description="When the link used here expires (ISO 8601, UTC); null when an API key or "
+        "a member's session revoked every link."
+    )
 
 
 class ActionDone(_Doc):

@@ -16,7 +16,7 @@ from chalicelib.domain.wording import DONE
 from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
-from chalicelib.web import csrf, forms
+from chalicelib.web import brief_access, csrf, forms
 from chalicelib.web.pages import error_page, form_page, page
 
 # The happy path, as the brief page draws it.
@@ -237,18 +237,18 @@ def employer_action(
 ) -> Response:
     """The brief page's forms: review, cancel, extend, rate, revoke-links (then back to the
     page, with the link in hand: after revoke-links the only old link that still works)."""
-    key = forms.parse_form(body).get("key")
+    key = forms.parse_form(body).get("key") or None  # none: a signed-in member's session
 
     def act(form: dict[str, str]) -> object:
         if action == REVOKE_LINKS:
             return access.revoke_other_manage_links(brief_id, key)
-        return run_employer_action(access.open_brief(brief_id, key), action, form)
+        return run_employer_action(brief_access.open_brief(brief_id, headers, key), action, form)
 
     def confirm(form: dict[str, str]) -> Confirmation | None:
         which = "cancel" if action == "cancel" else form.get("decision", "")
         if action not in ("cancel", "review") or which not in EMPLOYER_CONFIRMS:
             return None
-        brief = access.open_brief(brief_id, key)
+        brief = brief_access.open_brief(brief_id, headers, key)
         heading, message, button = EMPLOYER_CONFIRMS[which]
         payout = money.release(int(brief["budget_cents"]), money.fee_bps_of(brief)).payout_cents
         return Confirmation(
@@ -298,12 +298,14 @@ def run_employer_action(
     raise Invalid([{"field": "action", "message": f"Unknown action {action!r}."}])
 
 
-def delivery_file(brief_id: str, number: str, key: str | None) -> Response:
+def delivery_file(
+    brief_id: str, number: str, key: str | None, headers: Mapping[str, str] | None = None
+) -> Response:
     """Redirect to a short-lived download link of a delivery's file."""
     from chalicelib.services import queries
 
     try:
-        brief = access.open_brief(brief_id, key)
+        brief = brief_access.open_brief(brief_id, headers or {}, key)
         url = queries.delivery_file_url(brief, int(number) if number.isdigit() else 0)
     except AppError as exc:
         return error_page(exc)
@@ -354,7 +356,7 @@ def brief_page(
     from chalicelib.web import funding, message_parts
 
     try:
-        brief = access.open_brief(brief_id, key)
+        brief = brief_access.open_brief(brief_id, headers or {}, key)
     except AppError as exc:
         return error_page(exc)
     view = employer_page_view(brief)
@@ -362,7 +364,7 @@ def brief_page(
     if done:  # just done: the flow's next step writes the new status a moment later
         view["status_label"], view["status_explained"] = done.employer_label, done.employer_says
     currency = str(view["currency"])
-    expiry = access.manage_token_expiry(brief, str(key))
+    expiry = access.manage_token_expiry(brief, key) if key else None
     return form_page(
         "brief_page.html",
         headers or {},
@@ -370,7 +372,9 @@ def brief_page(
         tokened=True,
         brief=view,
         key=key,
-        link_expires=datetime.fromtimestamp(expiry or 0, UTC).strftime("%d %B %Y, %H:%M UTC"),
+        link_expires=(
+            datetime.fromtimestamp(expiry, UTC).strftime("%d %B %Y, %H:%M UTC") if expiry else ""
+        ),
         errors=dict(errors or {}),
         labels=LABELS,
         **flow_context(
@@ -384,7 +388,7 @@ def brief_page(
             currency,
         ),
         money=lambda cents: format_money(int(cents or 0), currency),
-        payment=funding.payment_notice(brief, payment_intent, str(key)),
+        payment=funding.payment_notice(brief, payment_intent, key),
         **message_parts.brief_page_extras(brief, key),  # messages and sealed details
         after_project=after_project_panel(brief),
     )

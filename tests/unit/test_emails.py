@@ -107,6 +107,14 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "intern_name": HOSTILE,
         "intern_email": "ada@uni.example",
     },
+    "sign_in": {"window_end": WINDOW_END, "action_url": URL},
+    "organisation_invite": {
+        "organisation": HOSTILE,
+        "invited_by": "dana@freshbox.example",
+        "role": "member",
+        "window_end": WINDOW_END,
+        "action_url": URL,
+    },
 }
 INFORMATIVE = {
     "contact_shared",
@@ -146,6 +154,8 @@ SUBJECT_WORDS = {
     "new_messages": "3 new messages",
     "hiring_interest": "interested in hiring you",
     "contact_shared": "shared their contact details",
+    "sign_in": "sign-in link",
+    "organisation_invite": "invited you to",
 }
 
 
