@@ -141,6 +141,7 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
+    from chalicelib.adapters.intern_accounts import paused_interns
     from chalicelib.domain.matching import rank
     from chalicelib.services import announce
     from chalicelib.services.interns import bounded_candidates
@@ -150,9 +151,12 @@ def match(event: StepEvent) -> dict[str, Any]:
     announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     profile, today = brief_profile(brief), clock.today()
-    read = bounded_candidates(profile, today)
+    paused = paused_interns(today)  # "not available until" (issue 14): left out until then
+    read = bounded_candidates(profile, today, exclude=paused)
     pool = list(read.postings)
-    shortlist = rank(profile, read.index, today=today, limit=5, reference=read.ref())
+    shortlist = rank(
+        profile, read.index, today=today, limit=5, reference=read.ref(), exclude=paused
+    )
     store.batch_put(
         [
             {
@@ -223,6 +227,9 @@ def next_candidate(event: StepEvent) -> dict[str, Any]:
             continue
         intern_id = str(candidate["intern_id"])
         if store.hold_intern(intern_id, event.brief_id):
+            from chalicelib.adapters.intern_accounts import note_offer
+
+            note_offer(intern_id, event.brief_id)  # the intern's list of engagements (issue 14)
             return {"intern_id": intern_id}
         store.put({**candidate, "offer_status": "busy"})
     return {"intern_id": None}

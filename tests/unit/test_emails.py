@@ -101,6 +101,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "offer_expired": {"title": HOSTILE, "stage": "offer"},
     "confirm_address": {"purpose": "brief", "window_end": WINDOW_END, "action_url": URL},
     "sign_in": {"window_end": WINDOW_END, "action_url": URL},
+    "finance_invite": {"invited_by": "ana@finance.example", "action_url": URL},
     "organisation_invite": {
         "organisation": HOSTILE,
         "invited_by": "dana@freshbox.example",
@@ -145,6 +146,7 @@ SUBJECT_WORDS = {
     "confirm_address": "Confirm your email address",
     "sign_in": "sign-in link",
     "organisation_invite": "invited you to",
+    "finance_invite": "finance team",
 }
 
 
