@@ -42,6 +42,20 @@ def _money(cents: int, currency: str) -> str:
     return format_money(int(cents), currency)
 
 
+def express_sources() -> dict[str, list[str]]:
+    """The "Open your Stripe Express dashboard" form is answered by a redirect to Stripe's login
+    link: the page's form-action must allow Stripe's Connect host (the sandbox's on the twin)."""
+    from urllib.parse import urlsplit
+
+    from chalicelib.settings import get_settings
+
+    base = get_settings().stripe_api_base
+    if base:
+        parts = urlsplit(base)
+        return {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+    return {"form-action": ["https://connect.stripe.com"]}
+
+
 def dashboard(
     person: Person,
     headers: Mapping[str, str],
@@ -62,6 +76,7 @@ def dashboard(
         headers,
         status=status,
         tokened=True,
+        csp_extra=express_sources(),
         person=person,
         view=view,
         values=shown,

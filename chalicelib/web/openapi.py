@@ -529,6 +529,7 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths.update(_account_paths())
+    paths.update(_intern_account_paths())
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
@@ -565,3 +566,20 @@ def _account_paths() -> dict[str, Any]:
             )
         },
     }
+
+
+# -- intern accounts (issue 14) ---------------------------------------------------------------
+
+
+def _intern_account_paths() -> dict[str, Any]:
+    engagements = _operation(
+        "myEngagements",
+        "The signed-in intern's open offer and engagements, with the pay and what the ledger "
+        "has paid (an empty list for a person who is not an intern).",
+        "accounts",
+        (200, None, "The engagements, newest offer first."),
+        (401, *BUSY),
+        security="session",
+    )
+    engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
+    return {"/api/me/engagements": {"get": engagements}}
