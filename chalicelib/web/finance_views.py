@@ -1,4 +1,5 @@
-"""The finance books, behind the finance API key (stored as its SHA-256).
+"""The finance books: for a signed-in finance person (issue 14: web/finance_users.py, their
+decisions named), or behind the finance API key (stored as its SHA-256) for API clients.
 
     authorize        401 without a key, 403 with a wrong one
     authorize_request  the finance API: `Authorization: Bearer <key>` or the finance session

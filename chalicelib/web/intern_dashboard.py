@@ -67,8 +67,10 @@ def dashboard(
 ) -> Response:
     from chalicelib.web.intern_views import TIME_ZONES
 
-    intern_id = intern_accounts.intern_id_of(person)
-    view = intern_accounts.dashboard(intern_id)
+    try:
+        view = intern_accounts.dashboard(intern_accounts.intern_id_of(person))
+    except AppError as exc:  # e.g. the profile is gone: say so, never a 500
+        return error_page(exc, back=(links.href("/signin"), "Sign in again"))
     shown = {**{k: str(v) for k, v in view["profile"].items()}, **(values or {})}
     listed = {zone for _, zones in TIME_ZONES for zone in zones}
     return form_page(
