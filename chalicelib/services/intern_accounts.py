@@ -105,7 +105,7 @@ def _ledger_paid(brief_id: str) -> int:
     return ledger.account_totals(entries)[ledger.Account.INTERN_PAID]
 
 
-def _row(intern_id: str, brief: Mapping[str, Any], holding: str) -> dict[str, Any] | None:
+def _row(intern_id: str, brief: Mapping[str, Any], holding: str) -> dict[str, Any]:
     brief_id = str(brief["brief_id"])
     status = str(brief["status"])
     mine = brief.get("intern_id") == intern_id
@@ -161,9 +161,7 @@ def _rows(intern_id: str, profile: Mapping[str, Any]) -> list[dict[str, Any]]:
     for brief_id in ids:
         brief = found.get(brief_id)
         if brief is not None:
-            row = _row(intern_id, brief, holding)
-            if row is not None:
-                rows.append(row)
+            rows.append(_row(intern_id, brief, holding))
     return rows
 
 
@@ -331,6 +329,6 @@ def open_engagement(intern_id: str, brief_id: str) -> str:
     if brief is None or brief_id not in known:
         raise NotFound("No engagement of yours with this id.")
     row = _row(intern_id, brief, str(profile.get("holding") or ""))
-    if row is None or not (row["mine"] or row["status"] == Status.OFFERED):
+    if not (row["mine"] or row["status"] == Status.OFFERED):
         raise NotFound("No engagement of yours with this id.")
     return issue_task_link(brief_id, intern_id)

@@ -133,7 +133,8 @@ def test_a_signed_in_person_without_the_finance_role_is_refused_everywhere(
 
 
 def test_an_approval_on_the_page_records_and_names_the_person(
-    finance: Finance, owners: str
+    finance: Finance,  # noqa: F811
+    owners: str,
 ) -> None:
     client = finance.money.client
     brief_id, payout_id = awaiting_payout()
@@ -154,7 +155,10 @@ def test_an_approval_on_the_page_records_and_names_the_person(
     assert "Payout approved" in shown and f"approved by {ANA}" in shown
 
 
-def test_holding_and_resolving_on_the_page_name_the_person(finance: Finance, owners: str) -> None:
+def test_holding_and_resolving_on_the_page_name_the_person(
+    finance: Finance,  # noqa: F811
+    owners: str,
+) -> None:
     client = finance.money.client
     brief_id, payout_id = awaiting_payout(
         intern_id=ready_intern(finance.money), money=finance.money
@@ -184,7 +188,7 @@ def test_holding_and_resolving_on_the_page_name_the_person(finance: Finance, own
     )
 
 
-def test_the_bearer_key_still_reads_the_books_for_api_clients(finance: Finance) -> None:
+def test_the_bearer_key_still_reads_the_books_for_api_clients(finance: Finance) -> None:  # noqa: F811
     assert finance.get("/api/finance/payouts").status_code == 200
     assert finance.get("/api/finance/payouts", key="wrong").status_code == 403
     assert finance.get("/api/finance/payouts", key=None).status_code == 401
