@@ -871,12 +871,78 @@ def dashboard_revoke_key(key_id: str) -> Response:
     return key_views.revoke_form(key_id, _request().headers, _request().raw_body)
 
 
+# --- intern and finance accounts (issue 14): intern dashboard, finance people ---------------
+
+
 @app.route("/api/me/engagements", methods=["GET"])
 @json_errors
 def my_engagements() -> Response:
-    from chalicelib.web import org_views
+    from chalicelib.web import intern_dashboard
 
-    return org_views.my_engagements_json(_request().headers)
+    return intern_dashboard.engagements_json(_request().headers)
+
+
+@app.route("/dashboard/profile", methods=["POST"], content_types=[FORM])
+def dashboard_profile() -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.profile_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/pause", methods=["POST"], content_types=[FORM])
+def dashboard_pause() -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.pause_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/email-preferences", methods=["POST"], content_types=[FORM])
+def dashboard_email_preferences() -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.prefs_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/stripe", methods=["POST"], content_types=[FORM])
+def dashboard_stripe() -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.stripe_post(_request().headers, _request().raw_body)
+
+
+@app.route("/dashboard/engagements/{brief_id}/open", methods=["POST"], content_types=[FORM])
+def dashboard_open_engagement(brief_id: str) -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.open_post(brief_id, _request().headers, _request().raw_body)
+
+
+@app.route("/finance/payouts/{payout_id}/approve", methods=["POST"], content_types=[FORM])
+def finance_page_approve(payout_id: str) -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.decide_post("approve", payout_id, _request().headers, _request().raw_body)
+
+
+@app.route("/finance/payouts/{payout_id}/reject", methods=["POST"], content_types=[FORM])
+def finance_page_reject(payout_id: str) -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.decide_post("reject", payout_id, _request().headers, _request().raw_body)
+
+
+@app.route("/finance/disputes/{brief_id}/resolve", methods=["POST"], content_types=[FORM])
+def finance_page_resolve(brief_id: str) -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.decide_post("resolve", brief_id, _request().headers, _request().raw_body)
+
+
+@app.route("/finance/team", methods=["POST"], content_types=[FORM])
+def finance_team() -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.team_post(_request().headers, _request().raw_body)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

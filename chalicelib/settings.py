@@ -93,6 +93,11 @@ class Settings(BaseModel):
     # Empty: finance is told by email only.
     finance_webhook_url: str = Field("", validation_alias="FINANCE_WEBHOOK_URL")
 
+    # The finance owners (issue 14): addresses, comma-separated, that get the `finance` and
+    # `finance_owner` roles when they sign in; owners invite other finance users from the
+    # finance page. Empty (the production default): nobody is a finance owner (fail closed).
+    finance_owner_emails: str = Field("", validation_alias="FINANCE_OWNER_EMAILS")
+
     max_revision_rounds: int = Field(2, ge=0, le=10, validation_alias="MAX_REVISION_ROUNDS")
     finance_auto_approve_cents: int = Field(0, ge=0, validation_alias="FINANCE_AUTO_APPROVE_CENTS")
     platform_fee_bps: int = Field(1000, ge=0, le=10_000, validation_alias="PLATFORM_FEE_BPS")

@@ -1270,6 +1270,23 @@ class StripeSandbox:
             "url": url,
         }
 
+    def h_login_link_create(self, req: _Request) -> JSON:
+        """Express dashboard login link: only for an express account that finished onboarding
+        (Stripe answers 400 otherwise)."""
+        account = self._get_account(req.groups[0], param="account")
+        if account["type"] != "express":
+            raise _invalid("Login links are only for Express accounts.", param="account")
+        if not account["details_submitted"]:
+            raise _invalid(
+                "Cannot create a login link for an account that has not completed onboarding.",
+                param="account",
+            )
+        return {
+            "object": "login_link",
+            "created": _now(),
+            "url": f"{self.public_url}/_sandbox/express/{account['id']}",
+        }
+
     # -- payment methods (what Stripe.js makes of the card details a customer types) -------
 
     def h_pm_create(self, req: _Request) -> JSON:
@@ -2033,6 +2050,7 @@ ROUTES: list[_Route] = [
         "business_profile business_type capabilities company default_currency email "
         "external_account individual metadata settings tos_acceptance",
     ),
+    _r("POST", f"/v1/accounts/{_ID}/login_links", _S.h_login_link_create, ""),
     _r(
         "POST",
         "/v1/account_links",
@@ -2463,6 +2481,8 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 return _json_response(200, {"event_id": parts[1], "queued": True})
             if method == "GET" and len(parts) == 2 and parts[0] == "receipts":
                 return self._receipt_page(parts[1])
+            if method == "GET" and len(parts) == 2 and parts[0] == "express":
+                return self._express_page(parts[1])
             if method == "GET" and len(parts) == 2 and parts[0] == "onboard":
                 return self._onboard_page(parts[1], qs)
             if len(parts) == 2 and parts[0] == "3ds" and method in ("GET", "POST"):
@@ -2514,6 +2534,22 @@ class _SandboxHandler(BaseHTTPRequestHandler):
             + "<p>(Stripe sandbox)</p>"
         )
         return _Response(200, body.encode(), page)
+
+    def _express_page(self, account_id: str) -> _Response:
+        """Where a login link leads: the connected account's Express dashboard (a stand-in)."""
+        account = self.sandbox._accounts.get(account_id)
+        if account is None:
+            page = (
+                "<!doctype html><title>Unknown account</title>"
+                f"<p>No such account: {html.escape(account_id)}</p>"
+            )
+            return _Response(404, page.encode(), "text/html; charset=utf-8")
+        page = (
+            "<!doctype html><meta charset=utf-8><title>Express dashboard</title>"
+            f"<h1>Express dashboard</h1><p>Account <code>{html.escape(account_id)}</code> "
+            "(Stripe sandbox).</p>"
+        )
+        return _Response(200, page.encode(), "text/html; charset=utf-8")
 
     def _onboard_page(self, account_id: str, qs: dict[str, str]) -> _Response:
         try:

@@ -58,6 +58,9 @@ DEFAULT_SECRETS = {
 }
 # The finance books' key on the twin (only its SHA-256 is configured, as when deployed).
 LOCAL_FINANCE_KEY = "fk_local_twin_finance_key"
+# The twin's finance owner (issue 14): signs in by emailed link (the outbox) and adds finance
+# users. Deployed stages name theirs in FINANCE_OWNER_EMAILS; their default is nobody.
+LOCAL_FINANCE_OWNER = "finance-owner@microintern.test"
 DEFAULT_SECRETS["FINANCE_API_KEY_SHA256"] = hashlib.sha256(LOCAL_FINANCE_KEY.encode()).hexdigest()
 # Public by design: what the funding page hands the browser (the sandbox accepts any pk_test_).
 LOCAL_PUBLISHABLE_KEY = "pk_test_local_twin"
@@ -102,6 +105,7 @@ class Twin:
         reads them from there (APP_SECRETS_ID), as deployed.
         """
         os.environ.setdefault("STRIPE_PUBLISHABLE_KEY", LOCAL_PUBLISHABLE_KEY)
+        os.environ.setdefault("FINANCE_OWNER_EMAILS", LOCAL_FINANCE_OWNER)
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.aws_url,
@@ -922,6 +926,7 @@ microintern is running on its local twin (ready in {time.perf_counter() - starte
   outbox            {twin.app_url}/_local/outbox   (JSON: {twin.app_url}/_local/outbox.json)
   finance inbox     {twin.app_url}/_local/finance-inbox.json
   finance page      {twin.app_url}/finance   (sign in with the key {_finance_key()})
+  finance owner     {os.environ["FINANCE_OWNER_EMAILS"]}   (sign in at {twin.app_url}/signin)
   AWS twin (moto)   {twin.aws_url}   table {env["TABLE_NAME"]}, bucket {env["DELIVERABLES_BUCKET"]}
   state machine     {env["STATE_MACHINE_ARN"]}
   Stripe sandbox    {os.environ["STRIPE_API_BASE"]}

@@ -85,6 +85,8 @@ sign_in                     address   window_end* (the link's expiry), action_ur
                                       (the one-time sign-in link)
 organisation_invite         address   organisation*, invited_by* (the inviter's address),
                                       role*, window_end*, action_url* (the invitation link)
+finance_invite              address   invited_by* (the finance owner's address),
+                                      action_url* (the sign-in page)
 =========================== ========= ===================================================
 """
 
@@ -156,6 +158,7 @@ SUBJECTS: Mapping[str, str] = MappingProxyType(
         "contact_shared": "{{ intern_name }} shared their contact details with you",
         "sign_in": "Your sign-in link for microintern",
         "organisation_invite": "{{ invited_by }} invited you to {{ organisation }} on microintern",
+        "finance_invite": "{{ invited_by }} added you to microintern's finance team",
     }
 )
 
@@ -311,6 +314,7 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
             {},
             "Join the organisation",
         ),
+        "finance_invite": _Kind("address", ("invited_by",), {}, "Sign in"),
     }
 )
 

@@ -143,8 +143,28 @@ def add_track_record(intern_id: str, *, completed: int = 0, rating: int | None =
     raise Conflict(f"intern {intern_id}: track record update kept conflicting")
 
 
+def edit(intern_id: str, changes: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
+    """The intern edited their profile (issue 14): the scoring `changes` (validated, skills
+    normalised) and the profile-only `written` fields (e.g. skills as written) set, and the
+    postings rewritten in the same transaction. False when there is no such profile."""
+    for _attempt in range(UPDATE_ATTEMPTS):
+        profile = get_store().get(f"INTERN#{intern_id}", "PROFILE")
+        if profile is None:
+            return False
+        try:
+            _rewrite_postings(profile, changes, written=written)
+            return True
+        except Conflict:
+            continue  # a concurrent update moved the profile on: read it again
+    raise Conflict(f"intern {intern_id}: profile edit kept conflicting")
+
+
 def _rewrite_postings(
-    profile: Mapping[str, Any], changes: Mapping[str, Any], *, activating: bool = False
+    profile: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    activating: bool = False,
+    written: Mapping[str, Any] | None = None,
 ) -> None:
     """One transaction: the profile (if its postings_version is unchanged — and, `activating`,
     still awaiting its address's confirmation), the postings whose key changed deleted, the new
@@ -159,7 +179,7 @@ def _rewrite_postings(
     version = int(profile.get("postings_version", 0))
     guard = "postings_version = :v" if version else "attribute_not_exists(postings_version)"
     values: dict[str, Any] = {":v": version} if version else {}
-    fields = {**changes, "postings": new_keys, "postings_version": version + 1}
+    fields = {**(written or {}), **changes, "postings": new_keys, "postings_version": version + 1}
     if activating:
         guard += " AND #awaiting_confirmation = :yes"
         values[":yes"] = True

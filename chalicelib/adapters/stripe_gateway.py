@@ -234,6 +234,14 @@ def create_account_link(
     return str(obj["url"])
 
 
+def create_login_link(account_id: str) -> str:
+    """A single-use link into the connected account's Stripe Express dashboard (issue 14:
+    the intern's earnings and payouts as Stripe shows them). Stripe refuses it for an account
+    that has not finished onboarding (StripeRejected)."""
+    obj = _call(client().v1.accounts.login_links.create, account_id)
+    return str(obj["url"])
+
+
 # -- transfers and refunds ----------------------------------------------------------------
 
 

@@ -42,3 +42,19 @@ def alumnus(employer_email: str, intern_id: str) -> dict[str, Any] | None:
     if not intern_id or not employer_email:
         return None
     return get_store().get(_pk(employer_email), f"INTERN#{intern_id}")
+
+
+def first_candidate(brief_id: str, intern_id: str) -> dict[str, Any]:
+    """The shortlist's first entry for an intern the employer invited back (offered first;
+    the ranked candidates follow it, so a decline or a lapse falls back to matching)."""
+    return {
+        "pk": f"BRIEF#{brief_id}",
+        "sk": "CANDIDATE#00",
+        "type": "candidate",
+        "intern_id": intern_id,
+        "score": None,
+        "factors": {},
+        "reason": "Invited back by the employer: completed a project for them before",
+        "offer_status": "pending",
+        "invited": True,
+    }

@@ -15,6 +15,7 @@ address's hourly limit of emails.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,9 +86,26 @@ def sign_in(token: str) -> tuple[str, int, Person]:
     if not sessions.use_link(token):  # a simultaneous press took it
         raise NotAllowed(USED)
     item = people.ensure(found.email)
+    if ON_SIGN_IN:
+        _link_roles(found.email)
+        item = people.find(found.email) or item
     session_id, lifetime = sessions.start(found.email)
     metrics.add_metric(name="SignIns", unit="Count", value=1)
     return session_id, lifetime, people.as_person(item)
+
+
+# Features that add roles by address (intern: web/intern_dashboard.py, finance:
+# web/finance_users.py) register here what links them when a person signs in (the link proved
+# the address). A failure is logged, never a failed sign-in.
+ON_SIGN_IN: list[Callable[[str], object]] = []
+
+
+def _link_roles(address: str) -> None:
+    for link in ON_SIGN_IN:
+        try:
+            link(address)
+        except Exception:
+            logger.exception("role link at sign-in failed")
 
 
 def current(session_id: str | None) -> Person | None:

@@ -77,7 +77,7 @@ def resolve_dispute(
             f"Finance resolved the dispute: {resolution} — "
             f"{payouts.money(brief, parts.transfer_cents)} to the intern, "
             f"{payouts.money(brief, parts.refund_cents)} refunded, "
-            f"fee {payouts.money(brief, parts.fee_cents)}"
+            f"fee {payouts.money(brief, parts.fee_cents)} ({by})"
         )
         try:  # the brief unchanged and unresolved, the payout unchanged, the receipt new
             repo.commit_resolution(

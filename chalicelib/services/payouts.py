@@ -201,7 +201,7 @@ def decide_payout(
             note = f"Finance approved the payout of {pay} ({by})"
         else:
             fields.update(rejected_by=by, reason=reason)
-            note = f"Finance held the payout of {pay}: {reason}"
+            note = f"Finance held the payout of {pay}: {reason} ({by})"
         try:  # still pending, the brief still waiting for it, the receipt new: or nothing
             repo.commit_decision(brief, payout, fields, receipt=receipt, note=note)
         except Conflict:

@@ -85,7 +85,9 @@ def _remind(token: dict[str, Any]) -> bool:
     if party == "intern":
         intern_id = str(token.get("intern_id") or brief.get("intern_id") or "")
         intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
-        if intern is None:
+        if intern is None or (intern.get("email_prefs") or {}).get("reminders") is False:
+            # no profile, or the intern turned reminders off (issue 14; the offer, NDA and
+            # work emails themselves are always sent)
             store.reminder_sent(brief_id, kind, str(token["token"]))
             return False
         to, name = str(intern["email"]), str(intern.get("name", ""))

@@ -141,6 +141,8 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
+    from chalicelib.adapters import talent_pool
+    from chalicelib.adapters.intern_accounts import paused_interns
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, open_briefs
     from chalicelib.services.exposure import LOOKAHEAD
@@ -152,18 +154,29 @@ def match(event: StepEvent) -> dict[str, Any]:
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
     profile, today = brief_profile_of(brief), clock.today()
-    read = bounded_candidates(profile, today)
+    paused = paused_interns(today)  # "not available until" (issue 14): left out until then
+    read = bounded_candidates(profile, today, exclude=paused)
     bonus = open_briefs.applicant_bonus(event.brief_id)  # applicants: scored, with a bonus
-    read.index.extend(open_briefs.applicant_profiles(i for i in bonus if i not in read.postings))
+    read.index.extend(
+        open_briefs.applicant_profiles(
+            i for i in bonus if i not in read.postings and i not in paused
+        )
+    )
     pool = list(read.postings)
     ranked = rank(
-        profile, read.index, today=today, limit=5 + LOOKAHEAD, reference=read.ref(), bonus=bonus
+        profile,
+        read.index,
+        today=today,
+        limit=5 + LOOKAHEAD,
+        reference=read.ref(),
+        bonus=bonus,
+        exclude=paused,
     )
     shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
     # An intern the employer invited back (the talent pool) is offered the brief first; the
     # ranked candidates follow, so a decline or a lapse falls back to matching.
     invited = str(brief.get("invite_intern_id") or "")
-    first = [_invited_candidate(event.brief_id, invited)] if invited else []
+    first = [talent_pool.first_candidate(event.brief_id, invited)] if invited else []
     shortlist = [c for c in shortlist if c.intern_id != invited][: 5 - len(first)]
     store.batch_put(
         first
@@ -198,20 +211,6 @@ def match(event: StepEvent) -> dict[str, Any]:
     return {"count": len(shortlist) + len(first)}
 
 
-def _invited_candidate(brief_id: str, intern_id: str) -> dict[str, Any]:
-    return {
-        "pk": f"BRIEF#{brief_id}",
-        "sk": "CANDIDATE#00",
-        "type": "candidate",
-        "intern_id": intern_id,
-        "score": None,
-        "factors": {},
-        "reason": "Invited back by the employer: completed a project for them before",
-        "offer_status": "pending",
-        "invited": True,
-    }
-
-
 def next_candidate(event: StepEvent) -> dict[str, Any]:
     """The best shortlisted intern not yet offered who holds no other offer or engagement
     and has not had the week's offers (fair exposure)."""
@@ -228,6 +227,9 @@ def next_candidate(event: StepEvent) -> dict[str, Any]:
         if store.hold_intern(intern_id, event.brief_id):
             skipped = exposure.take_offer_slot(intern_id, event.brief_id)
             if skipped is None:
+                from chalicelib.adapters.intern_accounts import note_offer
+
+                note_offer(intern_id, event.brief_id)  # the intern's engagements (issue 14)
                 return {"intern_id": intern_id}
             store.release_intern(intern_id, event.brief_id)  # at the weekly cap: next one
             reason = f"{skipped}; {candidate.get('reason', '')}"

@@ -120,6 +120,8 @@ def signin_link_post(token: str, headers: Mapping[str, str], body: bytes | str |
     except csrf.CsrfError as exc:
         return _csrf_refused(exc, "Open the link from the email again and press the button.")
     try:
+        from chalicelib.web import account_roles  # noqa: F401  (links the roles at sign-in)
+
         session, lifetime, person = accounts.sign_in(token)
     except AppError as exc:
         return _link_refused(exc)

@@ -23,8 +23,25 @@ from chalicelib.web.pages import form_page
 
 Dashboard = Callable[[Person, Mapping[str, str], str], Response]
 
+
+def _intern(person: Person, headers: Mapping[str, str], notice: str) -> Response:
+    from chalicelib.web import intern_dashboard
+
+    return intern_dashboard.dashboard(person, headers, notice=notice)
+
+
+def _finance(person: Person, headers: Mapping[str, str], notice: str) -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.dashboard(person, headers)
+
+
+# An employer who is also an intern sees the organisation's briefs first (the intern's own
+# page is one link away); a finance person is sent to /finance.
 DASHBOARDS: list[tuple[Callable[[Person], bool], Dashboard]] = [
     (lambda p: p.is_employer, lambda p, h, n: org_views.employer_dashboard(p, h, notice=n)),
+    (lambda p: "intern" in p.roles, _intern),
+    (lambda p: "finance" in p.roles, _finance),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The finance books, behind the finance API key (stored as its SHA-256).
+"""The finance books: for a signed-in finance person (issue 14: web/finance_users.py, their
+decisions named), or behind the finance API key (stored as its SHA-256) for API clients.
 
     authorize        401 without a key, 403 with a wrong one
     authorize_request  the finance API: `Authorization: Bearer <key>` or the finance session
@@ -75,6 +76,11 @@ def authorize_request(headers: Mapping[str, str], query: Mapping[str, str]) -> N
     key = bearer(headers)
     if key is None and finance_session.active(headers):
         return
+    if key is None:
+        from chalicelib.web.finance_users import finance_person
+
+        if finance_person(headers) is not None:  # 403 for a person without the finance role
+            return
     authorize(key)
 
 
@@ -242,7 +248,17 @@ def finance_page(headers: Mapping[str, str], query: Mapping[str, str]) -> Respon
             message=KEY_IN_URL,
             hint="",
         )
-    if not finance_session.active(headers):
+    from chalicelib.services.errors import AppError
+    from chalicelib.web import finance_users
+
+    try:
+        person = finance_users.finance_person(headers)  # a finance user's own session
+    except AppError as exc:
+        from chalicelib.adapters import links
+        from chalicelib.web.pages import error_page
+
+        return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
+    if person is None and not finance_session.active(headers):
         return signin_form(headers)
     from chalicelib.web import finance_board
 
@@ -259,6 +275,7 @@ def finance_page(headers: Mapping[str, str], query: Mapping[str, str]) -> Respon
         today=clock.today().isoformat(),
         month_ago=(clock.today() - timedelta(days=30)).isoformat(),
         **board,
+        **finance_users.page_context(person, query),
     )
 
 

@@ -22,13 +22,26 @@ REQUIRED = (
 REFUSED = "This token does not identify an intern: use the most recent task link we emailed you."
 
 
-def current_intern(headers: Mapping[str, str], *, path_token: str | None = None) -> str:
+def current_intern(
+    headers: Mapping[str, str], *, path_token: str | None = None, writes: bool = False
+) -> str:
     """The intern id of the request: 401 without credentials, 403 for a token that is wrong
-    or expired. ``path_token``: the task link's token of a page under ``/tasks/{token}/``."""
+    or expired or a signed-in person who is not an intern. ``path_token``: the task link's
+    token of a page under ``/tasks/{token}/``; without a token, a signed-in intern's session
+    (``writes``: a JSON write on the cookie alone must come from our own pages)."""
     token = path_token or bearer(headers)
-    # (the session cookie of a signed-in intern goes here, before the token)
     if not token:
-        raise Unauthorized(REQUIRED)
+        from chalicelib.web.account_session import current_person
+
+        person = current_person(headers)
+        if person is None:
+            raise Unauthorized(REQUIRED)
+        from chalicelib.services import intern_accounts
+        from chalicelib.web.brief_access import same_origin
+
+        if writes:
+            same_origin(headers)
+        return intern_accounts.intern_id_of(person)
     try:
         _brief, intern_id = access.open_task(token)
     except NotFound:

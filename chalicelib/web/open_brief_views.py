@@ -32,13 +32,13 @@ def list_json(headers: Mapping[str, str]) -> Response:
 
 
 def interest_json(headers: Mapping[str, str], brief_id: str, body: bytes | str | None) -> Response:
-    intern_id = current_intern(headers)
+    intern_id = current_intern(headers, writes=True)
     data = json_object(body or b"{}")
     return json_response(open_briefs.express_interest(intern_id, brief_id, data.get("note")), 201)
 
 
 def withdraw_json(headers: Mapping[str, str], brief_id: str) -> Response:
-    intern_id = current_intern(headers)
+    intern_id = current_intern(headers, writes=True)
     return json_response(open_briefs.withdraw_interest(intern_id, brief_id))
 
 

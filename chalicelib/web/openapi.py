@@ -422,7 +422,7 @@ def _open_brief_paths() -> dict[str, Any]:
                 "intern",
                 (200, ob.OpenBriefs, "The open briefs, best fit first."),
                 (401, 403, 404, *BUSY),
-                security="internTaskToken",
+                security="internTaskToken|session",
             )
         },
         "/api/open-briefs/{brief_id}/interest": {
@@ -434,7 +434,7 @@ def _open_brief_paths() -> dict[str, Any]:
                 (400, 401, 403, 404, 409, 422, 429, *BUSY),
                 body=_ref(ob.InterestRequest),
                 body_required=False,
-                security="internTaskToken",
+                security="internTaskToken|session",
                 parameters=[BRIEF_ID],
             ),
             "delete": _operation(
@@ -443,7 +443,7 @@ def _open_brief_paths() -> dict[str, Any]:
                 "intern",
                 (200, ob.Interest, "Withdrawn."),
                 (401, 403, *BUSY),
-                security="internTaskToken",
+                security="internTaskToken|session",
                 parameters=[BRIEF_ID],
             ),
         },
@@ -456,7 +456,7 @@ def _open_brief_paths() -> dict[str, Any]:
                 (400, 401, 403, *BUSY),
                 body=_ref(s.EmptyBody),
                 body_required=False,
-                security="internTaskToken",
+                security="internTaskToken|session",
                 parameters=[BRIEF_ID],
             )
         },
@@ -616,6 +616,7 @@ def _paths() -> dict[str, Any]:
     }
     paths.update(_certificate_paths())
     paths.update(_account_paths())
+    paths.update(_intern_account_paths())
     csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
     csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return paths
@@ -870,3 +871,20 @@ def _account_paths() -> dict[str, Any]:
         },
         "/api/me/engagements": {"get": me_engagements},
     }
+
+
+# -- intern accounts (issue 14) ---------------------------------------------------------------
+
+
+def _intern_account_paths() -> dict[str, Any]:
+    engagements = _operation(
+        "myEngagements",
+        "The signed-in intern's open offer and engagements, with the pay and what the ledger "
+        "has paid (an empty list for a person who is not an intern).",
+        "accounts",
+        (200, None, "The engagements, newest offer first."),
+        (401, *BUSY),
+        security="session",
+    )
+    engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
+    return {"/api/me/engagements": {"get": engagements}}

@@ -1,9 +1,8 @@
 """The employer's side of accounts: the organisation's dashboard and its forms.
 
 employer_dashboard       GET /dashboard for an owner or member (registered in
-                         account_views.DASHBOARDS)
+                         dashboards.DASHBOARDS)
 my_briefs_json           GET /api/me/briefs
-my_engagements_json      GET /api/me/engagements (ENGAGEMENTS: the intern side adds theirs)
 new_brief                GET /dashboard/new-brief: the brief form prefilled
 invite_form_post         POST /dashboard/invite (owner; CSRF)
 invite_page / invite_post  GET/POST /invites/{token}: join the organisation, signed in
@@ -32,11 +31,10 @@ NOTICES = {
     "joined": "Welcome: you now share this organisation's briefs.",
     "key_revoked": "API key revoked: it no longer opens anything.",
 }
+
+
 # Engagements of a signed-in person as the intern side lists them (GET /api/me/engagements):
 # each provider returns the person's engagements; an employer has none.
-ENGAGEMENTS: list[Callable[[Person], list[dict[str, Any]]]] = []
-
-
 def _money(currency: str) -> Callable[[Any], str]:
     return lambda cents: format_money(int(cents or 0), currency)
 
@@ -71,14 +69,6 @@ def employer_dashboard(
 
 def my_briefs_json(headers: Mapping[str, str]) -> Response:
     return json_response(organisations.my_briefs(require_person(headers)))
-
-
-def my_engagements_json(headers: Mapping[str, str]) -> Response:
-    person = require_person(headers)
-    found: list[dict[str, Any]] = []
-    for provider in ENGAGEMENTS:
-        found += provider(person)
-    return json_response(found)
 
 
 def new_brief(headers: Mapping[str, str]) -> Response:

@@ -243,3 +243,29 @@ def test_the_page_lists_open_briefs_and_applies_with_csrf(
     assert bad.status_code == 404
     wrong = client.http.get(f"/tasks/{'y' * 43}/open-briefs")
     assert wrong.status_code == 403
+
+
+def test_a_signed_in_intern_lists_and_applies_with_the_session_alone(
+    client: Any, world: dict[str, Any]
+) -> None:
+    """The contract's other credential: the intern's session cookie, no task token; a JSON
+    write on the cookie alone from another site is refused and changes nothing."""
+    from tests.integration.test_accounts import sign_in
+
+    cookie = sign_in(client, "ada@uni.example")
+    listed = client.http.get("/api/open-briefs", headers={"Cookie": cookie})
+    assert listed.status_code == 200
+    assert world["brief"]["brief_id"] in {r["brief_id"] for r in listed.json_body}
+    path = f"/api/open-briefs/{world['brief']['brief_id']}/interest"
+    headers = {"Cookie": cookie, "Content-Type": "application/json"}
+    cross = client.http.post(
+        path, headers={**headers, "Origin": "https://elsewhere.example"}, body='{"note": "hi"}'
+    )
+    assert cross.status_code == 403
+    assert _view(client, world["brief"]).get("applicants", []) == []
+    applied = client.http.post(path, headers=headers, body='{"note": "Keen"}')
+    assert applied.status_code == 201, applied.body
+    assert [a["intern_id"] for a in _view(client, world["brief"])["applicants"]] == [world["ada"]]
+    # A signed-in person who is not an intern is refused.
+    employer = sign_in(client, "dana@freshbox.example")
+    assert client.http.get("/api/open-briefs", headers={"Cookie": employer}).status_code == 403

@@ -108,6 +108,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "intern_email": "ada@uni.example",
     },
     "sign_in": {"window_end": WINDOW_END, "action_url": URL},
+    "finance_invite": {"invited_by": "ana@finance.example", "action_url": URL},
     "organisation_invite": {
         "organisation": HOSTILE,
         "invited_by": "dana@freshbox.example",
@@ -156,6 +157,7 @@ SUBJECT_WORDS = {
     "contact_shared": "shared their contact details",
     "sign_in": "sign-in link",
     "organisation_invite": "invited you to",
+    "finance_invite": "finance team",
 }
 
 
