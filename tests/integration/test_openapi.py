@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from tests.helpers import load_event
 
 JSON_PREFIXES = ("/api/", "/webhooks/")
-JSON_ROUTES = {"/health", "/openapi.json"}
+JSON_ROUTES = {"/health", "/openapi.json", "/.well-known/microintern-keys.json"}
 
 
 def _document(client: Any) -> dict[str, Any]:
