@@ -138,6 +138,9 @@ def _sign_new(brief: Mapping[str, Any], certificate_id: str) -> dict[str, Any]:
         },
     }
     item.update(_signed(certificate_id, item["facts"], rating=None))
+    reversed_by = cert.revocation_reason(brief.get("dispute_resolution"))
+    if reversed_by is not None:  # issued revoked: never shown as valid, not even for a moment
+        item.update(status=REVOKED, revoked_at=now, revoked_reason=reversed_by)
     if not store.put_if_absent(item):
         found = store.get(*_cert_key(certificate_id))
         assert found is not None

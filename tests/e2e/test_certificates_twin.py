@@ -160,14 +160,17 @@ def test_a_dispute_split_by_finance_revokes_the_certificate(
     wait_status(twin, brief_id, token, "COMPLETED", timeout=60)
 
     url = eventually(lambda: view(twin, brief_id, token).get("certificate_url"), timeout=20)
-    envelope = requests.get(url.replace("/certificates/", "/api/certificates/"), timeout=10)
-    assert envelope.json()["status"] == "revoked"
-    assert "split" not in envelope.json()["revoked_reason"]  # said in words
-    assert "dispute" in envelope.json()["revoked_reason"]
+    api = url.replace("/certificates/", "/api/certificates/")
+    # The pointer is written just before the signed certificate: wait for the certificate.
+    response = eventually(lambda: (r := requests.get(api, timeout=10)).ok and r, timeout=20)
+    envelope = response.json()
+    assert envelope["status"] == "revoked"  # issued revoked: never valid, not for a moment
+    assert "split" not in envelope["revoked_reason"]  # said in words
+    assert "dispute" in envelope["revoked_reason"]
     assert 'data-status="revoked"' in requests.get(url, timeout=10).text
 
     keys = requests.get(f"{twin.url}/.well-known/microintern-keys.json", timeout=10)
-    (tmp_path / "c.json").write_bytes(envelope.content)
+    (tmp_path / "c.json").write_bytes(response.content)
     (tmp_path / "k.json").write_bytes(keys.content)
     revoked = _verify(tmp_path / "c.json", tmp_path / "k.json")
     assert revoked.returncode == 3 and revoked.stdout.startswith("REVOKED"), revoked.stdout
