@@ -54,6 +54,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -2377,7 +2378,8 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                         "Idempotent-Replayed": "true",
                         "Original-Request": saved["request_id"],
                     }
-                    return _Response(saved["status"], saved["body"], headers=replay_headers)
+                    body = zlib.decompress(saved["body"])
+                    return _Response(saved["status"], body, headers=replay_headers)
             try:
                 sandbox._check_params(route, req)
                 result = route.handler(sandbox, req)
@@ -2393,7 +2395,8 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                     "method": req.method,
                     "path": req.path,
                     "status": status,
-                    "body": body,
+                    # compressed: replayed rarely, kept for ever (a few KiB per request)
+                    "body": zlib.compress(body, 6),
                     "request_id": req.request_id,
                 }
         if req.idempotency_key:
