@@ -275,7 +275,7 @@ class Driver:
         same skill, who would never open their onboarding link (and might get the offer).
         Without the answer, the welcome email's link does the onboarding (the Mailroom)."""
         email = f"intern-{uuid.uuid4().hex[:8]}@students.example"
-        body = {
+        body: dict[str, Any] = {
             "name": "Intern " + email[7:11],
             "email": email,
             "skills": [skill, "Excel"],

@@ -242,7 +242,7 @@ def compress_sent_emails() -> None:
     def put(self: Any, value: str) -> None:
         self._twin_raw = zlib.compress(value.encode("utf-8"), 6)
 
-    RawMessage.raw_data = property(get, put)  # type: ignore[attr-defined]
+    RawMessage.raw_data = property(get, put)  # type: ignore[assignment]
 
 
 def install() -> None:
