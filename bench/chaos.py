@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import tempfile
 import threading
@@ -82,13 +83,32 @@ class HttpTally:
                     if response.status_code >= 500:
                         path = str(request.url)[len(tally.app_url) :].split("?")[0]
                         route = "/".join(p if len(p) < 20 else "{id}" for p in path.split("/"))
-                        tally.by_status[f"{response.status_code} {request.method} {route}"] += 1
+                        key = f"{response.status_code} {request.method} {route}"
+                        tally.by_status[f"{key}: {cause(response)}"] += 1
             return response
 
         requests.Session.send = send  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         requests.Session.send = self._original  # type: ignore[method-assign]
+
+
+def cause(response: requests.Response) -> str:
+    """What a 5xx answer says went wrong (the contract's `errors[0].message`, or Chalice's
+    `Message` for an unhandled exception), ids and figures blanked so that causes count."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "(no JSON body)"
+    text = ""
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            text = str(errors[0].get("message", ""))
+        text = text or str(body.get("Message") or body.get("message") or "")
+    text = re.sub(r"\b(req|evt|pi|re|tr|ch)_\w+", "…", text)
+    text = re.sub(r"\d+", "N", text)
+    return (text or "(no message)")[:70]
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -318,7 +338,7 @@ def print_table(
     )
     section("violations", verdict.violations)
     rows.append(("stuck", "not terminal, nothing visible", str(len(verdict.stuck))))
-    rows.append(("", "waiting visibly (attention)", str(len(verdict.waiting))))
+    rows.append(("", "waiting visibly (attention, the intern)", str(len(verdict.waiting))))
     section("app 5xx", tally.by_status)
     rows.append(("", f"of {tally.requests} requests", str(sum(tally.by_status.values()))))
     rows.append(("reconciler", verdict.reconciler, ""))

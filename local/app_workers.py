@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 import requests
@@ -111,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stripe-port", type=int, required=True)
     parser.add_argument("--base-path", default="")
     args = parser.parse_args(argv)
+    from local import memory
+
+    memory.tame_malloc()  # before any thread, as the twin's main process does
     twin = Twin(
         port=args.port,
         aws_port=args.aws_port,
@@ -121,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     _connection_pools_for_threads()
     twin.configure_environment()
     twin.start_app(reuse_port=True)
+    memory.trim_periodically(threading.Event())  # a daemon thread, for the worker's life
     wait_for_stop()
     stop_within(STOP_GRACE_SECONDS, twin)
     return 0

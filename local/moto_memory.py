@@ -1,4 +1,4 @@
-"""Two workarounds that keep the twin's memory flat under load (moto's, not the app's; see
+"""Workarounds that keep the twin's memory flat under load (moto's, not the app's; see
 docs/twin.md, "Memory").
 
 1. moto remembers every model object it ever creates. `BaseModel.__new__` appends each instance
@@ -23,6 +23,8 @@ docs/twin.md, "Memory").
    afterwards — its history (compressed: it is read rarely and whole), its callback pool (a
    late SendTaskSuccess/Failure still gets the same answer), its map runs and its final
    state — and drops the finished threads from the list.
+
+4. moto's SES keeps every raw email sent, as text (`compress_sent_emails`: kept compressed).
 
 All are idempotent and patch moto in this process only.
 """
@@ -225,7 +227,26 @@ def slim_finished_executions() -> None:
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
 
 
+def compress_sent_emails() -> None:
+    """moto's SES keeps every raw email sent (the twin's outbox reads them), as a string of
+    MIME text: about 10 emails and 80 KB per engagement. Kept zlib-compressed (a quarter of
+    the size), the string made again when read (`raw_data`, as before)."""
+    from moto.ses.models import RawMessage
+
+    if isinstance(RawMessage.__dict__.get("raw_data"), property):
+        return
+
+    def get(self: Any) -> str:
+        return zlib.decompress(self._twin_raw).decode("utf-8")
+
+    def put(self: Any, value: str) -> None:
+        self._twin_raw = zlib.compress(value.encode("utf-8"), 6)
+
+    RawMessage.raw_data = property(get, put)  # type: ignore[assignment]
+
+
 def install() -> None:
     track_instances_weakly()
     roll_back_transactions_by_item()
     slim_finished_executions()
+    compress_sent_emails()

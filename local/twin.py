@@ -275,6 +275,9 @@ class Twin:
 
         threading.Thread(target=loop, daemon=True, name="twin-scheduler").start()
         self._stop_scheduler = stop
+        from local import memory
+
+        memory.trim_periodically(stop)  # free pages back to the system (docs/twin.md)
 
     def seed(self, count: int) -> int:
         if count <= 0:
@@ -903,6 +906,9 @@ def main(argv: list[str] | None = None) -> int:
         help="serve everything under this prefix, like API Gateway's stage (e.g. /api)",
     )
     args = parser.parse_args(argv)
+    from local import memory
+
+    memory.tame_malloc()  # before any thread: few malloc arenas (docs/twin.md, "Memory")
     twin = Twin(
         port=args.port,
         aws_port=args.aws_port,
@@ -911,8 +917,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     env = twin.start(seed=args.seed, app_workers=int(os.environ.get("TWIN_APP_WORKERS") or 0))
-    from local import memory
-
     memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: what grows after start (bench/twin_memory)
     from chalicelib.settings import get_settings
 

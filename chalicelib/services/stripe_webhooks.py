@@ -39,9 +39,19 @@ RECEIPT_LIFETIME = timedelta(days=100)  # Stripe retries for 3 days; keep receip
 
 
 def handle(payload: bytes | str | None, signature: str | None) -> dict[str, Any]:
-    """Verify and apply one delivery; the JSON answered to Stripe (always 2xx once verified)."""
+    """Verify and apply one delivery; the JSON answered to Stripe (2xx once verified, unless
+    Stripe itself failed under it: then 503, and Stripe's own retry finishes the work)."""
     event = verify(payload, signature)
-    return apply(event)
+    try:
+        return apply(event)
+    except gateway.TransientError as exc:
+        # What the event changed is committed with its receipt; what it set off and Stripe did
+        # not answer (the refund of a payment that arrived after a cancel) is done again by the
+        # redelivery (escrow.record_funding's follow-up), so a retry helps: 503, not a crash.
+        logger.warning("stripe event: Stripe failed under it", extra={"event_id": event.get("id")})
+        raise PaymentProviderUnavailable(
+            f"Stripe did not answer ({exc}); deliver the event again later."
+        ) from None
 
 
 def verify(payload: bytes | str | None, signature: str | None) -> dict[str, Any]:

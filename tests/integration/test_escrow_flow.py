@@ -165,6 +165,31 @@ def test_payment_after_cancellation_is_refunded_in_full(money: Money) -> None:
     assert money.resumed == []
 
 
+def test_payment_after_cancellation_with_stripe_failing_answers_503_until_refunded(
+    money: Money,
+) -> None:
+    """The refund a late payment sets off fails at Stripe: the webhook answers 503 (a retry
+    helps; it used to crash with a 500), the funding is kept, and the redelivery refunds."""
+    brief_id, token = put_brief()
+    intent = money.fund(brief_id, token).json_body
+    move(brief_id, "CANCELLED")
+    money.confirm(intent, "pm_card_visa")
+    (event,) = money.events("payment_intent.succeeded", intent["payment_intent_id"])
+    money.sandbox.fail(count=1, kind="500", path_prefix="/v1/refunds")
+
+    failed = money.post_webhook(*money.signed(event))
+
+    assert failed.status_code == 503, failed.body
+    assert "again later" in failed.json_body["errors"][0]["message"]
+    assert escrow_of(brief_id)["held_cents"] == 60_000  # recorded, not yet refunded
+    assert money.refunds(intent["payment_intent_id"]) == []
+
+    assert money.deliver(event).json_body["outcome"] == "duplicate"  # Stripe's retry
+    figures = escrow_of(brief_id)
+    assert figures["refunded_cents"] == 60_000 and figures["held_cents"] == 0
+    assert [r["amount"] for r in money.refunds(intent["payment_intent_id"])] == [60_000]
+
+
 def test_a_payment_as_the_funding_wait_closes_is_refunded_and_the_flow_cancels(
     money: Money,
 ) -> None:

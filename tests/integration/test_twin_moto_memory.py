@@ -110,3 +110,23 @@ def test_objects_moto_no_longer_uses_are_freed(ddb: Any) -> None:
     gc.collect()
     assert len(Item.instances_tracked) <= live + 5  # type: ignore[attr-defined]
     assert len(list(Item.instances_tracked)) >= 50  # type: ignore[attr-defined]  # the table's
+
+
+def test_sent_emails_are_kept_compressed_and_read_back_unchanged() -> None:
+    from moto.ses.models import ses_backends
+
+    moto_memory.install()
+    raw = (
+        "From: team@microintern.example\r\nTo: ada@students.example\r\n"
+        "Subject: Paid project for you\r\n\r\n" + "Your offer, in words repeated. " * 200
+    )
+    with mock_aws():
+        ses = boto3.client("ses", region_name="us-east-1")
+        ses.verify_email_identity(EmailAddress="team@microintern.example")
+        ses.send_raw_email(RawMessage={"Data": raw})
+        (message,) = ses_backends["123456789012"]["us-east-1"].sent_messages
+
+        assert message.raw_data == raw
+        held = message.__dict__
+        assert "raw_data" not in held
+        assert sum(len(v) for v in held.values() if isinstance(v, bytes)) < len(raw) / 4
