@@ -221,6 +221,19 @@ def create_express_account(*, email: str, intern_id: str, idempotency_key: str) 
     return str(obj["id"])
 
 
+def retrieve_account(account_id: str) -> dict[str, Any]:
+    """Stripe's current record of a connected account (what an account.updated event only
+    reports as of its moment)."""
+    obj = _call(client().v1.accounts.retrieve, account_id)
+    return {
+        "id": str(obj["id"]),
+        "payouts_enabled": bool(obj.get("payouts_enabled")),
+        "charges_enabled": bool(obj.get("charges_enabled")),
+        "capabilities": dict(obj.get("capabilities") or {}),
+        "metadata": dict(obj.get("metadata") or {}),
+    }
+
+
 def create_account_link(
     account_id: str, *, return_url: str, refresh_url: str, idempotency_key: str
 ) -> str:

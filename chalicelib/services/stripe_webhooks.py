@@ -207,16 +207,23 @@ def _payment_failed(obj: Mapping[str, Any], receipt: Mapping[str, Any]) -> str:
 
 
 def _account_updated(obj: Mapping[str, Any], created: int, receipt: Mapping[str, Any]) -> str:
-    """Mark the intern payout-ready (or not) as the account says, newest event winning."""
+    """Mark the intern payout-ready (or not) as Stripe's account says *now* — re-read, never
+    the event's copy: two events of the same second cannot be ordered by `created`, and a
+    reordered "not ready yet" after the "ready" would otherwise leave the intern's payout
+    waiting for good. An event older than one already applied is still answered stale."""
     store = get_store()
     intern_id = (obj.get("metadata") or {}).get("intern_id")
     account_id = obj.get("id")
     if not intern_id or not account_id:
         return "ignored" if store.put_if_absent(receipt) else "duplicate"
-    capabilities = obj.get("capabilities") or {}
-    if not isinstance(capabilities, dict):
+    if not isinstance(obj.get("capabilities") or {}, dict):
         raise BadRequest("The account's capabilities are not an object.")
-    ready = bool(obj.get("payouts_enabled") or obj.get("charges_enabled")) and (
+    try:
+        current = gateway.retrieve_account(str(account_id))
+    except gateway.StripeRejected:  # Stripe knows no such account: not a real event
+        return "ignored" if store.put_if_absent(receipt) else "duplicate"
+    capabilities = current["capabilities"]
+    ready = bool(current["payouts_enabled"] or current["charges_enabled"]) and (
         capabilities.get("transfers", "active") == "active"
     )
     update = store.update_op(

@@ -474,6 +474,12 @@ def test_register_intern_returns_onboarding_url_and_account_updated_marks_ready(
     assert money.deliver(stale).json_body["outcome"] == "stale"
     assert (get_store().get(f"INTERN#{intern_id}", "PROFILE") or {})["payout_ready"] is True
 
+    # A "not ready yet" of the same second, delivered after the "ready" (reordered): events of
+    # one second cannot be ordered, so the account is read again from Stripe, which says ready.
+    same_second = {**stale, "id": "evt_same_second_" + account_id, "created": event["created"]}
+    assert money.deliver(same_second).json_body["outcome"] == "ready"
+    assert (get_store().get(f"INTERN#{intern_id}", "PROFILE") or {})["payout_ready"] is True
+
 
 def test_reconciler_reports_a_payment_the_ledger_missed(money: Money) -> None:
     from chalicelib.services import reconcile
