@@ -938,6 +938,13 @@ def finance_page_resolve(brief_id: str) -> Response:
     return finance_users.decide_post("resolve", brief_id, _request().headers, _request().raw_body)
 
 
+@app.route("/finance/attention/{brief_id}/retry", methods=["POST"], content_types=[FORM])
+def finance_page_retry(brief_id: str) -> Response:
+    from chalicelib.web import finance_users
+
+    return finance_users.decide_post("retry", brief_id, _request().headers, _request().raw_body)
+
+
 @app.route("/finance/team", methods=["POST"], content_types=[FORM])
 def finance_team() -> Response:
     from chalicelib.web import finance_users

@@ -3,12 +3,14 @@
     approve(person, payout_id, nonce)              payout approved, by the person's address
     reject(person, payout_id, reason, nonce)       payout held, with the reason
     resolve(person, brief_id, resolution, share_cents, nonce)   dispute resolved
+    retry(person, brief_id, nonce)                 a failed payout or refund retried now
 
 The same use cases as the signed webhook (services/payouts.decide_payout,
-services/disputes.resolve_dispute), so every rule holds the same way (once per payout, 409 when
-the state does not allow it, nothing changed), with the person's address as `approved_by` /
-`rejected_by` / `resolved_by`: the brief's timeline names them. A form's nonce stands where the
-webhook id does (`WEBHOOK#finance#ui-<sha256(person, nonce, kind, id)>`), so a
+services/disputes.resolve_dispute, services/payout_failures.retry), so every rule holds the
+same way (once per payout, 409 when the state does not allow it, nothing changed), with the
+person's address as `approved_by` / `rejected_by` / `resolved_by`: the brief's timeline names
+them. A form's nonce stands where the webhook id does
+(`WEBHOOK#finance#ui-<sha256(person, nonce, kind, id)>`), so a
 double-submitted form decides once. Only people with the `finance` role get here
 (services/finance_users.require_finance).
 """
@@ -20,9 +22,9 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.payout_store import APPROVED, REJECTED
+from chalicelib.adapters.payout_store import APPROVED, REJECTED, get_payout_store
 from chalicelib.domain.accounts import Person
-from chalicelib.services import disputes, payouts
+from chalicelib.services import disputes, payout_failures, payouts
 from chalicelib.services.errors import Forbidden, Invalid
 
 RECEIPT_LIFETIME = timedelta(days=100)
@@ -79,3 +81,11 @@ def resolve(
             ) from None
     receipt = _receipt(person, nonce, "dispute.resolved", brief_id)
     return disputes.resolve_dispute(receipt, brief_id, resolution, share, person.email)
+
+
+def retry(person: Person, brief_id: str, nonce: str) -> dict[str, Any]:
+    """Retry a failed payout or refund of the brief now (404 unknown, 409 nothing waits)."""
+    receipt = _receipt(person, nonce, "payout.retry", brief_id)
+    if get_payout_store().receipt_seen(receipt):  # the same form again: retried once already
+        return {"outcome": "duplicate", "brief_id": brief_id}
+    return payout_failures.retry(receipt, payout_id=None, brief_id=brief_id, by=person.email)

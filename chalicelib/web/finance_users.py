@@ -33,6 +33,7 @@ from chalicelib.web.pages import error_page, page
 
 DONE: Final[Mapping[str, str]] = {
     "approve": "Payout approved: it is recorded with your address and the release starts.",
+    "retry": "Retry requested: recorded with your address; the money step runs again now.",
     "reject": "Payout held: the intern and the employer are told; resolve it when ready.",
     "resolve": "Dispute resolved: recorded with your address; the money moves now.",
     "invited": "Finance user added: they were emailed where to sign in.",
@@ -109,6 +110,8 @@ def decide_post(
             finance_desk.approve(person, subject_id, nonce)
         elif action == "reject":
             finance_desk.reject(person, subject_id, form.get("reason", ""), nonce)
+        elif action == "retry":
+            finance_desk.retry(person, subject_id, nonce)
         else:
             finance_desk.resolve(
                 person,

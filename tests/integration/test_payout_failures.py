@@ -381,3 +381,37 @@ def test_payout_retry_is_applied_once_per_webhook_id(desk: Finance) -> None:
     assert first.json_body["outcome"] == "retrying"
     assert again.status_code == 200 and again.json_body["outcome"] == "duplicate"
     assert len(resumed_for(money, brief_id, "payout_failed")) == 1
+
+
+def test_retry_now_on_the_finance_page_resumes_the_wait_once_and_names_the_person(
+    desk: Finance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finance page's action (issue 16): a signed-in finance person presses "Retry now";
+    the same form sent twice retries once, and the timeline names who did it."""
+    from chalicelib.settings import get_settings
+    from tests.integration.conftest import post_form
+    from tests.integration.test_accounts import sign_in
+    from tests.integration.test_finance_users import ANA, page_form
+
+    money = desk.money
+    brief_id, _, intern_id = approved_payout(desk)
+    set_account(intern_id, "acct_closed_by_stripe")
+    with pytest.raises(gateway.StripeRejected):
+        release(brief_id)
+    failed_wait_opens(brief_id, "payout_failed", "StripeRejected")
+    monkeypatch.setenv("FINANCE_OWNER_EMAILS", ANA)
+    get_settings.cache_clear()
+    client = money.client
+    both, token, nonce, html = page_form(client, sign_in(client, ANA))
+    path = f"/finance/attention/{brief_id}/retry"
+    assert f'action="{path}"' in html and "Retry now" in html
+
+    done = post_form(client, path, both, {"csrf_token": token, "nonce": nonce})
+    again = post_form(client, path, both, {"csrf_token": token, "nonce": nonce})
+
+    assert done.status_code == 303 and done.headers["Location"] == "/finance?done=retry"
+    assert again.status_code == 303  # the same form twice retries once
+    assert len(resumed_for(money, brief_id, "payout_failed")) == 1
+    notes = [str(e["detail"]) for e in timeline(brief_id)]
+    assert notes.count(f"Finance retried the payout ({ANA})") == 1
+    get_settings.cache_clear()
