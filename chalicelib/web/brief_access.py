@@ -55,6 +55,14 @@ def open_brief(
     return access.open_brief(brief_id, None)  # 401: no credentials
 
 
+def signed_in_member(brief: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
+    """Whether the request's session is a member of the brief's organisation (then a manage
+    link from an email lands on the signed-in page, the key left out of the address bar)."""
+    person = current_person(headers)
+    organisation = brief.get("organisation_id")
+    return bool(person and organisation and person.organisation_id == organisation)
+
+
 def is_manage_token(brief: Mapping[str, Any], token: str) -> bool:
     """Whether `token` is a live manage token of `brief` (not an API key)."""
     return access.manage_token_expiry(brief, token) is not None

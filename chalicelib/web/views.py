@@ -359,6 +359,17 @@ def brief_page(
         brief = brief_access.open_brief(brief_id, headers or {}, key)
     except AppError as exc:
         return error_page(exc)
+    if (
+        key
+        and status == 200
+        and not payment_intent
+        and brief_access.signed_in_member(brief, headers or {})
+    ):  # an emailed manage link opened where its organisation is signed in: the signed-in page
+        return Response(
+            body="",
+            status_code=303,
+            headers={"Location": links.href(f"/briefs/{brief_id}"), "Cache-Control": "no-store"},
+        )
     view = employer_page_view(brief)
     done = DONE.get(str(view.get("pending") or ""))
     if done:  # just done: the flow's next step writes the new status a moment later

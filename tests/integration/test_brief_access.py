@@ -241,3 +241,21 @@ def test_the_dashboard_creates_a_key_shown_once_and_revokes_it(
     )
     shown = client.http.get(revoked.headers["Location"], headers={"Cookie": eve}).body.decode()
     assert "API key revoked" in shown
+
+
+def test_an_emailed_manage_link_lands_on_the_signed_in_page_when_a_session_exists(
+    client: Any, two_organisations: dict[str, Any]
+) -> None:
+    """Issue 14: "emails link to the signed-in page when a session exists" — the manage link
+    in an email, opened where the brief's organisation is signed in, sends the browser to the
+    page without the key; anywhere else (signed out, another organisation) it works as ever."""
+    ours = two_organisations["eve_brief"]
+    link = f"/briefs/{ours['brief_id']}?key={ours['manage_token']}"
+
+    signed_in = client.http.get(link, headers={"Cookie": two_organisations["eve"]})
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"] == f"/briefs/{ours['brief_id']}"
+    signed_out = client.http.get(link)
+    assert signed_out.status_code == 200 and "OtherCo" in signed_out.body.decode()
+    elsewhere = client.http.get(link, headers={"Cookie": two_organisations["dana"]})
+    assert elsewhere.status_code == 200 and "OtherCo" in elsewhere.body.decode()
