@@ -56,11 +56,15 @@ def certificate_of(brief_id: str) -> dict[str, Any] | None:
 
 def url_for_brief(brief: Mapping[str, Any]) -> str | None:
     """`certificate_url` of GET /api/briefs/{id}: set once the brief completed and its
-    certificate was issued."""
+    certificate was signed and stored (the pointer that fixes its id is written just before,
+    so a link is never shown that would answer 404)."""
     if brief.get("status") != Status.COMPLETED:
         return None
-    pointer = get_store().get(f"BRIEF#{brief['brief_id']}", "CERTIFICATE")
-    return certificate_url(str(pointer["certificate_id"])) if pointer else None
+    store = get_store()
+    pointer = store.get(f"BRIEF#{brief['brief_id']}", "CERTIFICATE")
+    if pointer is None or store.get(*_cert_key(str(pointer["certificate_id"]))) is None:
+        return None
+    return certificate_url(str(pointer["certificate_id"]))
 
 
 def issue_for(brief: Mapping[str, Any]) -> dict[str, Any] | None:
