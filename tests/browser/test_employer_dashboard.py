@@ -28,8 +28,10 @@ PHONE = {"width": 375, "height": 812}
 SIGNIN_LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_\-]{43,}")
 
 
-def post_brief(twin: RunningTwin, email: str, title: str, skill: str) -> dict[str, Any]:
-    body = load_event("brief", employer_email=email, title=title, skills=[skill, "Excel"])
+def post_brief(
+    twin: RunningTwin, email: str, title: str, skill: str, *, also: tuple[str, ...] = ("Excel",)
+) -> dict[str, Any]:
+    body = load_event("brief", employer_email=email, title=title, skills=[skill, *also])
     response = requests.post(f"{twin.url}/api/briefs", json=body, timeout=10)
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -67,7 +69,11 @@ def test_employer_signs_in_sees_two_briefs_and_cancels_one(
     register(twin, skill)
     first = post_brief(twin, employer, "Dashboard study of onboarding flows", skill)
     confirm_in_browser(page, twin, employer)  # the first email to a new address
-    second = post_brief(twin, employer, "Dashboard survey of pricing pages", unique_skill())
+    # The second brief shares no skill with the intern: it must not race the first for them
+    # (an intern holds one offer at a time; the first would end UNMATCHED, "busy").
+    second = post_brief(
+        twin, employer, "Dashboard survey of pricing pages", unique_skill(), also=()
+    )
     # The first brief waits on the intern's answer (cancellable), whatever the second does.
     wait_status(twin, first["brief_id"], first["manage_token"], "OFFERED", timeout=90)
 
