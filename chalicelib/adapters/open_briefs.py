@@ -11,17 +11,24 @@ Items (Query / GetItem / BatchGetItem / conditional writes only, never a Scan):
   every read also checks the brief itself (``domain/open_briefs.is_open``).
 - ``BRIEF#<brief_id> / APPLY#<intern_id>`` and its mirror ``INTERN#<intern_id> /
   APPLY#<brief_id>`` — an application (``note``, ``at``), both put in one transaction only
-  if absent (one per intern and brief), both deleted on withdrawal.
+  if absent (one per intern and brief), both deleted on withdrawal. ``placed_sk``: the sort
+  key of the shortlist entry a late applicant was given (``place``).
+- ``BRIEF#<brief_id> / CANDIDATE#…#L<inverted score>#<intern_id>`` — a late applicant's
+  shortlist entry (``late: true``), sorted into place after the entry before it
+  (``domain/open_briefs.late_sort_key``); put in one transaction with the application's
+  ``placed_sk`` and a condition on the brief. Withdrawal deletes the intern's entries still
+  ``pending`` (a conditional delete: an entry offered meanwhile stays).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.adapters import clock
-from chalicelib.adapters.store import Conflict, from_item, get_store, to_item
+from chalicelib.adapters.store import Conflict, brief_key, from_item, get_store, to_item
 from chalicelib.domain.skills import normalise_skills
 
 PER_SKILL = 50  # open briefs read per skill (Limit), soonest deadline first
@@ -106,12 +113,101 @@ def apply(brief_id: str, intern_id: str, note: str) -> tuple[dict[str, Any], boo
 
 
 def withdraw(brief_id: str, intern_id: str) -> bool:
-    """Delete the application; True when there was one."""
+    """Delete the application, and the intern's shortlist entries still waiting for an offer
+    (not one made or answered, not an employer's invitation); True when there was one."""
     store = get_store()
     existed = store.get(f"BRIEF#{brief_id}", f"APPLY#{intern_id}") is not None
     store.delete(f"BRIEF#{brief_id}", f"APPLY#{intern_id}")
     store.delete(f"INTERN#{intern_id}", f"APPLY#{brief_id}")
+    for entry in shortlist(brief_id):
+        if entry["intern_id"] == intern_id and not entry.get("invited"):
+            _delete_if_pending(str(entry["sk"]), brief_id)
     return existed
+
+
+def _delete_if_pending(sk: str, brief_id: str) -> None:
+    store = get_store()
+    delete = {
+        "Delete": {
+            "TableName": store.table,
+            "Key": to_item({"pk": f"BRIEF#{brief_id}", "sk": sk}),
+            "ConditionExpression": "attribute_not_exists(#s) OR #s = :pending",
+            "ExpressionAttributeNames": {"#s": "offer_status"},
+            "ExpressionAttributeValues": to_item({":pending": "pending"}),
+        }
+    }
+    with contextlib.suppress(Conflict):  # offered (or answered) meanwhile: history now
+        store.transact([delete])
+
+
+# -- late applicants: the shortlist as matching left it, and a place in it --------------------
+
+
+def shortlist(brief_id: str) -> list[dict[str, Any]]:
+    """The brief's ``CANDIDATE#`` entries in sort-key order (the order offers are made in)."""
+    items = get_store().query(f"BRIEF#{brief_id}", "CANDIDATE#", consistent=True)
+    return sorted(items, key=lambda i: str(i["sk"]))
+
+
+def application(brief_id: str, intern_id: str) -> dict[str, Any] | None:
+    return get_store().get(f"BRIEF#{brief_id}", f"APPLY#{intern_id}")
+
+
+# Statuses a late applicant may be placed in without reopening the brief: matching has made
+# the shortlist, or an offer (or an NDA that lapsed: no intern_id) waits for the next one.
+PLACEABLE = ("MATCHING", "OFFERED", "NDA")
+
+
+def place(
+    brief_id: str,
+    intern_id: str,
+    entry: Mapping[str, Any],
+    *,
+    reopen: Mapping[str, Any] | None = None,
+) -> bool:
+    """Put the applicant's shortlist ``entry`` in one transaction with the application's mark
+    (``placed_sk``: the application exists and was not placed yet) and a condition on the
+    brief: still looking for someone (no ``intern_id``, not cancelled) — or, with ``reopen``
+    (the fields to set), UNMATCHED, which moves it to MATCHING. False when a condition fails:
+    nothing is written."""
+    store = get_store()
+    mark = store.update_op(
+        {"pk": f"BRIEF#{brief_id}", "sk": f"APPLY#{intern_id}"},
+        condition="attribute_exists(#pk) AND attribute_not_exists(#placed_sk)",
+        set_fields={"placed_sk": str(entry["sk"])},
+    )
+    ops = [store.put_op(entry), mark]
+    try:
+        if reopen is not None:
+            store.transition(
+                brief_id,
+                expected=["UNMATCHED"],
+                to="MATCHING",
+                actor="intern",
+                detail="Reopened: an intern applied with the time to do the work",
+                updates=reopen,
+                extra=ops,
+            )
+            return True
+        statuses = {f":s{i}": s for i, s in enumerate(PLACEABLE)}
+        check = {
+            "ConditionCheck": {
+                "TableName": store.table,
+                "Key": to_item(brief_key(brief_id)),
+                "ConditionExpression": f"#status IN ({', '.join(statuses)}) AND "
+                "attribute_not_exists(#intern) AND attribute_not_exists(#cancel)",
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#intern": "intern_id",
+                    "#cancel": "cancel_requested",
+                },
+                "ExpressionAttributeValues": to_item(statuses),
+            }
+        }
+        store.transact([*ops, check])
+        return True
+    except Conflict:
+        return False
 
 
 def applications(brief_id: str) -> dict[str, dict[str, Any]]:

@@ -11,12 +11,17 @@
   trimming; shown escaped (templates autoescape).
 - **Bonus**: an applicant's score gets ``APPLICANT_BONUS`` (``matching.rank(bonus=…)``), which
   never lifts a candidate without the hours above one with them.
+- **Late applicants** (applied after matching made the shortlist): placed into it by score
+  (``late_sort_key``) without moving anyone, so the next offer after a decline or a lapse can
+  go to them; at most ``LATE_PENDING_MAX`` of them wait for an offer at once. An UNMATCHED
+  brief that receives a feasible applicant (``is_feasible``) is reopened for them: a new run
+  of the same state machine, named ``REOPEN_RUN`` (services/late_applicants.py).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,11 +29,15 @@ from chalicelib.domain.money import fee_bps_of, intern_payout
 
 __all__ = [
     "APPLICANT_BONUS",
+    "LATE_PENDING_MAX",
     "NOTE_MAX",
     "OPEN_STATUSES",
+    "REOPEN_RUN",
     "check_note",
     "fit",
+    "is_feasible",
     "is_open",
+    "late_sort_key",
     "public_summary",
 ]
 
@@ -78,3 +87,34 @@ def check_note(value: object) -> str | None:
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         return "The note must be one line of plain text."
     return None
+
+
+# -- late applicants: placed into a shortlist that matching already made ----------------------
+
+LATE_PENDING_MAX = 10  # late applicants waiting for an offer in one shortlist, at most
+REOPEN_RUN = "{brief_id}-reopen-{n}"  # the execution an applicant starts on an UNMATCHED brief
+
+
+def is_feasible(factors: Mapping[str, float]) -> bool:
+    """Has the hours before the deadline (the scorer's availability factor is 1)."""
+    return float(factors.get("availability", 1.0)) >= 1.0
+
+
+def late_sort_key(entries: Sequence[Mapping[str, Any]], score: float, intern_id: str) -> str:
+    """The sort key that places an applicant scoring ``score`` into a shortlist (``entries``:
+    its ``CANDIDATE#`` items in sort-key order) without moving anyone: right before the first
+    entry still waiting for an offer (``pending``) that scores lower, else at the end. An
+    invited entry (no score) counts as above everyone; entries already offered keep their
+    place (they are history). The key extends the sort key just before that place, so it sorts
+    between the two; applicants placed after the same entry sort by score, best first."""
+    ordered = sorted(entries, key=lambda e: str(e["sk"]))
+    place = len(ordered)
+    for i, entry in enumerate(ordered):
+        theirs = entry.get("score")
+        pending = entry.get("offer_status", "pending") == "pending"
+        if pending and theirs is not None and float(theirs) < score:
+            place = i
+            break
+    before = str(ordered[place - 1]["sk"]) if place else "CANDIDATE#!"
+    inverted = max(0, 99_999 - round(score * 10_000))
+    return f"{before}#L{inverted:05d}#{intern_id}"

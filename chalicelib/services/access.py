@@ -233,6 +233,19 @@ def work_seconds(deadline: date | str, *, floor: int = 1) -> int:
     return work_window_seconds(deadline, clock.now(), cap=cap, floor=floor)
 
 
+def run_input(brief_id: str, *, nda_required: bool, deadline: Any) -> dict[str, Any]:
+    """The input of a brief's Step Functions run (its first, or one an applicant reopens)."""
+    settings = get_settings()
+    windows = settings.windows.model_dump()
+    windows["work_seconds"] = work_seconds(deadline)
+    return {
+        "brief_id": brief_id,
+        "nda_required": nda_required,
+        "max_revision_rounds": settings.max_revision_rounds,
+        "windows": windows,
+    }
+
+
 def note(brief: Mapping[str, Any], actor: str, detail: str, *, action: str | None = None) -> None:
     """A line on the brief's timeline (status unchanged) and in the log.
 

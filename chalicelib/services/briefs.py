@@ -34,7 +34,7 @@ from chalicelib.domain.brief import BriefInput, BriefInvalid, parse_brief
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.skills import normalise_skills
 from chalicelib.observability import logger, metrics
-from chalicelib.services.access import new_manage_token, note, work_seconds
+from chalicelib.services.access import new_manage_token, note, run_input
 from chalicelib.services.errors import Invalid, NotAllowed, NotFound
 from chalicelib.settings import get_settings
 
@@ -283,15 +283,7 @@ def execution_input(brief_id: str, brief: BriefInput) -> dict[str, Any]:
 
 
 def _run_input(brief_id: str, *, nda_required: bool, deadline: Any) -> dict[str, Any]:
-    settings = get_settings()
-    windows = settings.windows.model_dump()
-    windows["work_seconds"] = work_seconds(deadline)
-    return {
-        "brief_id": brief_id,
-        "nda_required": nda_required,
-        "max_revision_rounds": settings.max_revision_rounds,
-        "windows": windows,
-    }
+    return run_input(brief_id, nda_required=nda_required, deadline=deadline)
 
 
 def _brief_fields(brief: BriefInput) -> dict[str, Any]:

@@ -144,12 +144,14 @@ def match(event: StepEvent) -> dict[str, Any]:
     from chalicelib.adapters import talent_pool
     from chalicelib.adapters.intern_accounts import paused_interns
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
-    from chalicelib.services import announce, exposure, open_briefs
+    from chalicelib.services import announce, exposure, late_applicants, open_briefs
     from chalicelib.services.exposure import LOOKAHEAD
     from chalicelib.services.interns import bounded_candidates
 
     store = get_store()
     brief = _brief(store, event.brief_id)
+    if late_applicants.reopened_run(brief, event.execution):  # an applicant reopened it
+        return late_applicants.resume_matching(event.brief_id)
     announce.on_submitted(brief)
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
@@ -214,10 +216,11 @@ def match(event: StepEvent) -> dict[str, Any]:
 def next_candidate(event: StepEvent) -> dict[str, Any]:
     """The best shortlisted intern not yet offered who holds no other offer or engagement
     and has not had the week's offers (fair exposure)."""
-    from chalicelib.services import exposure
+    from chalicelib.services import exposure, late_applicants
 
     store = get_store()
     _stop_if_cancelled(_brief(store, event.brief_id))
+    late_applicants.place_waiting(event.brief_id)  # applied after the shortlist was made
     for candidate in sorted(
         store.query(f"BRIEF#{event.brief_id}", "CANDIDATE#"), key=lambda c: str(c["sk"])
     ):

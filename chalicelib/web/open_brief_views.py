@@ -31,10 +31,20 @@ def list_json(headers: Mapping[str, str]) -> Response:
     return json_response(open_briefs.list_for_intern(current_intern(headers)))
 
 
+def apply(intern_id: str, brief_id: str, note: Any) -> dict[str, Any]:
+    """Apply, then take a place in a shortlist matching already made (or reopen an UNMATCHED
+    brief): ``services/late_applicants.py``."""
+    from chalicelib.services import late_applicants
+
+    answer = open_briefs.express_interest(intern_id, brief_id, note)
+    late_applicants.consider(intern_id, brief_id)
+    return answer
+
+
 def interest_json(headers: Mapping[str, str], brief_id: str, body: bytes | str | None) -> Response:
     intern_id = current_intern(headers, writes=True)
     data = json_object(body or b"{}")
-    return json_response(open_briefs.express_interest(intern_id, brief_id, data.get("note")), 201)
+    return json_response(apply(intern_id, brief_id, data.get("note")), 201)
 
 
 def withdraw_json(headers: Mapping[str, str], brief_id: str) -> Response:
@@ -86,7 +96,7 @@ def open_brief_action(
     def act(form: dict[str, str]) -> Any:
         intern_id = current_intern(headers, path_token=token)
         if action == "interest":
-            return open_briefs.express_interest(intern_id, brief_id, form.get("note", ""))
+            return apply(intern_id, brief_id, form.get("note", ""))
         return open_briefs.withdraw_interest(intern_id, brief_id)
 
     return form_post(
