@@ -107,6 +107,7 @@ def late_sort_key(entries: Sequence[Mapping[str, Any]], score: float, intern_id:
     invited entry (no score) counts as above everyone; entries already offered keep their
     place (they are history). The key extends the sort key just before that place, so it sorts
     between the two; applicants placed after the same entry sort by score, best first."""
+    score = round(score, 4)  # as the shortlist stores scores
     ordered = sorted(entries, key=lambda e: str(e["sk"]))
     place = len(ordered)
     for i, entry in enumerate(ordered):
