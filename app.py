@@ -952,6 +952,29 @@ def finance_team() -> Response:
     return finance_users.team_post(_request().headers, _request().raw_body)
 
 
+# --- open briefs from the intern dashboard: a signed-in intern, no task link (issue 17) -------
+
+
+@app.route("/dashboard/open-briefs", methods=["GET"])
+def dashboard_open_briefs() -> Response:
+    from chalicelib.web import open_brief_views
+
+    return open_brief_views.dashboard_page(_request().headers)
+
+
+@app.route("/dashboard/open-briefs/{brief_id}/{action}", methods=["POST"], content_types=[FORM])
+def dashboard_open_brief_form(brief_id: str, action: str) -> Response:
+    from chalicelib.web import open_brief_views
+
+    request = _request()
+    if action not in ("interest", "withdraw"):
+        from chalicelib.services.errors import NotFound
+        from chalicelib.web.pages import error_page
+
+        return error_page(NotFound("No such action."))
+    return open_brief_views.dashboard_action(brief_id, action, request.headers, request.raw_body)
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 

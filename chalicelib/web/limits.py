@@ -32,6 +32,7 @@ LIMITED: dict[tuple[str, str], tuple[str, str]] = {
     # Applications to open briefs: per IP here, per intern in services/open_briefs.py.
     ("POST", "/api/open-briefs/{brief_id}/interest"): ("interest", ""),
     ("POST", "/tasks/{token}/open-briefs/{brief_id}/{action}"): ("interest", ""),
+    ("POST", "/dashboard/open-briefs/{brief_id}/{action}"): ("interest", ""),
     # Sign-in links (issue 14): a burst for one address sends at most its hourly limit.
     ("POST", "/api/signin"): ("signin", "email"),
     ("POST", "/signin"): ("signin", "email"),

@@ -1,10 +1,12 @@
-"""Open briefs for interns (issue 17): the JSON API and the page reached from the task page.
+"""Open briefs for interns (issue 17): the JSON API, the page reached from the task page, and
+the same page for a signed-in intern, reached from the dashboard (``/dashboard/open-briefs``).
 
 The page is ``GET /tasks/{token}/open-briefs``: the task link's token stays in the path, as on
 the task page itself (``Referrer-Policy: no-referrer``, ``Cache-Control: no-store``), never in
 a query string; GET changes nothing; Apply and Withdraw are form POSTs with a CSRF token, then
 Post/Redirect/Get back to the list. The JSON API takes the token as ``Authorization: Bearer``.
-Both ask ``intern_identity.current_intern`` who the intern is.
+All ask ``intern_identity.current_intern`` who the intern is (the dashboard's page: the
+session; its forms are CSRF-checked the same way).
 """
 
 from __future__ import annotations
@@ -72,6 +74,28 @@ def open_briefs_page(
         rows = open_briefs.list_for_intern(intern_id)
     except AppError as exc:
         return error_page(exc)
+    return _render(
+        rows,
+        headers,
+        list_path=f"/tasks/{token}/open-briefs",
+        back=(links.href(f"/tasks/{token}"), "Back to your task page"),
+        errors=errors,
+        values=values,
+        status=status,
+    )
+
+
+def _render(
+    rows: list[dict[str, Any]],
+    headers: Mapping[str, str],
+    *,
+    list_path: str,
+    back: tuple[str, str],
+    errors: Mapping[str, str] | None,
+    values: Mapping[str, str] | None,
+    status: int,
+) -> Response:
+    """The open-briefs page (either way in): ``list_path`` is where its forms post under."""
     for row in rows:
         row["pay"] = format_money(int(row["pay_cents"]), str(row["currency"]))
     return form_page(
@@ -79,12 +103,13 @@ def open_briefs_page(
         headers,
         status=status,
         tokened=True,
-        token=token,
         briefs=rows,
         note_max=NOTE_MAX,
         errors=dict(errors or {}),
         values=dict(values or {}),
-        task_href=links.href(f"/tasks/{token}"),
+        list_path=list_path,
+        back_href=back[0],
+        back_label=back[1],
     )
 
 
@@ -111,5 +136,77 @@ def open_brief_action(
             status=422,
         ),
         location=_list_href(token),
+        back_label="Back to open briefs",
+    )
+
+
+# -- the signed-in intern's page (no task link needed) -----------------------------------------
+
+DASHBOARD_LIST = "/dashboard/open-briefs"
+
+
+def _signed_out() -> Response:
+    return Response(
+        body="",
+        status_code=303,
+        headers={"Location": links.href("/signin"), "Cache-Control": "no-store"},
+    )
+
+
+def dashboard_page(
+    headers: Mapping[str, str],
+    *,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """``GET /dashboard/open-briefs``: the same page for a signed-in intern (their session),
+    linked from the dashboard; signed out: to /signin; not an intern: 403."""
+    from chalicelib.web.account_session import current_person
+
+    if current_person(headers) is None:
+        return _signed_out()
+    try:
+        rows = open_briefs.list_for_intern(current_intern(headers))
+    except AppError as exc:
+        return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
+    return _render(
+        rows,
+        headers,
+        list_path=DASHBOARD_LIST,
+        back=(links.href("/dashboard"), "Back to your dashboard"),
+        errors=errors,
+        values=values,
+        status=status,
+    )
+
+
+def dashboard_action(
+    brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """``POST /dashboard/open-briefs/{brief_id}/{interest|withdraw}``: CSRF, the session's
+    intern, then back to the list (Post/Redirect/Get)."""
+    from chalicelib.web.account_session import current_person
+
+    if current_person(headers) is None:
+        return _signed_out()
+
+    def act(form: dict[str, str]) -> Any:
+        intern_id = current_intern(headers)
+        if action == "interest":
+            return apply(intern_id, brief_id, form.get("note", ""))
+        return open_briefs.withdraw_interest(intern_id, brief_id)
+
+    return form_post(
+        headers,
+        body,
+        act=act,
+        show_errors=lambda form, errors: dashboard_page(
+            headers,
+            errors={f"{brief_id}:{k}": v for k, v in errors.items()},
+            values={f"{brief_id}:note": form.get("note", "")},
+            status=422,
+        ),
+        location=links.href(DASHBOARD_LIST),
         back_label="Back to open briefs",
     )

@@ -269,3 +269,52 @@ def test_a_signed_in_intern_lists_and_applies_with_the_session_alone(
     # A signed-in person who is not an intern is refused.
     employer = sign_in(client, "dana@freshbox.example")
     assert client.http.get("/api/open-briefs", headers={"Cookie": employer}).status_code == 403
+
+
+def test_a_signed_in_intern_without_a_task_link_browses_and_applies_from_the_dashboard(
+    client: Any, world: dict[str, Any]
+) -> None:
+    """The dashboard links to /dashboard/open-briefs: the same page and use case, the session
+    alone (no task link), CSRF-checked Apply and Withdraw, then back to the list."""
+    import re
+
+    from tests.integration.test_accounts import sign_in
+
+    assert client.http.get("/dashboard/open-briefs").status_code == 303  # signed out: sign in
+    session = sign_in(client, "bo@uni.example")  # Bo was never offered anything
+    dashboard = client.http.get("/dashboard", headers={"Cookie": session}).body.decode()
+    assert re.search(r'<a href="[^"]*/dashboard/open-briefs">See open briefs', dashboard)
+
+    page = client.http.get("/dashboard/open-briefs", headers={"Cookie": session})
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.body.decode()
+    assert "Meal-kit pricing study &lt;img" in html and "Secret Co" not in html
+    assert "Back to your dashboard" in html and "/tasks/" not in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf
+    cookies = f"{session}; {page.headers['Set-Cookie'].split(';')[0]}"
+
+    action = f"/dashboard/open-briefs/{world['brief']['brief_id']}/interest"
+    refused = post_form(client, action, cookies, {"note": "no token"})
+    assert refused.status_code == 403
+    assert _view(client, world["brief"])["applicants"] == []
+    long = post_form(client, action, cookies, {"csrf_token": csrf.group(1), "note": "x" * 201})
+    assert long.status_code == 422 and "200 characters" in long.body.decode()
+    done = post_form(client, action, cookies, {"csrf_token": csrf.group(1), "note": "Keen"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/dashboard/open-briefs")
+    assert [a["intern_id"] for a in _view(client, world["brief"])["applicants"]] == [world["bo"]]
+    html = client.http.get("/dashboard/open-briefs", headers={"Cookie": session}).body.decode()
+    assert "You applied" in html and "Keen" in html
+
+    withdraw = action.replace("interest", "withdraw")
+    gone = post_form(client, withdraw, cookies, {"csrf_token": csrf.group(1)})
+    assert gone.status_code == 303
+    assert _view(client, world["brief"])["applicants"] == []
+    bad = post_form(client, action.replace("interest", "nope"), cookies, {"csrf_token": "x"})
+    assert bad.status_code == 404
+
+    employer = sign_in(client, "dana@freshbox.example")
+    assert (
+        client.http.get("/dashboard/open-briefs", headers={"Cookie": employer}).status_code == 403
+    )
