@@ -1,5 +1,7 @@
 """An intern browses open briefs, applies, and appears on the employer's shortlist marked as
-an applicant — in Chromium, against the twin (issue 17)."""
+an applicant — in Chromium, against the twin (issue 17). A signed-in intern who was never
+offered anything does the same from the dashboard, after matching ran, and is offered the brief
+when the intern it was offered to declines (the late applicant's place in the shortlist)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from tests.browser import axe
 from tests.e2e.conftest import RunningTwin
 from tests.e2e.flow import (
+    act,
     emails_to,
     offered_to,
     register,
@@ -19,6 +22,7 @@ from tests.e2e.flow import (
     view,
     wait_email,
 )
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +100,62 @@ def test_an_intern_applies_to_an_open_brief_and_the_employer_sees_it(
         c for c in view(twin, brief_id, token)["shortlist"] if c["intern_id"] == ada["intern_id"]
     )
     assert entry["applied"] is False
+
+
+def test_a_signed_in_intern_applies_from_the_dashboard_after_matching_and_is_offered_next(
+    twin: RunningTwin, page: Any, browser: Any
+) -> None:
+    from tests.browser.test_accounts_intern_finance import sign_in_from_email
+
+    skill = unique_skill()
+    title = "Open briefs from the dashboard"
+    bo = register(twin, skill)
+    brief_id, token, _employer = submit(twin, skill, title=title)
+    _, bo_link = offered_to(twin, [bo], title)  # matching ran: Bo is the whole shortlist
+    cy = register(twin, skill, bio=f"Pricing research and {skill} dashboards for a retailer.")
+
+    sign_in_from_email(page, twin, cy["email"])  # no task link: Cy was never offered anything
+    with page.expect_navigation():
+        page.get_by_role("link", name="See open briefs that fit your skills").click()
+    assert page.url == f"{twin.url}/dashboard/open-briefs"
+    assert page.get_by_role("heading", level=1).inner_text() == "Open briefs that fit your skills"
+    assert_accessible_signed_in(browser, page)
+    card = page.locator("section.open-brief", has_text=title)
+    card.get_by_label("A one-line note for the employer").fill(NOTE)
+    with page.expect_navigation():
+        card.get_by_role("button", name="Apply").click()
+    assert page.url == f"{twin.url}/dashboard/open-briefs"
+    card = page.locator("section.open-brief", has_text=title)
+    assert "You applied" in card.inner_text() and NOTE in card.inner_text()
+
+    # Placed into the shortlist matching made, after Bo's offer, marked as an applicant.
+    shortlist = view(twin, brief_id, token)["shortlist"]
+    assert [(c["intern_id"], c["offer_status"], c["applied"]) for c in shortlist] == [
+        (bo["intern_id"], "offered", False),
+        (cy["intern_id"], "pending", True),
+    ]
+
+    assert act(twin, bo_link, "decline").status_code == 200
+    offered, _cy_link = offered_to(twin, [cy], title)
+    assert offered["intern_id"] == cy["intern_id"]
+    eventually(
+        lambda: (
+            [c["offer_status"] for c in view(twin, brief_id, token)["shortlist"]]
+            == ["declined", "offered"]
+        ),
+        timeout=20,
+        every=0.2,
+    )
+
+
+def assert_accessible_signed_in(browser: Any, page: Any) -> None:
+    """axe on the signed-in page: a context with the same cookies (axe needs bypass_csp)."""
+    context = browser.new_context(bypass_csp=True)
+    try:
+        context.add_cookies(page.context.cookies())
+        checked = context.new_page()
+        checked.goto(page.url)
+        assert checked.url == page.url  # still signed in there
+        assert axe.severe(axe.violations(checked)) == []
+    finally:
+        context.close()
