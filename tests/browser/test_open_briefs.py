@@ -159,3 +159,41 @@ def assert_accessible_signed_in(browser: Any, page: Any) -> None:
         assert axe.severe(axe.violations(checked)) == []
     finally:
         context.close()
+
+
+def test_an_unmatched_brief_is_reopened_for_a_signed_in_applicant_and_offered_to_them(
+    twin: RunningTwin, page: Any
+) -> None:
+    """On the twin's own state machine: the first run ends UNMATCHED (the one intern declined);
+    a feasible intern applies from the dashboard; a second run starts and offers them the brief,
+    not the intern who declined."""
+    from tests.browser.test_accounts_intern_finance import sign_in_from_email
+    from tests.e2e.flow import wait_status
+
+    skill = unique_skill()
+    title = "Open briefs reopened"
+    bo = register(twin, skill)
+    brief_id, token, _employer = submit(twin, skill, title=title)
+    _, bo_link = offered_to(twin, [bo], title)
+    assert act(twin, bo_link, "decline").status_code == 200
+    wait_status(twin, brief_id, token, "UNMATCHED")
+
+    dee = register(twin, skill, bio=f"Pricing research and {skill} dashboards for a retailer.")
+    sign_in_from_email(page, twin, dee["email"])
+    page.goto(f"{twin.url}/dashboard/open-briefs")
+    card = page.locator("section.open-brief", has_text=title)
+    with page.expect_navigation():
+        card.get_by_role("button", name="Apply").click()
+    assert "You applied" in page.locator("section.open-brief", has_text=title).inner_text()
+
+    offered, _ = offered_to(twin, [dee], title)
+    assert offered["intern_id"] == dee["intern_id"]
+    brief = wait_status(twin, brief_id, token, "OFFERED")
+    assert [(c["intern_id"], c["offer_status"]) for c in brief["shortlist"]] == [
+        (bo["intern_id"], "declined"),
+        (dee["intern_id"], "offered"),
+    ]
+    offers_to_bo = [m for m in emails_to(twin, bo["email"]) if title in m["subject"]]
+    assert len([m for m in offers_to_bo if m["subject"].startswith("Paid project")]) == 1
+    details = [e["detail"] for e in brief["timeline"]]
+    assert any(d.startswith("Reopened: an intern applied") for d in details)
