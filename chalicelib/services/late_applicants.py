@@ -132,6 +132,8 @@ def _place(
     waiting = [e for e in entries if e.get("late") and e.get("offer_status") == "pending"]
     if len(waiting) >= rules.LATE_PENDING_MAX:
         return "full"
+    if reopen is not None and _holds_another_offer(intern_id, brief_id):
+        return "busy"  # the reopened run could not offer it to them: applying again later can
     candidate, why = _score(reference, intern_id)
     if candidate is None:
         return why
@@ -157,6 +159,11 @@ def _place(
         extra={"brief_id": brief_id, "intern_id": intern_id, "reopen": reopen is not None},
     )
     return REOPENED if reopen is not None else PLACED
+
+
+def _holds_another_offer(intern_id: str, brief_id: str) -> bool:
+    profile = get_store().get(f"INTERN#{intern_id}", "PROFILE") or {}
+    return str(profile.get("holding") or brief_id) != brief_id
 
 
 def _start_reopened_run(brief: Mapping[str, Any]) -> None:

@@ -218,6 +218,7 @@ def test_an_unmatched_brief_reopens_for_a_feasible_applicant(
 ) -> None:
     import boto3
 
+    from chalicelib.adapters.store import get_store
     from chalicelib.services import steps
 
     brief, ada, bo = offered["brief"], offered["ada"], offered["bo"]
@@ -232,6 +233,13 @@ def test_an_unmatched_brief_reopens_for_a_feasible_applicant(
     cy_token = _token_of(cy, brief_id)
     assert _apply(client, brief, cy_token).status_code == 201
     assert _view(client, brief)["status"] == "UNMATCHED"
+
+    # Holding another offer: a reopened run could not offer it to her; nothing reopens yet.
+    store = get_store()
+    assert store.hold_intern(ada, "b_elsewhere")
+    assert _apply(client, brief, offered["ada_token"]).status_code == 201
+    assert _view(client, brief)["status"] == "UNMATCHED"
+    store.release_intern(ada, "b_elsewhere")
 
     assert _apply(client, brief, offered["ada_token"]).status_code == 201
     assert _apply(client, brief, offered["ada_token"]).status_code == 201  # starts nothing twice
