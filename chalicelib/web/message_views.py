@@ -6,7 +6,7 @@ not-found page or JSON an unknown id gets (services/messages.py, services/sealed
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -127,56 +127,68 @@ def _own(errors: Mapping[str, str]) -> dict[str, str]:
     return {("message_file" if k == "file" else k): v for k, v in errors.items()}
 
 
-def employer_post_form(
-    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+def _brief_form(
+    brief_id: str,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    act: Callable[[dict[str, str], str | None], object],
+    anchor: str,
+    own_errors: Callable[[Mapping[str, str]], Mapping[str, str]] = dict,
 ) -> Response:
-    """The brief page's message form (and its confidential-file form), back to the page."""
+    """A form of the brief page (views.form_post) with the manage token it carries (`key`):
+    back to the page at `anchor`, or the page again with the field errors."""
     from chalicelib.web.views import brief_page, form_post
 
     key = forms.parse_form(body).get("key")
     return form_post(
         headers,
         body,
-        act=lambda form: employer_post_json(brief_id, headers, form, key),
+        act=lambda form: act(form, key),
         show_errors=lambda form, errors: brief_page(
-            brief_id, key, headers, errors=_own(errors), status=422
+            brief_id, key, headers, errors=own_errors(errors), status=422
         ),
-        location=links.href(f"/briefs/{brief_id}", key=key) + "#messages",
+        location=links.href(f"/briefs/{brief_id}", key=key) + anchor,
         back_label="Back to your brief page",
+    )
+
+
+def employer_post_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's message form, back to the thread."""
+    return _brief_form(
+        brief_id,
+        headers,
+        body,
+        lambda form, key: employer_post_json(brief_id, headers, form, key),
+        "#messages",
+        _own,
     )
 
 
 def employer_attach_form(
     brief_id: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
-    from chalicelib.web.views import brief_page, form_post
-
-    key = forms.parse_form(body).get("key")
-    return form_post(
+    """The brief page's confidential-file form, back to the sealed details."""
+    return _brief_form(
+        brief_id,
         headers,
         body,
-        act=lambda form: sealed_attach_json(brief_id, headers, form, key),
-        show_errors=lambda form, errors: brief_page(
-            brief_id, key, headers, errors=errors, status=422
-        ),
-        location=links.href(f"/briefs/{brief_id}", key=key) + "#confidential",
-        back_label="Back to your brief page",
+        lambda form, key: sealed_attach_json(brief_id, headers, form, key),
+        "#confidential",
     )
 
 
 def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    from chalicelib.web.task_views import task_page
-    from chalicelib.web.views import form_post
+    from chalicelib.web.task_views import task_form
 
-    return form_post(
+    return task_form(
+        token,
         headers,
         body,
         act=lambda form: intern_post_json(token, form),
-        show_errors=lambda form, errors: task_page(
-            token, headers, errors=_own(errors), values=form, status=422
-        ),
-        location=links.href(f"/tasks/{token}") + "#messages",
-        back_label="Back to your task page",
+        anchor="#messages",
+        own_errors=_own,
     )
 
 

@@ -18,10 +18,9 @@ from chalicelib.adapters import links
 from chalicelib.domain.money import format_money
 from chalicelib.domain.open_briefs import NOTE_MAX
 from chalicelib.services import open_briefs
-from chalicelib.services.errors import AppError
 from chalicelib.web.http import json_object, json_response
 from chalicelib.web.intern_identity import current_intern
-from chalicelib.web.pages import error_page, form_page
+from chalicelib.web.task_views import token_page
 from chalicelib.web.views import form_post
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -57,24 +56,14 @@ def open_briefs_page(
     values: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    try:
-        intern_id = current_intern(headers, path_token=token)
-        rows = open_briefs.list_for_intern(intern_id)
-    except AppError as exc:
-        return error_page(exc)
-    for row in rows:
-        row["pay"] = format_money(int(row["pay_cents"]), str(row["currency"]))
-    return form_page(
-        "open_briefs.html",
-        headers,
-        status=status,
-        tokened=True,
-        token=token,
-        briefs=rows,
-        note_max=NOTE_MAX,
-        errors=dict(errors or {}),
-        values=dict(values or {}),
-        task_href=links.href(f"/tasks/{token}"),
+    def load() -> dict[str, Any]:
+        rows = open_briefs.list_for_intern(current_intern(headers, path_token=token))
+        for row in rows:
+            row["pay"] = format_money(int(row["pay_cents"]), str(row["currency"]))
+        return {"briefs": rows, "note_max": NOTE_MAX, "task_href": links.href(f"/tasks/{token}")}
+
+    return token_page(
+        "open_briefs.html", token, headers, load, errors=errors, values=values, status=status
     )
 
 
