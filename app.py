@@ -568,14 +568,14 @@ def intern_message_file(token: str, message_id: str) -> Response:
 def confidential_page(token: str) -> Response:
     from chalicelib.web import message_views
 
-    return message_views.confidential_page(token)
+    return message_views.confidential_page(token, _request().headers)
 
 
 @app.route("/tasks/{token}/confidential/{number}", methods=["GET"])
 def confidential_file(token: str, number: str) -> Response:
     from chalicelib.web import message_views
 
-    return message_views.confidential_file(token, number)
+    return message_views.confidential_file(token, number, _request().headers)
 
 
 @app.route("/finance/disputes/{brief_id}/messages", methods=["GET"])
@@ -950,6 +950,41 @@ def finance_team() -> Response:
     from chalicelib.web import finance_users
 
     return finance_users.team_post(_request().headers, _request().raw_body)
+
+
+# --- reads are POSTs: marking a thread read, showing the sealed details ----------------------
+
+
+@app.route("/briefs/{brief_id}/messages/read", methods=["POST"], content_types=[FORM])
+def employer_messages_read(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.employer_read_form(brief_id, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/messages/read", methods=["POST"], content_types=[FORM])
+def intern_messages_read(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.intern_read_form(token, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/confidential", methods=["POST"], content_types=[FORM])
+def confidential_show(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.confidential_show(token, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/confidential/{number}", methods=["POST"], content_types=[FORM])
+def confidential_file_post(token: str, number: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.confidential_file_post(token, number, request.headers, request.raw_body)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

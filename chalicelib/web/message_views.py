@@ -1,8 +1,10 @@
 """Messages and sealed details on the pages: the thread on the brief page and the task page,
-their forms (POST + CSRF, then back to the thread), file downloads (short-lived redirects),
-the intern's page of confidential details, finance's read of a disputed thread, and the JSON
-handlers of the same routes. Every refusal of a reader who may not see a thing is the
-not-found page or JSON an unknown id gets (services/messages.py, services/sealed.py)."""
+their forms (POST + CSRF, then back to the thread), marking a thread read (a POST from the
+page, never its GET), file downloads (short-lived redirects), the intern's page of confidential
+details (GET: a button; its POST shows them and records the read), finance's read of a disputed
+thread, and the JSON handlers of the same routes. Every refusal of a reader who may not see a
+thing is the not-found page or JSON an unknown id gets (services/messages.py, services/sealed.py).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from chalicelib.adapters import links
 from chalicelib.services import messages, sealed
 from chalicelib.services.errors import AppError, Forbidden, Invalid, NotFound
 from chalicelib.web import forms
-from chalicelib.web.pages import error_page, page
+from chalicelib.web.pages import error_page, files_source, page
+from chalicelib.web.person_forms import checked_form, see_other
 
 NO_STORE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
@@ -210,24 +213,86 @@ def intern_file(token: str, message_id: str) -> Response:
         return error_page(exc)
 
 
-def confidential_page(token: str) -> Response:
-    """The sealed details for the intern allowed to read them (the read is recorded)."""
-    try:
-        brief, details = sealed.open_details(token, via="page")
-    except AppError as exc:
-        return error_page(exc)
-    return page(
-        "confidential.html",
-        tokened=True,
-        title=brief["title"],
-        details=details,
-        token=token,
+def employer_read_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's thread read (its script's POST once the page is in view, or the "Mark
+    as read" button): the employer's read marker moves to the last message the page showed."""
+    return _brief_form(
+        brief_id,
+        headers,
+        body,
+        lambda form, key: messages.mark_read(
+            _employer(brief_id, headers, key, writes=True), "employer", form.get("until")
+        ),
+        "#messages",
     )
 
 
-def confidential_file(token: str, number: str) -> Response:
+def intern_read_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """The task page's thread read (as the brief page's)."""
+    from chalicelib.web.task_views import task_form
+
+    return task_form(
+        token,
+        headers,
+        body,
+        act=lambda form: messages.mark_read(
+            messages.intern_brief(token)[0], "intern", form.get("until")
+        ),
+        anchor="#messages",
+    )
+
+
+def confidential_page(token: str, headers: Mapping[str, str]) -> Response:
+    """GET: for the intern allowed to read the sealed details, a button that shows them;
+    nothing is recorded (anyone else: not found)."""
+    from chalicelib.web.task_views import token_page
+
+    return token_page(
+        "confidential.html",
+        token,
+        headers,
+        lambda: {"title": sealed.check_details(token)["title"], "details": None},
+    )
+
+
+SHOW_AGAIN = "Open the confidential details from your task page again."
+
+
+def confidential_show(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """POST (the button): the sealed details, the read recorded (the employer sees it); their
+    files are download buttons (POSTs answered by a redirect to S3, hence the form-action)."""
+    from chalicelib.web.task_views import token_page
+
+    _, refused = checked_form(headers, body, hint=SHOW_AGAIN)
+    if refused is not None:
+        return refused
+
+    def load() -> dict[str, Any]:
+        brief, details = sealed.open_details(token, via="page")
+        return {"title": brief["title"], "details": details}
+
+    return token_page(
+        "confidential.html", token, headers, load, csp_extra={"form-action": [files_source()]}
+    )
+
+
+def confidential_file(token: str, number: str, headers: Mapping[str, str]) -> Response:
+    """GET of a file's address: the page with the button (a GET downloads nothing and records
+    nothing)."""
+    return confidential_page(token, headers)
+
+
+def confidential_file_post(
+    token: str, number: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """POST (a file's button): the download recorded, then a 5-minute link to the file."""
+    _, refused = checked_form(headers, body, hint=SHOW_AGAIN)
+    if refused is not None:
+        return refused
     try:
-        return _redirect(sealed.attachment_url(token, int(number) if number.isdigit() else 0))
+        return see_other(sealed.attachment_url(token, int(number) if number.isdigit() else 0))
     except AppError as exc:
         return error_page(exc)
 

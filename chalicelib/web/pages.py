@@ -30,7 +30,7 @@ def _site_sources() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
     settings = get_settings()
     stripe = settings.stripe_api_base or "https://api.stripe.com"
-    s3 = settings.aws_endpoint_url or "https://*.amazonaws.com"
+    s3 = files_source()
     return (
         ("default-src", ("'self'",)),
         ("style-src", ("'self'",)),
@@ -42,6 +42,13 @@ def _site_sources() -> tuple[tuple[str, tuple[str, ...]], ...]:
         ("base-uri", ("'none'",)),
         ("object-src", ("'none'",)),
     )
+
+
+def files_source() -> str:
+    """Where files are (presigned S3 URLs): the twin's endpoint, else S3's hosts."""
+    from chalicelib.settings import get_settings
+
+    return get_settings().aws_endpoint_url or "https://*.amazonaws.com"
 
 
 def content_security_policy(nonce: str, extra: Mapping[str, Sequence[str]] | None = None) -> str:

@@ -6,6 +6,8 @@
         to /dashboard), then `act(person, form)`, whose Response is the answer; an AppError it
         raises is the error page, back to `back` (url, label).
     see_other(url)   303 to `url` (Post/Redirect/Get): no-store, no-referrer
+    checked_form(headers, body, hint=...)   (form, None), or (form, the CSRF refusal's 403 page)
+    csrf_refused(exc, hint)   that 403 page
 
 Field errors (`Invalid`) that the page shows beside its fields are `act`'s to catch.
 """
@@ -32,6 +34,31 @@ def see_other(url: str) -> Response:
     )
 
 
+def checked_form(
+    headers: Mapping[str, str], body: bytes | str | None, *, hint: str
+) -> tuple[dict[str, str], Response | None]:
+    """The posted form, and the 403 page that refuses it when its CSRF token does not match
+    (None: it does)."""
+    form = forms.parse_form(body)
+    try:
+        csrf.verify(headers, form.get(csrf.FIELD))
+    except csrf.CsrfError as exc:
+        return form, csrf_refused(exc, hint)
+    return form, None
+
+
+def csrf_refused(exc: csrf.CsrfError, hint: str = "") -> Response:
+    """The 403 page of a form whose CSRF token does not match: try again, and how."""
+    return page(
+        "error.html",
+        status=403,
+        tokened=True,
+        heading="Please try again",
+        message=str(exc),
+        hint=hint,
+    )
+
+
 def person_post(
     headers: Mapping[str, str],
     body: bytes | str | None,
@@ -41,18 +68,9 @@ def person_post(
     hint: str,
     back: tuple[str, str],
 ) -> Response:
-    form = forms.parse_form(body)
-    try:
-        csrf.verify(headers, form.get(csrf.FIELD))
-    except csrf.CsrfError as exc:
-        return page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint=hint,
-        )
+    form, refused = checked_form(headers, body, hint=hint)
+    if refused is not None:
+        return refused
     person = current_person(headers)
     if person is None:
         return see_other(links.href("/signin"))

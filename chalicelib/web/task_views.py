@@ -27,6 +27,7 @@ def token_page(
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
     status: int = 200,
+    csp_extra: Mapping[str, list[str]] | None = None,
 ) -> Response:
     """A page under a task link (/tasks/{token}/...): `load()` gives what it shows (an
     AppError: the error page, e.g. an unknown link's not-found); it carries a CSRF token and
@@ -40,6 +41,7 @@ def token_page(
         headers,
         status=status,
         tokened=True,
+        csp_extra=csp_extra,
         token=token,
         errors=dict(errors or {}),
         values=dict(values or {}),
