@@ -30,8 +30,7 @@ from chalicelib.web.account_session import (
     session_cookies,
 )
 from chalicelib.web.http import json_object, json_response
-from chalicelib.web.pages import error_page, form_page
-from chalicelib.web.person_forms import csrf_refused
+from chalicelib.web.pages import csrf_refused, error_page, form_page
 
 ACCEPTED = (
     "If this address can receive email, a sign-in link is on its way. It works once, "

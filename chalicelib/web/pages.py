@@ -130,6 +130,22 @@ def home() -> Response:
     return page("home.html", how=how_it_works(get_settings()))
 
 
+def csrf_refused(exc: Exception, hint: str = "", back: tuple[str, str] | None = None) -> Response:
+    """The 403 page of a form whose CSRF token did not match (csrf.CsrfError): try again, how
+    (`hint`), and `back` (url, label) to the page the form came from."""
+    url, label = back or ("", "")
+    return page(
+        "error.html",
+        status=403,
+        tokened=True,
+        heading="Please try again",
+        message=str(exc),
+        hint=hint,
+        back_url=url,
+        back_label=label,
+    )
+
+
 def error_page(exc: AppError, *, back: tuple[str, str] | None = None) -> Response:
     """The page for an error a service raised: its status, a heading, what to do next, and
     `back` (url, label): the way back to the page the action came from."""

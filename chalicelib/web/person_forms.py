@@ -7,7 +7,6 @@
         raises is the error page, back to `back` (url, label).
     see_other(url)   303 to `url` (Post/Redirect/Get): no-store, no-referrer
     checked_form(headers, body, hint=...)   (form, None), or (form, the CSRF refusal's 403 page)
-    csrf_refused(exc, hint)   that 403 page
 
 Field errors (`Invalid`) that the page shows beside its fields are `act`'s to catch.
 """
@@ -23,7 +22,7 @@ from chalicelib.domain.accounts import Person
 from chalicelib.services.errors import AppError
 from chalicelib.web import csrf, forms
 from chalicelib.web.account_session import current_person
-from chalicelib.web.pages import error_page, page
+from chalicelib.web.pages import csrf_refused, error_page
 
 
 def see_other(url: str) -> Response:
@@ -45,18 +44,6 @@ def checked_form(
     except csrf.CsrfError as exc:
         return form, csrf_refused(exc, hint)
     return form, None
-
-
-def csrf_refused(exc: csrf.CsrfError, hint: str = "") -> Response:
-    """The 403 page of a form whose CSRF token does not match: try again, and how."""
-    return page(
-        "error.html",
-        status=403,
-        tokened=True,
-        heading="Please try again",
-        message=str(exc),
-        hint=hint,
-    )
 
 
 def person_post(
