@@ -952,7 +952,7 @@ def finance_team() -> Response:
     return finance_users.team_post(_request().headers, _request().raw_body)
 
 
-# --- reads are POSTs: marking a thread read, showing the sealed details ----------------------
+# --- reads are POSTs: marking a thread read, the sealed details, finance's evidence read -----
 
 
 @app.route("/briefs/{brief_id}/messages/read", methods=["POST"], content_types=[FORM])
@@ -985,6 +985,14 @@ def confidential_file_post(token: str, number: str) -> Response:
 
     request = _request()
     return message_views.confidential_file_post(token, number, request.headers, request.raw_body)
+
+
+@app.route("/finance/disputes/{brief_id}/messages", methods=["POST"], content_types=[FORM])
+def finance_dispute_messages_show(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.finance_thread_show(brief_id, request.headers, request.raw_body)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

@@ -6,6 +6,7 @@
     thread_page(brief, viewer)        # what a page shows (GET: nothing is marked)
     mark_read(brief, viewer, until)   # the page's POST: read up to the message it showed
     upload_form / file_url            # a message's file: private S3, presigned both ways
+    disputed_brief(brief_id)          # a thread finance may read (nothing recorded)
     finance_thread(brief_id)          # finance reads a disputed thread (on the timeline)
     send_due_notifications()          # the sweep: batched emails whose quiet period ended
 
@@ -278,12 +279,19 @@ def file_url(brief: Mapping[str, Any], message_id: str) -> str:
     return files.download_url(str(item["file_key"]), found.content_type)
 
 
-def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A disputed engagement's thread as evidence for finance; the read goes on the brief's
-    timeline. Any other brief is not found (finance reads threads only in a dispute)."""
+def disputed_brief(brief_id: str) -> dict[str, Any]:
+    """The brief whose thread finance may read (a disputed one; nothing is recorded). Any other
+    brief is not found (finance reads threads only in a dispute)."""
     brief = get_store().get_brief(brief_id)
     if brief is None or brief["status"] != Status.DISPUTED:
         raise NotFound(NO_BRIEF, "brief_id")
+    return brief
+
+
+def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A disputed engagement's thread as evidence for finance; the read goes on the brief's
+    timeline (a POST: the finance page's button)."""
+    brief = disputed_brief(brief_id)
     thread = listing(brief, "finance")
     note(brief, "finance", "Finance read the message thread as evidence for the dispute")
     return brief, thread

@@ -17,7 +17,7 @@ from chalicelib.adapters import links
 from chalicelib.services import messages, sealed
 from chalicelib.services.errors import AppError, Forbidden, Invalid, NotFound
 from chalicelib.web import forms
-from chalicelib.web.pages import error_page, files_source, page
+from chalicelib.web.pages import error_page, files_source, form_page
 from chalicelib.web.person_forms import checked_form, see_other
 
 NO_STORE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -309,15 +309,33 @@ def employer_confidential_file(
 
 
 def finance_thread_page(brief_id: str, headers: Mapping[str, str]) -> Response:
-    """A disputed engagement's thread for a signed-in finance session (the read is recorded
-    on the brief's timeline); without a session, the sign-in form."""
+    """GET, for a signed-in finance session: a disputed engagement's page with the button that
+    reads its thread (nothing is recorded); without a session, the sign-in form."""
+    return _finance_thread(brief_id, headers, lambda: (messages.disputed_brief(brief_id), None))
+
+
+def finance_thread_show(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """POST (the button): the thread, the read recorded on the brief's timeline."""
+    _, refused = checked_form(headers, body, hint="Open the thread from the finance page again.")
+    if refused is not None:
+        return refused
+    return _finance_thread(brief_id, headers, lambda: messages.finance_thread(brief_id))
+
+
+def _finance_thread(
+    brief_id: str,
+    headers: Mapping[str, str],
+    load: Callable[[], tuple[dict[str, Any], list[dict[str, Any]] | None]],
+) -> Response:
     from chalicelib.web import finance_session
     from chalicelib.web.finance_views import signin_form
 
     if not finance_session.active(headers):
         return signin_form(headers)
     try:
-        brief, thread = messages.finance_thread(brief_id)
+        brief, thread = load()
     except AppError as exc:
         return error_page(exc)
-    return page("finance_thread.html", tokened=True, brief=brief, thread=thread)
+    return form_page("finance_thread.html", headers, tokened=True, brief=brief, thread=thread)

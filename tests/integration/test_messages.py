@@ -5,6 +5,7 @@ disputed thread, and one not-found answer for everyone else."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -501,14 +502,30 @@ def test_finance_reads_a_disputed_thread_and_the_read_is_on_the_timeline(
     cookie = sign_in(client)
     assert client.http.get(path, headers={"Cookie": cookie}).status_code == 404  # no dispute
     get_store().update_brief(task["brief_id"], {"status": "DISPUTED"})
+
+    def finance_reads() -> int:
+        timeline = client.http.get(
+            f"/api/briefs/{task['brief_id']}",
+            headers={"Authorization": f"Bearer {task['manage']}"},
+        ).json_body["timeline"]
+        return sum("Finance read the message thread" in e["detail"] for e in timeline)
+
+    # The GET shows the button that reads the thread, and records nothing.
     page = client.http.get(path, headers={"Cookie": cookie})
     assert page.status_code == 200
     html = page.body.decode()
+    assert "Read the message thread" in html and "Here is my side" not in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    assert finance_reads() == 0
+    forged = post_form(client, path, cookie, {"csrf_token": "not-the-token"})
+    assert forged.status_code == 403 and finance_reads() == 0
+    # The button's POST shows the thread and puts the read on the timeline.
+    shown = post_form(client, path, cookie, {"csrf_token": token.group(1)})
+    assert shown.status_code == 200, shown.body
+    html = shown.body.decode()
     assert "Here is my side" in html and HOSTILE not in html
-    timeline = client.http.get(
-        f"/api/briefs/{task['brief_id']}", headers={"Authorization": f"Bearer {task['manage']}"}
-    ).json_body["timeline"]
-    assert any("Finance read the message thread" in e["detail"] for e in timeline)
+    assert finance_reads() == 1
 
 
 def test_a_file_that_did_not_upload_is_said_beside_the_message_form(
