@@ -56,7 +56,9 @@ def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: 
     # The intern reads it on the task page (its script posts the read once the page is in
     # view), downloads the file and replies.
     page.goto(f"{twin.url}/tasks/{link}")
-    page.locator("#message-read").wait_for(state="hidden")
+    page.locator("#message-read").wait_for(state="hidden")  # hidden once the POST succeeded
+    brief_page = requests.get(f"{twin.url}/briefs/{brief_id}?key={token}", timeout=10).text
+    assert 'read-state">Read<' in brief_page and "Unread" not in brief_page
     message = page.locator("#messages .message").first
     assert "Welcome! <b>Notes</b> attached." in message.inner_text()
     href = message.get_by_role("link", name="Download kickoff-notes.txt").get_attribute("href")
