@@ -568,14 +568,14 @@ def intern_message_file(token: str, message_id: str) -> Response:
 def confidential_page(token: str) -> Response:
     from chalicelib.web import message_views
 
-    return message_views.confidential_page(token)
+    return message_views.confidential_page(token, _request().headers)
 
 
 @app.route("/tasks/{token}/confidential/{number}", methods=["GET"])
 def confidential_file(token: str, number: str) -> Response:
     from chalicelib.web import message_views
 
-    return message_views.confidential_file(token, number)
+    return message_views.confidential_file(token, number, _request().headers)
 
 
 @app.route("/finance/disputes/{brief_id}/messages", methods=["GET"])
@@ -973,6 +973,49 @@ def dashboard_open_brief_form(brief_id: str, action: str) -> Response:
 
         return error_page(NotFound("No such action."))
     return open_brief_views.dashboard_action(brief_id, action, request.headers, request.raw_body)
+
+
+# --- reads are POSTs: marking a thread read, the sealed details, finance's evidence read -----
+
+
+@app.route("/briefs/{brief_id}/messages/read", methods=["POST"], content_types=[FORM])
+def employer_messages_read(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.employer_read_form(brief_id, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/messages/read", methods=["POST"], content_types=[FORM])
+def intern_messages_read(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.intern_read_form(token, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/confidential", methods=["POST"], content_types=[FORM])
+def confidential_show(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.confidential_show(token, request.headers, request.raw_body)
+
+
+@app.route("/tasks/{token}/confidential/{number}", methods=["POST"], content_types=[FORM])
+def confidential_file_post(token: str, number: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.confidential_file_post(token, number, request.headers, request.raw_body)
+
+
+@app.route("/finance/disputes/{brief_id}/messages", methods=["POST"], content_types=[FORM])
+def finance_dispute_messages_show(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    return message_views.finance_thread_show(brief_id, request.headers, request.raw_body)
 
 
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------

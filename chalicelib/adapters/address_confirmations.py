@@ -9,19 +9,18 @@
 Invariants: no address is stored here, only the SHA-256 of its normalised (trimmed, lower-case)
 form; a confirmation token has 256 bits (`tokens.new_token`), only its SHA-256 is stored, it is
 bound to one address and to the brief or intern it was sent for, expires after
-`LIFETIME_SECONDS` (also the table's TTL attribute) and confirms once: `use` is a conditional
-write, so two simultaneous clicks confirm once. Confirming an address is `attribute_not_exists`
-on its item: it never changes once written.
+`LIFETIME_SECONDS` (also the table's TTL attribute) and confirms once
+(adapters/one_time_links.py: a conditional write, so two simultaneous clicks confirm once).
+Confirming an address is `attribute_not_exists` on its item: it never changes once written.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from chalicelib.adapters import clock, tokens
-from chalicelib.adapters.store import Conflict, get_store
+from chalicelib.adapters import clock, one_time_links
+from chalicelib.adapters.store import get_store
 
 LIFETIME_SECONDS = 72 * 3600
 Purpose = Literal["brief", "intern"]
@@ -78,64 +77,36 @@ def done_waiting(digest: str, purpose: Purpose, subject_id: str) -> None:
     get_store().delete(f"AWAITING#{digest}", f"{SUBJECT_PREFIX[purpose]}{subject_id}")
 
 
+CONFIRM_LINKS: Final = one_time_links.LinkKind("CONFIRM", "confirmation_token")
+
+
 def issue(address: str, purpose: Purpose, subject_id: str) -> str:
     """A fresh confirmation token for `address`, sent for this brief or intern."""
-    token, token_hash = tokens.new_token()
-    get_store().put_new(
-        {
-            "pk": f"CONFIRM#{token_hash}",
-            "sk": "CONFIRM",
-            "type": "confirmation_token",
-            "address_hash": address_hash(address),
-            "purpose": purpose,
-            "subject_id": subject_id,
-            "issued_at": clock.iso(),
-            "expires_at": int(clock.now().timestamp()) + LIFETIME_SECONDS,
-        }
-    )
+    fields = {"address_hash": address_hash(address), "purpose": purpose, "subject_id": subject_id}
+    token, _ = CONFIRM_LINKS.issue(LIFETIME_SECONDS, fields)
     return token
 
 
-@dataclass(frozen=True)
-class Confirmation:
-    address_hash: str
-    purpose: Purpose
-    subject_id: str
-    expires_at: int
-    used: bool
+class Confirmation(one_time_links.Found):
+    @property
+    def address_hash(self) -> str:
+        return str(self.item["address_hash"])
 
     @property
-    def expired(self) -> bool:
-        return self.expires_at <= clock.now().timestamp()
+    def purpose(self) -> Purpose:
+        return "intern" if self.item.get("purpose") == "intern" else "brief"
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.item["subject_id"])
 
 
 def find(token: str) -> Confirmation | None:
     """The confirmation this token belongs to (used or expired ones included), or None."""
-    if not token:
-        return None
-    item = get_store().get(f"CONFIRM#{tokens.hash_token(token)}", "CONFIRM")
-    if item is None:
-        return None
-    return Confirmation(
-        address_hash=str(item["address_hash"]),
-        purpose="intern" if item.get("purpose") == "intern" else "brief",
-        subject_id=str(item["subject_id"]),
-        expires_at=int(item["expires_at"]),
-        used="used_at" in item,
-    )
+    found = CONFIRM_LINKS.find(token)
+    return Confirmation(found.item) if found else None
 
 
 def use(token: str) -> bool:
     """Mark the token used, once and only before it expires; False when it was not usable."""
-    store = get_store()
-    op = store.update_op(
-        {"pk": f"CONFIRM#{tokens.hash_token(token)}", "sk": "CONFIRM"},
-        condition="attribute_exists(#pk) AND attribute_not_exists(#used_at) AND #expires_at > :now",
-        set_fields={"used_at": clock.iso()},
-        values={":now": int(clock.now().timestamp())},
-    )
-    try:
-        store.transact([op])
-    except Conflict:
-        return False
-    return True
+    return CONFIRM_LINKS.use(token)

@@ -6,22 +6,21 @@
                                                    access path of "sign out everywhere")
 
 Invariants: link tokens and session ids have 256 bits (`tokens.new_token`) and only their
-SHA-256 is stored. A sign-in link is bound to one address, works for `LINK_LIFETIME` and once:
-`use` is a conditional write, so two simultaneous presses sign in once. A session and its
-marker under the person are written in one transaction and deleted together; a session lasts
-`SESSION_LIFETIME` from sign-in (not renewed by use). Every item carries `expires_at`, the
-table's TTL attribute; readers check the expiry themselves (TTL deletion lags, moto never
-applies it).
+SHA-256 is stored. A sign-in link is bound to one address, works for `LINK_LIFETIME` and once
+(adapters/one_time_links.py: a conditional write, so two simultaneous presses sign in once).
+A session and its marker under the person are written in one transaction and deleted together;
+a session lasts `SESSION_LIFETIME` from sign-in (not renewed by use). Every item carries
+`expires_at`, the table's TTL attribute; readers check the expiry themselves (TTL deletion lags,
+moto never applies it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
-from chalicelib.adapters import clock, tokens
-from chalicelib.adapters.store import Conflict, get_store
+from chalicelib.adapters import clock, one_time_links, tokens
+from chalicelib.adapters.store import get_store
 from chalicelib.domain.accounts import address_hash, normal_address
 
 LINK_LIFETIME: Final = timedelta(minutes=15)
@@ -35,60 +34,30 @@ def _now() -> int:
 # -- sign-in links ------------------------------------------------------------------------
 
 
+SIGNIN_LINKS: Final = one_time_links.LinkKind("SIGNIN", "signin_link")
+
+
 def issue_link(address: str) -> tuple[str, int]:
     """A fresh sign-in token for `address` and when it expires (epoch seconds)."""
-    token, token_hash = tokens.new_token()
-    expires = _now() + int(LINK_LIFETIME.total_seconds())
-    get_store().put_new(
-        {
-            "pk": f"SIGNIN#{token_hash}",
-            "sk": "SIGNIN",
-            "type": "signin_link",
-            "email": normal_address(address),
-            "issued_at": clock.iso(),
-            "expires_at": expires,
-        }
-    )
-    return token, expires
+    lifetime = int(LINK_LIFETIME.total_seconds())
+    return SIGNIN_LINKS.issue(lifetime, {"email": normal_address(address)})
 
 
-@dataclass(frozen=True)
-class SignInLink:
-    email: str
-    expires_at: int
-    used: bool
-
+class SignInLink(one_time_links.Found):
     @property
-    def expired(self) -> bool:
-        return self.expires_at <= clock.now().timestamp()
+    def email(self) -> str:
+        return str(self.item["email"])
 
 
 def find_link(token: str) -> SignInLink | None:
     """The link of this token (used or expired ones included), or None."""
-    if not token:
-        return None
-    item = get_store().get(f"SIGNIN#{tokens.hash_token(token)}", "SIGNIN")
-    if item is None:
-        return None
-    return SignInLink(
-        email=str(item["email"]), expires_at=int(item["expires_at"]), used="used_at" in item
-    )
+    found = SIGNIN_LINKS.find(token)
+    return SignInLink(found.item) if found else None
 
 
 def use_link(token: str) -> bool:
     """Mark the link used, once and only before it expires; False when it was not usable."""
-    store = get_store()
-    op = store.update_op(
-        {"pk": f"SIGNIN#{tokens.hash_token(token)}", "sk": "SIGNIN"},
-        condition="attribute_exists(#pk) AND attribute_not_exists(#used_at) AND #expires_at > :now",
-        set_fields={"used_at": clock.iso()},
-        values={":now": _now()},
-    )
-    try:
-        store.transact([op])
-    except Conflict:
-        return False
-    return True
+    return SIGNIN_LINKS.use(token)
 
 
 # -- sessions -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from chalicelib.adapters import links, sessions, tokens
 from chalicelib.domain.accounts import Person, address_hash
 from chalicelib.observability import logger, metrics
 from chalicelib.services import notify
-from chalicelib.services.errors import Gone, Invalid, NotAllowed, NotFound
+from chalicelib.services.errors import Invalid, NotAllowed, usable_link
 
 UNKNOWN = "This sign-in link is not valid. Check that you copied the whole link from the email."
 USED = "This sign-in link was already used. Ask for a new one: each link signs in once."
@@ -69,14 +69,7 @@ def request_sign_in(email: object) -> None:
 
 def check_link(token: str) -> sessions.SignInLink:
     """The link a usable token stands for: 404 unknown, 409 used, 410 expired."""
-    found = sessions.find_link(token)
-    if found is None:
-        raise NotFound(UNKNOWN)
-    if found.used:
-        raise NotAllowed(USED)
-    if found.expired:
-        raise Gone(EXPIRED)
-    return found
+    return usable_link(sessions.find_link(token), unknown=UNKNOWN, used=USED, expired=EXPIRED)
 
 
 def sign_in(token: str) -> tuple[str, int, Person]:

@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.adapters import address_confirmations as records
 from chalicelib.observability import logger, metrics
 from chalicelib.services import briefs, intern_signup
-from chalicelib.services.errors import Gone, NotAllowed, NotFound
+from chalicelib.services.errors import NotAllowed, usable_link
 
 UNKNOWN = (
     "This confirmation link is not valid. Check that you copied the whole link from the email."
@@ -33,14 +33,7 @@ EXPIRED = (
 
 def check(token: str) -> records.Confirmation:
     """The confirmation a usable link stands for: 404 unknown, 409 used, 410 expired."""
-    found = records.find(token)
-    if found is None:
-        raise NotFound(UNKNOWN)
-    if found.used:
-        raise NotAllowed(USED)
-    if found.expired:
-        raise Gone(EXPIRED)
-    return found
+    return usable_link(records.find(token), unknown=UNKNOWN, used=USED, expired=EXPIRED)
 
 
 def confirm(token: str) -> dict[str, Any]:

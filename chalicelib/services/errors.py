@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:  # the brief model costs ~90 ms to import; only its error type is named here
     from chalicelib.domain.brief import FieldError
@@ -81,3 +81,26 @@ class PayoutAccountNotReady(Exception):
         super().__init__(message)
         self.intern_id = intern_id
         self.remind = remind
+
+
+class _Link(Protocol):
+    @property
+    def used(self) -> bool: ...
+
+    @property
+    def expired(self) -> bool: ...
+
+
+LinkT = TypeVar("LinkT", bound=_Link)
+
+
+def usable_link(found: LinkT | None, *, unknown: str, used: str, expired: str) -> LinkT:
+    """A one-time link (adapters/one_time_links.py) still usable, else the answer that says
+    why not: 404 unknown, 409 used, 410 expired."""
+    if found is None:
+        raise NotFound(unknown)
+    if found.used:
+        raise NotAllowed(used)
+    if found.expired:
+        raise Gone(expired)
+    return found

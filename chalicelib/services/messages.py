@@ -3,7 +3,10 @@
     intern_brief(token)               # the engaged intern by task link (anyone else: 404)
     post(brief, sender, text, file_key=...)   -> {"message_id", "at"}
     listing(brief, viewer)            # the thread, oldest first; marks the other's as read
+    thread_page(brief, viewer)        # what a page shows (GET: nothing is marked)
+    mark_read(brief, viewer, until)   # the page's POST: read up to the message it showed
     upload_form / file_url            # a message's file: private S3, presigned both ways
+    disputed_brief(brief_id)          # a thread finance may read (nothing recorded)
     finance_thread(brief_id)          # finance reads a disputed thread (on the timeline)
     send_due_notifications()          # the sweep: batched emails whose quiet period ended
 
@@ -166,11 +169,8 @@ def post(
     return {"message_id": item["message_id"], "at": item["at"]}
 
 
-def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
-    """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. The
-    employer's or intern's listing marks the other party's messages as read."""
-    if state(brief) == "none":
-        return []
+def _thread(brief: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]], dict[str, str]]:
+    """(thread id, its messages oldest first, how far each party has read)."""
     thread = thread_of(brief)
     items = threads.thread_items(thread)
     found = [i for i in items if str(i["sk"]).startswith("MSG#")]
@@ -179,11 +179,18 @@ def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
         for i in items
         if str(i["sk"]).startswith("READ#")
     }
-    if viewer in rules.PARTIES:
-        theirs = [str(m["at"]) for m in found if m["from"] != viewer]
-        if theirs and read.get(viewer, "") < theirs[-1]:
-            threads.mark_read(thread, viewer, theirs[-1])
-            read[viewer] = theirs[-1]
+    return thread, found, read
+
+
+def _unread_until(found: list[dict[str, Any]], read: Mapping[str, str], viewer: str) -> str:
+    """The time of the other party's latest message when `viewer` has not read it, else ""."""
+    if viewer not in rules.PARTIES:
+        return ""
+    theirs = [str(m["at"]) for m in found if m["from"] != viewer]
+    return theirs[-1] if theirs and read.get(viewer, "") < theirs[-1] else ""
+
+
+def _shown(found: list[dict[str, Any]], read: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
         {
             "message_id": m["message_id"],
@@ -197,14 +204,52 @@ def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
     ]
 
 
+def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
+    """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. The
+    employer's or intern's listing (the JSON API's) marks the other party's messages as read."""
+    if state(brief) == "none":
+        return []
+    thread, found, read = _thread(brief)
+    unread = _unread_until(found, read, viewer)
+    if unread:
+        threads.mark_read(thread, viewer, unread)
+        read = {**read, viewer: unread}
+    return _shown(found, read)
+
+
 def thread_page(brief: Mapping[str, Any], viewer: str) -> dict[str, Any]:
-    """What a page shows: the messages and whether the thread takes new ones."""
+    """What a page shows: the messages, whether the thread takes new ones and `unread_until`
+    (the time of the other party's latest message, "" when `viewer` has read it). Showing
+    changes nothing: the page marks the thread read with a POST (`mark_read`)."""
     now = state(brief)
+    found: list[dict[str, Any]] = []
+    read: dict[str, str] = {}
+    if now != "none":
+        _, found, read = _thread(brief)
     return {
-        "messages": listing(brief, viewer) if now != "none" else [],
+        "messages": _shown(found, read),
         "state": now,
         "max_chars": rules.MESSAGE_MAX_CHARS,
+        "unread_until": _unread_until(found, read, viewer),
     }
+
+
+def mark_read(brief: Mapping[str, Any], viewer: str, until: object) -> dict[str, str]:
+    """`viewer` ("employer" or "intern") has read the thread up to `until` (the time of the
+    latest message their page showed): their read marker moves there, never past the other
+    party's latest message and never backwards, so a message that came after the page was
+    shown stays unread."""
+    if state(brief) == "none":
+        raise NotFound(NO_BRIEF if viewer == "employer" else NOT_FOUND)
+    if not isinstance(until, str) or not until:
+        raise Invalid([{"field": "until", "message": "Say up to which message you read."}])
+    thread, found, _ = _thread(brief)
+    upto = max(
+        (str(m["at"]) for m in found if m["from"] != viewer and str(m["at"]) <= until), default=""
+    )
+    if upto:
+        threads.mark_read(thread, viewer, upto)
+    return {"read_until": upto}
 
 
 def upload_form(
@@ -234,12 +279,19 @@ def file_url(brief: Mapping[str, Any], message_id: str) -> str:
     return files.download_url(str(item["file_key"]), found.content_type)
 
 
-def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A disputed engagement's thread as evidence for finance; the read goes on the brief's
-    timeline. Any other brief is not found (finance reads threads only in a dispute)."""
+def disputed_brief(brief_id: str) -> dict[str, Any]:
+    """The brief whose thread finance may read (a disputed one; nothing is recorded). Any other
+    brief is not found (finance reads threads only in a dispute)."""
     brief = get_store().get_brief(brief_id)
     if brief is None or brief["status"] != Status.DISPUTED:
         raise NotFound(NO_BRIEF, "brief_id")
+    return brief
+
+
+def finance_thread(brief_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A disputed engagement's thread as evidence for finance; the read goes on the brief's
+    timeline (a POST: the finance page's button)."""
+    brief = disputed_brief(brief_id)
     thread = listing(brief, "finance")
     note(brief, "finance", "Finance read the message thread as evidence for the dispute")
     return brief, thread

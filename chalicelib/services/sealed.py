@@ -1,7 +1,8 @@
 """Sealed brief details: the confidential part of a brief (text and attachments).
 
     task_summary(token)                 # GET /api/tasks/{token}: the details once allowed
-    open_details(token, via=...)        # the engaged intern's read (recorded), else 404
+    check_details(token)                # whether this link may open them (nothing recorded)
+    open_details(token, via=...)        # the engaged intern's read (recorded: a POST), else 404
     can_read(brief, intern_id)          # whether the task page offers them
     employer_details(brief)             # the employer's own copy (brief page)
     attachment_upload_form / add_attachment     # the employer adds files (private S3)
@@ -63,13 +64,27 @@ def _record(brief: Mapping[str, Any], intern_id: str, via: str) -> None:
     note(brief, "intern", f"{detail} ({VIA[via]})" if via != "file" else detail)
 
 
-def open_details(token: str, *, via: str = "page") -> tuple[dict[str, Any], dict[str, Any]]:
-    """(brief, details) for the engaged intern allowed to read them now; the read is recorded.
-    Anyone else — and a brief without sealed details — gets the not-found answer."""
+def _readable(token: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(brief, intern_id, stored details) when the link's intern may read them now; anyone
+    else — and a brief without sealed details — gets the not-found answer."""
     brief, intern_id = open_task(token)
     details = store.sealed(str(brief["brief_id"])) if can_read(brief, intern_id) else None
     if not details or not (details.get("text") or details.get("attachments")):
         raise NotFound(NOT_FOUND)
+    return brief, intern_id, details
+
+
+def check_details(token: str) -> dict[str, Any]:
+    """The brief whose details this link may open (GET /tasks/{token}/confidential: the
+    button that shows them); nothing is recorded. Anyone else: not found."""
+    brief, _, _ = _readable(token)
+    return brief
+
+
+def open_details(token: str, *, via: str = "page") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(brief, details) for the engaged intern allowed to read them now; the read is recorded.
+    Anyone else — and a brief without sealed details — gets the not-found answer."""
+    brief, intern_id, details = _readable(token)
     _record(brief, intern_id, via)
     return brief, _view(details)
 

@@ -30,23 +30,12 @@ from chalicelib.web.account_session import (
     session_cookies,
 )
 from chalicelib.web.http import json_object, json_response
-from chalicelib.web.pages import error_page, form_page, page
+from chalicelib.web.pages import csrf_refused, error_page, form_page
 
 ACCEPTED = (
     "If this address can receive email, a sign-in link is on its way. It works once, "
     "for 15 minutes."
 )
-
-
-def _csrf_refused(exc: csrf.CsrfError, hint: str = "") -> Response:
-    return page(
-        "error.html",
-        status=403,
-        tokened=True,
-        heading="Please try again",
-        message=str(exc),
-        hint=hint,
-    )
 
 
 def _redirect(path: str, cookies: list[str] | None = None) -> Response:
@@ -88,7 +77,7 @@ def signin_form_post(headers: Mapping[str, str], body: bytes | str | None) -> Re
     try:
         csrf.verify(headers, form.get(csrf.FIELD))
     except csrf.CsrfError as exc:
-        return _csrf_refused(exc)
+        return csrf_refused(exc)
     typed = form.get("email", "")
     try:
         accounts.request_sign_in(typed)
@@ -118,7 +107,7 @@ def signin_link_post(token: str, headers: Mapping[str, str], body: bytes | str |
     try:
         csrf.verify(headers, forms.parse_form(body).get(csrf.FIELD))
     except csrf.CsrfError as exc:
-        return _csrf_refused(exc, "Open the link from the email again and press the button.")
+        return csrf_refused(exc, "Open the link from the email again and press the button.")
     try:
         from chalicelib.web import account_roles  # noqa: F401  (links the roles at sign-in)
 
@@ -142,7 +131,7 @@ def signout(headers: Mapping[str, str], body: bytes | str | None) -> Response:
     try:
         csrf.verify(headers, form.get(csrf.FIELD))
     except csrf.CsrfError as exc:
-        return _csrf_refused(exc)
+        return csrf_refused(exc)
     person = current_person(headers)
     everywhere = form.get("everywhere") == "yes"
     if person is not None:

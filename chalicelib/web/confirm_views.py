@@ -10,7 +10,7 @@ from chalice.app import Response
 from chalicelib.services import confirmations
 from chalicelib.services.errors import AppError
 from chalicelib.web import csrf, forms
-from chalicelib.web.pages import error_page, form_page, page
+from chalicelib.web.pages import csrf_refused, error_page, form_page, page
 
 
 def confirm_page(token: str, headers: Mapping[str, str]) -> Response:
@@ -28,14 +28,7 @@ def confirm(token: str, headers: Mapping[str, str], body: bytes | str | None) ->
     try:
         csrf.verify(headers, form.get(csrf.FIELD))
     except csrf.CsrfError as exc:
-        return page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint="Open the link from the email again and press the button.",
-        )
+        return csrf_refused(exc, "Open the link from the email again and press the button.")
     try:
         result = confirmations.confirm(token)
     except AppError as exc:

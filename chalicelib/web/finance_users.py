@@ -18,7 +18,7 @@ transition: it names nobody, so it shows no decision buttons.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from chalice.app import Response
@@ -26,10 +26,8 @@ from chalice.app import Response
 from chalicelib.adapters import links
 from chalicelib.domain.accounts import Person
 from chalicelib.services import finance_desk, finance_users
-from chalicelib.services.errors import AppError
-from chalicelib.web import csrf, forms
 from chalicelib.web.account_session import current_person
-from chalicelib.web.pages import error_page, page
+from chalicelib.web.person_forms import person_post, see_other
 
 DONE: Final[Mapping[str, str]] = {
     "approve": "Payout approved: it is recorded with your address and the release starts.",
@@ -57,55 +55,30 @@ def dashboard(person: Person, headers: Mapping[str, str]) -> Response:
 
 
 def _back(done: str) -> Response:
-    path = links.href("/finance") + (f"?done={done}" if done else "")
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": path, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-    )
+    return see_other(links.href("/finance") + (f"?done={done}" if done else ""))
 
 
-def _checked(
-    headers: Mapping[str, str], body: bytes | str | None
-) -> tuple[Person | None, dict[str, str], Response | None]:
-    form = forms.parse_form(body)
-    try:
-        csrf.verify(headers, form.get(csrf.FIELD))
-    except csrf.CsrfError as exc:
-        refused = page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint="Reload the finance page and decide again.",
-        )
-        return None, form, refused
-    try:
-        person = finance_person(headers)
-    except AppError as exc:
-        return None, form, error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
-    if person is None:
-        return None, form, _to_signin()
-    return person, form, None
-
-
-def _to_signin() -> Response:
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": links.href("/signin"), "Cache-Control": "no-store"},
+def _finance_post(
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    act: Callable[[Person, dict[str, str]], Response],
+) -> Response:
+    """A finance person's form (web/person_forms): CSRF, their session, the `finance` role."""
+    return person_post(
+        headers,
+        body,
+        require=finance_users.require_finance,
+        act=act,
+        hint="Reload the finance page and decide again.",
+        back=(links.href("/finance"), "Back to the finance page"),
     )
 
 
 def decide_post(
     action: str, subject_id: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
-    person, form, refused = _checked(headers, body)
-    if refused is not None or person is None:
-        return refused or _to_signin()
-    nonce = form.get("nonce", "")
-    try:
+    def act(person: Person, form: dict[str, str]) -> Response:
+        nonce = form.get("nonce", "")
         if action == "approve":
             finance_desk.approve(person, subject_id, nonce)
         elif action == "reject":
@@ -120,24 +93,21 @@ def decide_post(
                 form.get("intern_share_cents", ""),
                 nonce,
             )
-    except AppError as exc:
-        return error_page(exc, back=(links.href("/finance"), "Back to the finance page"))
-    return _back(action)
+        return _back(action)
+
+    return _finance_post(headers, body, act)
 
 
 def team_post(headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, form, refused = _checked(headers, body)
-    if refused is not None or person is None:
-        return refused or _to_signin()
-    removing = form.get("remove") == "yes"
-    try:
+    def act(person: Person, form: dict[str, str]) -> Response:
+        removing = form.get("remove") == "yes"
         if removing:
             finance_users.remove(person, form.get("email", ""))
         else:
             finance_users.invite(person, form.get("email", ""))
-    except AppError as exc:
-        return error_page(exc, back=(links.href("/finance"), "Back to the finance page"))
-    return _back("removed" if removing else "invited")
+        return _back("removed" if removing else "invited")
+
+    return _finance_post(headers, body, act)
 
 
 def page_context(person: Person | None, query: Mapping[str, str]) -> dict[str, Any]:

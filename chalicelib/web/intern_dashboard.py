@@ -17,7 +17,7 @@ intern role: 403.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -27,11 +27,11 @@ from chalicelib.domain.accounts import Person
 from chalicelib.domain.intern import BIO_MAX, BIO_MIN, HOURS_MAX, HOURS_MIN, SKILLS_MAX
 from chalicelib.domain.money import format_money
 from chalicelib.services import intern_accounts
-from chalicelib.services.errors import AppError, Invalid
-from chalicelib.web import csrf, forms
-from chalicelib.web.account_session import current_person, require_person
+from chalicelib.services.errors import AppError, Forbidden, Invalid
+from chalicelib.web.account_session import require_person
 from chalicelib.web.http import json_response
-from chalicelib.web.pages import error_page, form_page, page
+from chalicelib.web.pages import error_page, form_page
+from chalicelib.web.person_forms import person_post, see_other
 
 
 def wants(person: Person) -> bool:
@@ -97,50 +97,26 @@ def dashboard(
     )
 
 
-def _redirect(url: str) -> Response:
-    return Response(
-        body="",
-        status_code=303,
-        headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+def _intern_post(
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    act: Callable[[Person, dict[str, str]], Response],
+) -> Response:
+    """An intern's dashboard form (web/person_forms): CSRF, their session, the `intern` role;
+    a refusal is the error page back to the dashboard."""
+    return person_post(
+        headers,
+        body,
+        require=_require_intern,
+        act=act,
+        hint="Reload your dashboard and send the form again.",
+        back=(links.href("/dashboard"), "Your dashboard"),
     )
 
 
-def _signed_in_post(
-    headers: Mapping[str, str], body: bytes | str | None
-) -> tuple[Person | None, dict[str, str], Response | None]:
-    """The form and the intern, or the response that refuses the post (CSRF 403, signed out:
-    to /signin, not an intern: 403)."""
-    form = forms.parse_form(body)
-    try:
-        csrf.verify(headers, form.get(csrf.FIELD))
-    except csrf.CsrfError as exc:
-        refused = page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint="Reload your dashboard and send the form again.",
-        )
-        return None, form, refused
-    person = current_person(headers)
-    if person is None:
-        return None, form, _redirect(links.href("/signin"))
+def _require_intern(person: Person) -> None:
     if not wants(person):
-        return (
-            None,
-            form,
-            error_page(
-                intern_accounts_forbidden(), back=(links.href("/dashboard"), "Your dashboard")
-            ),
-        )
-    return person, form, None
-
-
-def intern_accounts_forbidden() -> AppError:
-    from chalicelib.services.errors import Forbidden
-
-    return Forbidden(intern_accounts.NOT_AN_INTERN)
+        raise Forbidden(intern_accounts.NOT_AN_INTERN)
 
 
 def _field_errors(exc: Invalid) -> dict[str, str]:
@@ -148,66 +124,62 @@ def _field_errors(exc: Invalid) -> dict[str, str]:
 
 
 def profile_post(headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, form, refused = _signed_in_post(headers, body)
-    if refused is not None or person is None:
-        return refused or _redirect(links.href("/signin"))
-    values = {k: form.get(k, "") for k in intern_accounts.EDITABLE}
-    try:
-        intern_accounts.edit_profile(intern_accounts.intern_id_of(person), values)
-    except Invalid as exc:
-        return dashboard(person, headers, errors=_field_errors(exc), values=values, status=422)
-    return dashboard(person, headers, notice="Profile saved: matching reads it from now on.")
+    def act(person: Person, form: dict[str, str]) -> Response:
+        values = {k: form.get(k, "") for k in intern_accounts.EDITABLE}
+        try:
+            intern_accounts.edit_profile(intern_accounts.intern_id_of(person), values)
+        except Invalid as exc:
+            return dashboard(person, headers, errors=_field_errors(exc), values=values, status=422)
+        return dashboard(person, headers, notice="Profile saved: matching reads it from now on.")
+
+    return _intern_post(headers, body, act)
 
 
 def pause_post(headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, form, refused = _signed_in_post(headers, body)
-    if refused is not None or person is None:
-        return refused or _redirect(links.href("/signin"))
-    until = "" if form.get("available_now") == "yes" else form.get("until", "")
-    try:
-        day = intern_accounts.pause(intern_accounts.intern_id_of(person), until)
-    except Invalid as exc:
-        return dashboard(person, headers, errors=_field_errors(exc), status=422)
-    except AppError as exc:
-        return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
-    notice = (
-        f"Paused: no new offers until {day.isoformat()}."
-        if day
-        else "You are available: new offers can come."
-    )
-    return dashboard(person, headers, notice=notice)
+    def act(person: Person, form: dict[str, str]) -> Response:
+        until = "" if form.get("available_now") == "yes" else form.get("until", "")
+        try:
+            day = intern_accounts.pause(intern_accounts.intern_id_of(person), until)
+        except Invalid as exc:
+            return dashboard(person, headers, errors=_field_errors(exc), status=422)
+        notice = (
+            f"Paused: no new offers until {day.isoformat()}."
+            if day
+            else "You are available: new offers can come."
+        )
+        return dashboard(person, headers, notice=notice)
+
+    return _intern_post(headers, body, act)
 
 
 def prefs_post(headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, form, refused = _signed_in_post(headers, body)
-    if refused is not None or person is None:
-        return refused or _redirect(links.href("/signin"))
-    on = form.get("reminders") == "on"
-    intern_accounts.set_email_prefs(intern_accounts.intern_id_of(person), reminders=on)
-    notice = "Reminders on." if on else "Reminders off. Offers and payout emails still come."
-    return dashboard(person, headers, notice=notice)
+    def act(person: Person, form: dict[str, str]) -> Response:
+        on = form.get("reminders") == "on"
+        intern_accounts.set_email_prefs(intern_accounts.intern_id_of(person), reminders=on)
+        notice = "Reminders on." if on else "Reminders off. Offers and payout emails still come."
+        return dashboard(person, headers, notice=notice)
+
+    return _intern_post(headers, body, act)
 
 
 def stripe_post(headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, _form, refused = _signed_in_post(headers, body)
-    if refused is not None or person is None:
-        return refused or _redirect(links.href("/signin"))
-    try:
-        url = intern_accounts.express_dashboard_url(intern_accounts.intern_id_of(person))
-    except AppError as exc:
-        return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
-    return _redirect(url)
+    return _intern_post(
+        headers,
+        body,
+        lambda person, _form: see_other(
+            intern_accounts.express_dashboard_url(intern_accounts.intern_id_of(person))
+        ),
+    )
 
 
 def open_post(brief_id: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    person, _form, refused = _signed_in_post(headers, body)
-    if refused is not None or person is None:
-        return refused or _redirect(links.href("/signin"))
-    try:
-        url = intern_accounts.open_engagement(intern_accounts.intern_id_of(person), brief_id)
-    except AppError as exc:
-        return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
-    return _redirect(url)
+    return _intern_post(
+        headers,
+        body,
+        lambda person, _form: see_other(
+            intern_accounts.open_engagement(intern_accounts.intern_id_of(person), brief_id)
+        ),
+    )
 
 
 def engagements_json(headers: Mapping[str, str]) -> Response:

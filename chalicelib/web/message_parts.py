@@ -12,7 +12,8 @@ from chalicelib.services.errors import AppError
 
 
 def brief_page_extras(brief: Mapping[str, Any], key: str | None) -> dict[str, Any]:
-    """The thread (the intern's messages now read) and the employer's sealed details."""
+    """The thread (showing it marks nothing read: the page's POST does) and the employer's
+    sealed details."""
     brief_id = str(brief["brief_id"])
     return {
         "thread": messages.thread_page(brief, "employer"),
@@ -24,8 +25,9 @@ def brief_page_extras(brief: Mapping[str, Any], key: str | None) -> dict[str, An
 
 
 def task_page_extras(token: str, task: Mapping[str, Any]) -> dict[str, Any]:
-    """The thread for the engaged intern (their employer's messages now read), and whether the
-    confidential details are open to them (read on their own page: each read is recorded)."""
+    """The thread for the engaged intern (showing it marks nothing read: the page's POST does),
+    and whether the confidential details are open to them (shown by a button on their own
+    page: each read is recorded)."""
     try:
         brief, intern_id = messages.intern_brief(token)
     except AppError:

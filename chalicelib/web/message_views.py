@@ -1,12 +1,14 @@
 """Messages and sealed details on the pages: the thread on the brief page and the task page,
-their forms (POST + CSRF, then back to the thread), file downloads (short-lived redirects),
-the intern's page of confidential details, finance's read of a disputed thread, and the JSON
-handlers of the same routes. Every refusal of a reader who may not see a thing is the
-not-found page or JSON an unknown id gets (services/messages.py, services/sealed.py)."""
+their forms (POST + CSRF, then back to the thread), marking a thread read (a POST from the
+page, never its GET), file downloads (short-lived redirects), the intern's page of confidential
+details (GET: a button; its POST shows them and records the read), finance's read of a disputed
+thread, and the JSON handlers of the same routes. Every refusal of a reader who may not see a
+thing is the not-found page or JSON an unknown id gets (services/messages.py, services/sealed.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -15,7 +17,8 @@ from chalicelib.adapters import links
 from chalicelib.services import messages, sealed
 from chalicelib.services.errors import AppError, Forbidden, Invalid, NotFound
 from chalicelib.web import forms
-from chalicelib.web.pages import error_page, page
+from chalicelib.web.pages import error_page, files_source, form_page
+from chalicelib.web.person_forms import checked_form, see_other
 
 NO_STORE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
@@ -127,56 +130,68 @@ def _own(errors: Mapping[str, str]) -> dict[str, str]:
     return {("message_file" if k == "file" else k): v for k, v in errors.items()}
 
 
-def employer_post_form(
-    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+def _brief_form(
+    brief_id: str,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    act: Callable[[dict[str, str], str | None], object],
+    anchor: str,
+    own_errors: Callable[[Mapping[str, str]], Mapping[str, str]] = dict,
 ) -> Response:
-    """The brief page's message form (and its confidential-file form), back to the page."""
+    """A form of the brief page (views.form_post) with the manage token it carries (`key`):
+    back to the page at `anchor`, or the page again with the field errors."""
     from chalicelib.web.views import brief_page, form_post
 
     key = forms.parse_form(body).get("key")
     return form_post(
         headers,
         body,
-        act=lambda form: employer_post_json(brief_id, headers, form, key),
+        act=lambda form: act(form, key),
         show_errors=lambda form, errors: brief_page(
-            brief_id, key, headers, errors=_own(errors), status=422
+            brief_id, key, headers, errors=own_errors(errors), status=422
         ),
-        location=links.href(f"/briefs/{brief_id}", key=key) + "#messages",
+        location=links.href(f"/briefs/{brief_id}", key=key) + anchor,
         back_label="Back to your brief page",
+    )
+
+
+def employer_post_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's message form, back to the thread."""
+    return _brief_form(
+        brief_id,
+        headers,
+        body,
+        lambda form, key: employer_post_json(brief_id, headers, form, key),
+        "#messages",
+        _own,
     )
 
 
 def employer_attach_form(
     brief_id: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
-    from chalicelib.web.views import brief_page, form_post
-
-    key = forms.parse_form(body).get("key")
-    return form_post(
+    """The brief page's confidential-file form, back to the sealed details."""
+    return _brief_form(
+        brief_id,
         headers,
         body,
-        act=lambda form: sealed_attach_json(brief_id, headers, form, key),
-        show_errors=lambda form, errors: brief_page(
-            brief_id, key, headers, errors=errors, status=422
-        ),
-        location=links.href(f"/briefs/{brief_id}", key=key) + "#confidential",
-        back_label="Back to your brief page",
+        lambda form, key: sealed_attach_json(brief_id, headers, form, key),
+        "#confidential",
     )
 
 
 def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    from chalicelib.web.task_views import task_page
-    from chalicelib.web.views import form_post
+    from chalicelib.web.task_views import task_form
 
-    return form_post(
+    return task_form(
+        token,
         headers,
         body,
         act=lambda form: intern_post_json(token, form),
-        show_errors=lambda form, errors: task_page(
-            token, headers, errors=_own(errors), values=form, status=422
-        ),
-        location=links.href(f"/tasks/{token}") + "#messages",
-        back_label="Back to your task page",
+        anchor="#messages",
+        own_errors=_own,
     )
 
 
@@ -198,24 +213,86 @@ def intern_file(token: str, message_id: str) -> Response:
         return error_page(exc)
 
 
-def confidential_page(token: str) -> Response:
-    """The sealed details for the intern allowed to read them (the read is recorded)."""
-    try:
-        brief, details = sealed.open_details(token, via="page")
-    except AppError as exc:
-        return error_page(exc)
-    return page(
-        "confidential.html",
-        tokened=True,
-        title=brief["title"],
-        details=details,
-        token=token,
+def employer_read_form(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """The brief page's thread read (its script's POST once the page is in view, or the "Mark
+    as read" button): the employer's read marker moves to the last message the page showed."""
+    return _brief_form(
+        brief_id,
+        headers,
+        body,
+        lambda form, key: messages.mark_read(
+            _employer(brief_id, headers, key, writes=True), "employer", form.get("until")
+        ),
+        "#messages",
     )
 
 
-def confidential_file(token: str, number: str) -> Response:
+def intern_read_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """The task page's thread read (as the brief page's)."""
+    from chalicelib.web.task_views import task_form
+
+    return task_form(
+        token,
+        headers,
+        body,
+        act=lambda form: messages.mark_read(
+            messages.intern_brief(token)[0], "intern", form.get("until")
+        ),
+        anchor="#messages",
+    )
+
+
+def confidential_page(token: str, headers: Mapping[str, str]) -> Response:
+    """GET: for the intern allowed to read the sealed details, a button that shows them;
+    nothing is recorded (anyone else: not found)."""
+    from chalicelib.web.task_views import token_page
+
+    return token_page(
+        "confidential.html",
+        token,
+        headers,
+        lambda: {"title": sealed.check_details(token)["title"], "details": None},
+    )
+
+
+SHOW_AGAIN = "Open the confidential details from your task page again."
+
+
+def confidential_show(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """POST (the button): the sealed details, the read recorded (the employer sees it); their
+    files are download buttons (POSTs answered by a redirect to S3, hence the form-action)."""
+    from chalicelib.web.task_views import token_page
+
+    _, refused = checked_form(headers, body, hint=SHOW_AGAIN)
+    if refused is not None:
+        return refused
+
+    def load() -> dict[str, Any]:
+        brief, details = sealed.open_details(token, via="page")
+        return {"title": brief["title"], "details": details}
+
+    return token_page(
+        "confidential.html", token, headers, load, csp_extra={"form-action": [files_source()]}
+    )
+
+
+def confidential_file(token: str, number: str, headers: Mapping[str, str]) -> Response:
+    """GET of a file's address: the page with the button (a GET downloads nothing and records
+    nothing)."""
+    return confidential_page(token, headers)
+
+
+def confidential_file_post(
+    token: str, number: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """POST (a file's button): the download recorded, then a 5-minute link to the file."""
+    _, refused = checked_form(headers, body, hint=SHOW_AGAIN)
+    if refused is not None:
+        return refused
     try:
-        return _redirect(sealed.attachment_url(token, int(number) if number.isdigit() else 0))
+        return see_other(sealed.attachment_url(token, int(number) if number.isdigit() else 0))
     except AppError as exc:
         return error_page(exc)
 
@@ -232,15 +309,33 @@ def employer_confidential_file(
 
 
 def finance_thread_page(brief_id: str, headers: Mapping[str, str]) -> Response:
-    """A disputed engagement's thread for a signed-in finance session (the read is recorded
-    on the brief's timeline); without a session, the sign-in form."""
+    """GET, for a signed-in finance session: a disputed engagement's page with the button that
+    reads its thread (nothing is recorded); without a session, the sign-in form."""
+    return _finance_thread(brief_id, headers, lambda: (messages.disputed_brief(brief_id), None))
+
+
+def finance_thread_show(
+    brief_id: str, headers: Mapping[str, str], body: bytes | str | None
+) -> Response:
+    """POST (the button): the thread, the read recorded on the brief's timeline."""
+    _, refused = checked_form(headers, body, hint="Open the thread from the finance page again.")
+    if refused is not None:
+        return refused
+    return _finance_thread(brief_id, headers, lambda: messages.finance_thread(brief_id))
+
+
+def _finance_thread(
+    brief_id: str,
+    headers: Mapping[str, str],
+    load: Callable[[], tuple[dict[str, Any], list[dict[str, Any]] | None]],
+) -> Response:
     from chalicelib.web import finance_session
     from chalicelib.web.finance_views import signin_form
 
     if not finance_session.active(headers):
         return signin_form(headers)
     try:
-        brief, thread = messages.finance_thread(brief_id)
+        brief, thread = load()
     except AppError as exc:
         return error_page(exc)
-    return page("finance_thread.html", tokened=True, brief=brief, thread=thread)
+    return form_page("finance_thread.html", headers, tokened=True, brief=brief, thread=thread)

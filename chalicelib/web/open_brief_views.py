@@ -24,6 +24,7 @@ from chalicelib.services.errors import AppError
 from chalicelib.web.http import json_object, json_response
 from chalicelib.web.intern_identity import current_intern
 from chalicelib.web.pages import error_page, form_page
+from chalicelib.web.task_views import token_page
 from chalicelib.web.views import form_post
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -69,48 +70,32 @@ def open_briefs_page(
     values: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    try:
-        intern_id = current_intern(headers, path_token=token)
-        rows = open_briefs.list_for_intern(intern_id)
-    except AppError as exc:
-        return error_page(exc)
-    return _render(
-        rows,
-        headers,
-        list_path=f"/tasks/{token}/open-briefs",
-        back=(links.href(f"/tasks/{token}"), "Back to your task page"),
-        errors=errors,
-        values=values,
-        status=status,
+    def load() -> dict[str, Any]:
+        rows = open_briefs.list_for_intern(current_intern(headers, path_token=token))
+        return _context(
+            rows,
+            list_path=f"/tasks/{token}/open-briefs",
+            back=(links.href(f"/tasks/{token}"), "Back to your task page"),
+        )
+
+    return token_page(
+        "open_briefs.html", token, headers, load, errors=errors, values=values, status=status
     )
 
 
-def _render(
-    rows: list[dict[str, Any]],
-    headers: Mapping[str, str],
-    *,
-    list_path: str,
-    back: tuple[str, str],
-    errors: Mapping[str, str] | None,
-    values: Mapping[str, str] | None,
-    status: int,
-) -> Response:
-    """The open-briefs page (either way in): ``list_path`` is where its forms post under."""
+def _context(
+    rows: list[dict[str, Any]], *, list_path: str, back: tuple[str, str]
+) -> dict[str, Any]:
+    """What the open-briefs page shows (either way in): ``list_path`` is where its forms post."""
     for row in rows:
         row["pay"] = format_money(int(row["pay_cents"]), str(row["currency"]))
-    return form_page(
-        "open_briefs.html",
-        headers,
-        status=status,
-        tokened=True,
-        briefs=rows,
-        note_max=NOTE_MAX,
-        errors=dict(errors or {}),
-        values=dict(values or {}),
-        list_path=list_path,
-        back_href=back[0],
-        back_label=back[1],
-    )
+    return {
+        "briefs": rows,
+        "note_max": NOTE_MAX,
+        "list_path": list_path,
+        "back_href": back[0],
+        "back_label": back[1],
+    }
 
 
 def open_brief_action(
@@ -170,14 +155,18 @@ def dashboard_page(
         rows = open_briefs.list_for_intern(current_intern(headers))
     except AppError as exc:
         return error_page(exc, back=(links.href("/dashboard"), "Your dashboard"))
-    return _render(
-        rows,
+    return form_page(
+        "open_briefs.html",
         headers,
-        list_path=DASHBOARD_LIST,
-        back=(links.href("/dashboard"), "Back to your dashboard"),
-        errors=errors,
-        values=values,
         status=status,
+        tokened=True,
+        errors=dict(errors or {}),
+        values=dict(values or {}),
+        **_context(
+            rows,
+            list_path=DASHBOARD_LIST,
+            back=(links.href("/dashboard"), "Back to your dashboard"),
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from datetime import date, timedelta
 from typing import Any, Final
 
@@ -34,7 +35,6 @@ from chalicelib.web import schemas as s
 
 OPENAPI_VERSION: Final = "3.1.0"
 TASK_ACTIONS: Final = ("accept", "decline", "nda", "deliver", "upload", "rate")
-EMPLOYER_ACTIONS: Final = ("review", "cancel", "extend", "rate", "resend-confirmation")
 JSON: Final = "application/json"
 REF: Final = "#/components/schemas/{model}"
 
@@ -258,18 +258,20 @@ def _ref(model: type[BaseModel] | str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def _json(schema: dict[str, Any], example: dict[str, Any] | None = None) -> dict[str, Any]:
+def _json(
+    schema: dict[str, Any], example: dict[str, Any] | None = None, media_type: str = JSON
+) -> dict[str, Any]:
     media: dict[str, Any] = {"schema": schema}
     if example is not None:
         media["example"] = copy.deepcopy(example)
-    return {"content": {JSON: media}}
+    return {"content": {media_type: media}}
 
 
 def _operation(
     operation_id: str,
     summary: str,
     tag: str,
-    ok: tuple[int, type[BaseModel] | None, str],
+    ok: tuple[int, type[BaseModel] | dict[str, Any] | None, str],
     errors: tuple[int, ...],
     *,
     body: dict[str, Any] | None = None,
@@ -277,11 +279,12 @@ def _operation(
     example: dict[str, Any] | None = None,
     security: str | None = None,  # a scheme's name; "a|b": either one
     parameters: list[dict[str, Any]] | None = None,
+    media: str = JSON,  # the success answer's media type
 ) -> dict[str, Any]:
-    status, model, description = ok
+    status, model, description = ok  # the answer's model, or its schema
     success: dict[str, Any] = {"description": description}
     if model is not None:
-        success |= _json(_ref(model))
+        success |= _json(model if isinstance(model, dict) else _ref(model), media_type=media)
     op: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary,
@@ -339,128 +342,188 @@ BUSY = (503,)  # a throttled store answers 503 with Retry-After on every route
 # An employer route: the brief's manage token, an API key of its organisation, or the session
 # of one of its organisation's people (issue 14).
 EMPLOYER = "manageToken|apiKey|session"
+CERTIFICATE_CHOICES: Final = ("show-rating", "hide-rating", "list", "unlist", "share-contact")
+PATH_PARAMS: Final[dict[str, dict[str, Any]]] = {
+    "brief_id": BRIEF_ID,
+    "token": TOKEN,
+    "certificate_id": _path_param("certificate_id", "The certificate's id (its public URL's end)."),
+    "key_id": _path_param("key_id", "The key's id (from POST /api/keys)."),
+    "choice": {
+        **_path_param(
+            "choice",
+            "show-rating / hide-rating: the employer's rating on your certificate (re-signed); "
+            "list / unlist: on your public portfolio; share-contact: your name and email to "
+            "the employer who said it is interested in hiring you.",
+        ),
+        "schema": {"type": "string", "enum": list(CERTIFICATE_CHOICES)},
+    },
+}
+
+# -- the tables -------------------------------------------------------------------------------
+# One row an operation: (method, path, operationId, summary, (status, response, text), errors,
+# body). The response is a model or a schema; the body a model (required), (model, False) for an
+# optional one, or None; the path's {parameters} come from PATH_PARAMS; every operation of a
+# table may also answer 503 (busy).
+
+Body = type[BaseModel] | tuple[type[BaseModel], bool] | None
+Row = tuple[str, str, str, str, tuple[int, Any, str], tuple[int, ...], Body]
+EMPTY: Final = (s.EmptyBody, False)
+DONE: Final = (200, s.ActionDone, "Done.")
+EDIT: Final = (400, 401, 403, 404, 409, 422)  # an employer's action with a body
+TASK: Final = (400, 403, 404, 409, 422)  # an intern's action on the task link
+UPLOAD: Final = (200, s.UploadForm, "A presigned S3 POST.")
 
 
-def _employer_action(action: str) -> dict[str, Any]:
-    bodies: dict[str, tuple[dict[str, Any] | None, str, tuple[int, ...]]] = {
-        "review": (
-            _ref(s.ReviewRequest),
-            "Approve the delivery, request changes or open a dispute.",
-            (400, 401, 403, 404, 409, 422),
-        ),
-        "cancel": (
-            None,
-            "Cancel the brief (refunded in full when funded).",
-            (400, 401, 403, 404, 409),
-        ),
-        "extend": (
-            _ref(s.ExtendRequest),
-            "After a missed deadline: give the intern a new one.",
-            (400, 401, 403, 404, 409, 422),
-        ),
-        "rate": (
-            _ref(s.RateRequest),
-            "Rate the intern (1–5) once the engagement is completed.",
-            (400, 401, 403, 404, 409, 422),
-        ),
-        "resend-confirmation": (
-            None,
-            "A brief waiting for its employer's address: email the confirmation link again "
-            "(counted against the address's hourly limit).",
-            (400, 401, 403, 404, 409, 429),
-        ),
-    }
-    body, summary, errors = bodies[action]
-    return {
-        "post": _operation(
-            "".join(w if i == 0 else w.capitalize() for i, w in enumerate(action.split("-")))
-            + "Brief",
+def _array(model: type[BaseModel]) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(model)}
+
+
+def _table(tag: str, security: str | None, rows: list[Row]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, operation_id, summary, ok, errors, body in rows:
+        model, required = body if isinstance(body, tuple) else (body, True)
+        paths.setdefault(path, {})[method] = _operation(
+            operation_id,
             summary,
-            "employer",
-            (200, s.ActionDone, "Done."),
+            tag,
+            ok,
             (*errors, *BUSY),
-            body=body if body is not None else _ref(s.EmptyBody),
-            body_required=body is not None,
-            security=EMPLOYER,
-            parameters=[BRIEF_ID],
-        )
-    }
-
-
-def _task_action(action: str) -> dict[str, Any]:
-    table: dict[str, tuple[type[BaseModel], type[BaseModel], str, bool]] = {
-        "accept": (s.EmptyBody, s.ActionDone, "Accept the offer.", False),
-        "decline": (s.EmptyBody, s.ActionDone, "Decline the offer (or the engagement).", False),
-        "nda": (s.NdaRequest, s.NdaSigned, "Sign the NDA with your full name.", True),
-        "deliver": (s.DeliverRequest, s.Delivered, "Deliver: a summary and a link or file.", True),
-        "upload": (s.UploadRequest, s.UploadForm, "Where to upload a file (≤ 10 MB).", True),
-        "rate": (s.RateRequest, s.ActionDone, "Rate the employer once completed.", True),
-    }
-    request, response, summary, required = table[action]
-    return {
-        "post": _operation(
-            f"task{action.capitalize()}",
-            summary,
-            "intern",
-            (200, response, "Done."),
-            (400, 403, 404, 409, 422, *BUSY),
-            body=_ref(request),
+            body=_ref(model) if model is not None else None,
             body_required=required,
-            parameters=[TOKEN],
+            security=security,
+            parameters=[PATH_PARAMS[name] for name in re.findall(r"{(\w+)}", path)],
         )
-    }
+    return paths
 
 
-def _open_brief_paths() -> dict[str, Any]:
-    """Open briefs and applications (issue 17)."""
-    withdraw = "Withdraw your application (nothing to withdraw answers the same)."
-    return {
-        "/api/open-briefs": {
-            "get": _operation(
-                "listOpenBriefs",
-                "Open briefs that fit your skills: public summaries, pay after the fee.",
-                "intern",
-                (200, ob.OpenBriefs, "The open briefs, best fit first."),
-                (401, 403, 404, *BUSY),
-                security="internTaskToken|session",
-            )
-        },
-        "/api/open-briefs/{brief_id}/interest": {
-            "post": _operation(
-                "applyToOpenBrief",
-                "Apply to an open brief with an optional one-line note; once per brief.",
-                "intern",
-                (201, ob.Interest, "Applied (a repeat answers the first application)."),
-                (400, 401, 403, 404, 409, 422, 429, *BUSY),
-                body=_ref(ob.InterestRequest),
-                body_required=False,
-                security="internTaskToken|session",
-                parameters=[BRIEF_ID],
-            ),
-            "delete": _operation(
-                "withdrawFromOpenBrief",
-                withdraw,
-                "intern",
-                (200, ob.Interest, "Withdrawn."),
-                (401, 403, *BUSY),
-                security="internTaskToken|session",
-                parameters=[BRIEF_ID],
-            ),
-        },
-        "/api/open-briefs/{brief_id}/withdraw": {
-            "post": _operation(
-                "withdrawApplication",
-                withdraw,
-                "intern",
-                (200, ob.Interest, "Withdrawn."),
-                (400, 401, 403, *BUSY),
-                body=_ref(s.EmptyBody),
-                body_required=False,
-                security="internTaskToken|session",
-                parameters=[BRIEF_ID],
-            )
-        },
-    }
+# -- messages and sealed details (issue 15a): the thread of an engagement (employer: manage
+# token; intern: task link). A token that does not open the thread is answered 404, like an
+# unknown id.
+LISTED: Final = "The thread, oldest first; lists the other party's messages as read."
+POSTED: Final = (
+    "Send a message (from acceptance until 30 days after the engagement ends; then 409). The "
+    "other party is emailed a link, at most once per 10 minutes."
+)
+MESSAGE_FILE: Final = (
+    "Where to upload a file for a message (≤ 10 MB, private); send its `file_key` with the message."
+)
+THREAD: Final = (200, _array(ms.Message), "The messages.")
+MESSAGE_EMPLOYER: Final = (400, 401, 404, 409, 422, 429)
+MESSAGE_INTERN: Final = (400, 404, 409, 422, 429)
+
+# fmt: off
+B = "/api/briefs/{brief_id}"
+EMPLOYER_ROWS: Final[list[Row]] = [
+    ("get", B, "getBrief", "The brief: status, timeline, shortlist, engagement, escrow, payout.",
+     (200, s.BriefView, "The brief as its employer sees it."), (401, 403, 404), None),
+    ("post", f"{B}/fund", "fundBrief", "The PaymentIntent to confirm with Stripe to fund escrow.",
+     (200, s.FundResponse, "Confirm it with Stripe; the webhook funds the brief."),
+     (400, 401, 403, 404, 409, 502), EMPTY),
+    ("post", f"{B}/review", "reviewBrief",
+     "Approve the delivery, request changes or open a dispute.", DONE, EDIT, s.ReviewRequest),
+    ("post", f"{B}/cancel", "cancelBrief", "Cancel the brief (refunded in full when funded).",
+     DONE, (400, 401, 403, 404, 409), EMPTY),
+    ("post", f"{B}/extend", "extendBrief", "After a missed deadline: give the intern a new one.",
+     DONE, EDIT, s.ExtendRequest),
+    ("post", f"{B}/rate", "rateBrief", "Rate the intern (1–5) once the engagement is completed.",
+     DONE, EDIT, s.RateRequest),
+    ("post", f"{B}/resend-confirmation", "resendConfirmationBrief",
+     "A brief waiting for its employer's address: email the confirmation link again (counted "
+     "against the address's hourly limit).", DONE, (400, 401, 403, 404, 409, 429), EMPTY),
+    ("post", f"{B}/revoke-links", "revokeManageLinks",
+     "Revoke every other manage link of the brief: only the token sent here (and links emailed "
+     "later) keep working; with an API key or a session, every link.",
+     (200, s.LinksRevoked, "Revoked."), (400, 401, 403, 404), EMPTY),
+    ("get", f"{B}/messages", "listBriefMessages", LISTED, THREAD, (401, 404), None),
+    ("post", f"{B}/messages", "postBriefMessage", POSTED, (201, ms.MessagePosted, "Stored."),
+     MESSAGE_EMPLOYER, ms.MessageRequest),
+    ("post", f"{B}/messages/upload", "uploadBriefMessageFile", MESSAGE_FILE, UPLOAD,
+     MESSAGE_EMPLOYER, s.UploadRequest),
+    ("post", f"{B}/confidential-files", "uploadConfidentialFile",
+     "Where to upload a confidential attachment (≤ 10 MB, private); then attach its `file_key`.",
+     UPLOAD, MESSAGE_EMPLOYER, s.UploadRequest),
+    ("post", f"{B}/confidential-files/attach", "attachConfidentialFile",
+     "Add an uploaded file to the brief's sealed details.",
+     (201, ms.ConfidentialAttached, "Attached."), MESSAGE_EMPLOYER, ms.ConfidentialFile),
+    ("post", f"{B}/hiring-interest", "flagHiringInterest",
+     "On a completed brief: tell the intern you are interested in hiring them; their contact "
+     "is shown to you only if they choose to share it.",
+     (200, cs.HiringInterest, "The intern was told."), (400, 401, 403, 404, 409), EMPTY),
+]
+
+T = "/api/tasks/{token}"
+TASK_ROWS: Final[list[Row]] = [
+    ("post", f"{T}/accept", "taskAccept", "Accept the offer.", DONE, TASK, EMPTY),
+    ("post", f"{T}/decline", "taskDecline", "Decline the offer (or the engagement).", DONE,
+     TASK, EMPTY),
+    ("post", f"{T}/nda", "taskNda", "Sign the NDA with your full name.",
+     (200, s.NdaSigned, "Done."), TASK, s.NdaRequest),
+    ("post", f"{T}/deliver", "taskDeliver", "Deliver: a summary and a link or file.",
+     (200, s.Delivered, "Done."), TASK, s.DeliverRequest),
+    ("post", f"{T}/upload", "taskUpload", "Where to upload a file (≤ 10 MB).",
+     (200, s.UploadForm, "Done."), TASK, s.UploadRequest),
+    ("post", f"{T}/rate", "taskRate", "Rate the employer once completed.", DONE, TASK,
+     s.RateRequest),
+    ("get", T, "getTask",
+     "The task link's project: brief_id, title, status, pay and — only for the engaged intern "
+     "past the NDA, while the engagement runs — the confidential details (each such answer is "
+     "a view the employer sees).", (200, ms.TaskSummary, "The project."), (404,), None),
+    ("get", f"{T}/messages", "listTaskMessages", LISTED, THREAD, (404,), None),
+    ("post", f"{T}/messages", "postTaskMessage", POSTED, (201, ms.MessagePosted, "Stored."),
+     MESSAGE_INTERN, ms.MessageRequest),
+    ("post", f"{T}/messages/upload", "uploadTaskMessageFile", MESSAGE_FILE, UPLOAD,
+     MESSAGE_INTERN, s.UploadRequest),
+    ("post", f"{T}/certificate/{{choice}}", "certificateChoice",
+     "The intern's choices about their certificate and an employer's hiring interest.",
+     (200, cs.CertificateChoice, "Done."), (400, 403, 404, 422), EMPTY),
+]
+
+WITHDRAW: Final = "Withdraw your application (nothing to withdraw answers the same)."
+OPEN_BRIEF_ROWS: Final[list[Row]] = [  # issue 17
+    ("get", "/api/open-briefs", "listOpenBriefs",
+     "Open briefs that fit your skills: public summaries, pay after the fee.",
+     (200, ob.OpenBriefs, "The open briefs, best fit first."), (401, 403, 404), None),
+    ("post", "/api/open-briefs/{brief_id}/interest", "applyToOpenBrief",
+     "Apply to an open brief with an optional one-line note; once per brief.",
+     (201, ob.Interest, "Applied (a repeat answers the first application)."),
+     (400, 401, 403, 404, 409, 422, 429), (ob.InterestRequest, False)),
+    ("delete", "/api/open-briefs/{brief_id}/interest", "withdrawFromOpenBrief", WITHDRAW,
+     (200, ob.Interest, "Withdrawn."), (401, 403), None),
+    ("post", "/api/open-briefs/{brief_id}/withdraw", "withdrawApplication", WITHDRAW,
+     (200, ob.Interest, "Withdrawn."), (400, 401, 403), EMPTY),
+]
+
+ACCOUNT_ROWS: Final[list[Row]] = [  # issue 14
+    ("get", "/api/me", "me", "The signed-in person: email, roles, organisation.",
+     (200, a.Me, "The person."), (401,), None),
+    ("get", "/api/me/briefs", "myBriefs",
+     "The briefs of the signed-in person's organisation, newest first.",
+     (200, _array(a.MyBrief), "The briefs."), (401,), None),
+    ("post", "/api/keys", "createApiKey",
+     "Create an API key of the signed-in person's organisation (shown once).",
+     (201, a.ApiKeyCreated, "The key: store it now, it is never shown again."),
+     (400, 401, 403, 422), (a.ApiKeyRequest, False)),
+    ("get", "/api/keys", "listApiKeys", "The organisation's API keys (never the keys themselves).",
+     (200, a.ApiKeys, "The keys."), (401, 403), None),
+    ("delete", "/api/keys/{key_id}", "revokeApiKey",
+     "Revoke an API key: it stops working at once.", (200, a.ApiKeyRevoked, "Revoked."),
+     (401, 403, 404), None),
+    ("get", "/api/me/engagements", "myEngagements",
+     "The signed-in intern's open offer and engagements, with the pay and what the ledger has "
+     "paid (an empty list for a person who is not an intern).",
+     (200, _array(a.MyEngagement), "The engagements."), (401,), None),
+]
+
+CERTIFICATE_ROWS: Final[list[Row]] = [  # issue 15: public
+    ("get", "/api/certificates/{certificate_id}", "getCertificate",
+     "A completion certificate, its signature and whether it stands (public).",
+     (200, cs.CertificateEnvelope, "The signed certificate."), (404,), None),
+    ("get", "/.well-known/microintern-keys.json", "getCertificateKeys",
+     "The public keys that sign certificates (PEM and JWK, with key_id).",
+     (200, cs.KeySet, "The key set."), (), None),
+]
+# fmt: on
+del B, T
 
 
 def _paths() -> dict[str, Any]:
@@ -488,45 +551,7 @@ def _paths() -> dict[str, Any]:
                 ],
             )
         },
-        "/api/briefs/{brief_id}": {
-            "get": _operation(
-                "getBrief",
-                "The brief: status, timeline, shortlist, engagement, escrow, payout.",
-                "employer",
-                (200, s.BriefView, "The brief as its employer sees it."),
-                (401, 403, 404, *BUSY),
-                security=EMPLOYER,
-                parameters=[BRIEF_ID],
-            )
-        },
-        "/api/briefs/{brief_id}/fund": {
-            "post": _operation(
-                "fundBrief",
-                "The PaymentIntent to confirm with Stripe to fund escrow.",
-                "employer",
-                (200, s.FundResponse, "Confirm it with Stripe; the webhook funds the brief."),
-                (400, 401, 403, 404, 409, 502, *BUSY),
-                body=_ref(s.EmptyBody),
-                body_required=False,
-                security=EMPLOYER,
-                parameters=[BRIEF_ID],
-            )
-        },
-        **{f"/api/briefs/{{brief_id}}/{a}": _employer_action(a) for a in EMPLOYER_ACTIONS},
-        "/api/briefs/{brief_id}/revoke-links": {
-            "post": _operation(
-                "revokeManageLinks",
-                "Revoke every other manage link of the brief: only the token sent here (and "
-                "links emailed later) keep working; with an API key or a session, every link.",
-                "employer",
-                (200, s.LinksRevoked, "Revoked."),
-                (400, 401, 403, 404, *BUSY),
-                body=_ref(s.EmptyBody),
-                body_required=False,
-                security=EMPLOYER,
-                parameters=[BRIEF_ID],
-            )
-        },
+        **_table("employer", EMPLOYER, EMPLOYER_ROWS),
         "/api/interns": {
             "post": _operation(
                 "registerIntern",
@@ -538,8 +563,7 @@ def _paths() -> dict[str, Any]:
                 example=s.INTERN_EXAMPLE,
             )
         },
-        **{f"/api/tasks/{{token}}/{a}": _task_action(a) for a in TASK_ACTIONS},
-        **_message_paths(),
+        **_table("intern", None, TASK_ROWS),
         "/webhooks/stripe": {
             "post": _operation(
                 "stripeWebhook",
@@ -584,22 +608,21 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/api/finance/ledger.csv": {
-            "get": {
-                **_operation(
-                    "ledgerCsv",
-                    "Every journal line in a range (≤ 24 months) as CSV; amounts sum to zero.",
-                    "finance",
-                    (200, None, "The ledger lines."),
-                    (401, 403, 422, *BUSY),
-                    security="financeKey|financeSession",
-                    parameters=[
-                        _query("from", "ISO date or date-time (UTC without an offset)."),
-                        _query("to", "ISO date (that whole day) or date-time (exclusive)."),
-                    ],
-                ),
-            }
+            "get": _operation(
+                "ledgerCsv",
+                "Every journal line in a range (≤ 24 months) as CSV; amounts sum to zero.",
+                "finance",
+                (200, {"type": "string"}, "The ledger lines."),
+                (401, 403, 422, *BUSY),
+                security="financeKey|financeSession",
+                parameters=[
+                    _query("from", "ISO date or date-time (UTC without an offset)."),
+                    _query("to", "ISO date (that whole day) or date-time (exclusive)."),
+                ],
+                media="text/csv",
+            )
         },
-        **_open_brief_paths(),
+        **_table("intern", "internTaskToken|session", OPEN_BRIEF_ROWS),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -613,209 +636,7 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
-    }
-    paths.update(_certificate_paths())
-    paths.update(_account_paths())
-    paths.update(_intern_account_paths())
-    csv = paths["/api/finance/ledger.csv"]["get"]["responses"]["200"]
-    csv["content"] = {"text/csv": {"schema": {"type": "string"}}}
-    return paths
-
-
-# -- messages and sealed details (issue 15a) -----------------------------------------------------
-
-
-def _message_paths() -> dict[str, Any]:
-    """The thread of an engagement (employer: manage token; intern: task link) and the sealed
-    details. A token that does not open the thread is answered 404, like an unknown id."""
-    employer_errors = (400, 401, 404, 409, 422, 429, *BUSY)
-    intern_errors = (400, 404, 409, 422, 429, *BUSY)
-    thread = {"type": "array", "items": _ref(ms.Message)}
-
-    def listing(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
-        op = _operation(
-            operation_id,
-            "The thread, oldest first; lists the other party's messages as read.",
-            tag,
-            (200, None, "The messages."),
-            errors,
-            **kw,
-        )
-        op["responses"]["200"] |= _json(thread)
-        return op
-
-    def posting(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
-        return _operation(
-            operation_id,
-            "Send a message (from acceptance until 30 days after the engagement ends; then "
-            "409). The other party is emailed a link, at most once per 10 minutes.",
-            tag,
-            (201, ms.MessagePosted, "Stored."),
-            errors,
-            body=_ref(ms.MessageRequest),
-            **kw,
-        )
-
-    def upload(operation_id: str, tag: str, errors: tuple[int, ...], **kw: Any) -> Any:
-        return _operation(
-            operation_id,
-            "Where to upload a file for a message (≤ 10 MB, private); send its `file_key` "
-            "with the message.",
-            tag,
-            (200, s.UploadForm, "A presigned S3 POST."),
-            errors,
-            body=_ref(s.UploadRequest),
-            **kw,
-        )
-
-    employer: dict[str, Any] = {"security": EMPLOYER, "parameters": [BRIEF_ID]}
-    intern: dict[str, Any] = {"parameters": [TOKEN]}
-    return {
-        "/api/briefs/{brief_id}/messages": {
-            "get": listing("listBriefMessages", "employer", (401, 404, *BUSY), **employer),
-            "post": posting("postBriefMessage", "employer", employer_errors, **employer),
-        },
-        "/api/briefs/{brief_id}/messages/upload": {
-            "post": upload("uploadBriefMessageFile", "employer", employer_errors, **employer)
-        },
-        "/api/briefs/{brief_id}/confidential-files": {
-            "post": _operation(
-                "uploadConfidentialFile",
-                "Where to upload a confidential attachment (≤ 10 MB, private); then attach "
-                "its `file_key`.",
-                "employer",
-                (200, s.UploadForm, "A presigned S3 POST."),
-                employer_errors,
-                body=_ref(s.UploadRequest),
-                **employer,
-            )
-        },
-        "/api/briefs/{brief_id}/confidential-files/attach": {
-            "post": _operation(
-                "attachConfidentialFile",
-                "Add an uploaded file to the brief's sealed details.",
-                "employer",
-                (201, ms.ConfidentialAttached, "Attached."),
-                employer_errors,
-                body=_ref(ms.ConfidentialFile),
-                **employer,
-            )
-        },
-        "/api/tasks/{token}": {
-            "get": _operation(
-                "getTask",
-                "The task link's project: brief_id, title, status, pay and — only for the "
-                "engaged intern past the NDA, while the engagement runs — the confidential "
-                "details (each such answer is a view the employer sees).",
-                "intern",
-                (200, ms.TaskSummary, "The project."),
-                (404, *BUSY),
-                **intern,
-            )
-        },
-        "/api/tasks/{token}/messages": {
-            "get": listing("listTaskMessages", "intern", (404, *BUSY), **intern),
-            "post": posting("postTaskMessage", "intern", intern_errors, **intern),
-        },
-        "/api/tasks/{token}/messages/upload": {
-            "post": upload("uploadTaskMessageFile", "intern", intern_errors, **intern)
-        },
-    }
-
-
-# -- certificates and the talent pool (issue 15) ---------------------------------------------
-
-CERTIFICATE_CHOICES: Final = ("show-rating", "hide-rating", "list", "unlist", "share-contact")
-
-
-def _certificate_paths() -> dict[str, Any]:
-    certificate_id = _path_param("certificate_id", "The certificate's id (its public URL's end).")
-    paths: dict[str, Any] = {
-        "/api/certificates/{certificate_id}": {
-            "get": _operation(
-                "getCertificate",
-                "A completion certificate, its signature and whether it stands (public).",
-                "certificates",
-                (200, cs.CertificateEnvelope, "The signed certificate."),
-                (404, *BUSY),
-                parameters=[certificate_id],
-            )
-        },
-        "/.well-known/microintern-keys.json": {
-            "get": _operation(
-                "getCertificateKeys",
-                "The public keys that sign certificates (PEM and JWK, with key_id).",
-                "certificates",
-                (200, cs.KeySet, "The key set."),
-                BUSY,
-            )
-        },
-        "/api/briefs/{brief_id}/hiring-interest": {
-            "post": _operation(
-                "flagHiringInterest",
-                "On a completed brief: tell the intern you are interested in hiring them; "
-                "their contact is shown to you only if they choose to share it.",
-                "employer",
-                (200, cs.HiringInterest, "The intern was told."),
-                (400, 401, 403, 404, 409, *BUSY),
-                body=_ref(s.EmptyBody),
-                body_required=False,
-                security=EMPLOYER,
-                parameters=[BRIEF_ID],
-            )
-        },
-    }
-    choice = {
-        **_path_param(
-            "choice",
-            "show-rating / hide-rating: the employer's rating on your certificate (re-signed); "
-            "list / unlist: on your public portfolio; share-contact: your name and email to "
-            "the employer who said it is interested in hiring you.",
-        ),
-        "schema": {"type": "string", "enum": list(CERTIFICATE_CHOICES)},
-    }
-    paths["/api/tasks/{token}/certificate/{choice}"] = {
-        "post": _operation(
-            "certificateChoice",
-            "The intern's choices about their certificate and an employer's hiring interest.",
-            "intern",
-            (200, cs.CertificateChoice, "Done."),
-            (400, 403, 404, 422, *BUSY),
-            body=_ref(s.EmptyBody),
-            body_required=False,
-            parameters=[TOKEN, choice],
-        )
-    }
-    return paths
-
-
-# -- accounts (issue 14) ----------------------------------------------------------------------
-
-
-def _list_of(model: type[BaseModel], description: str) -> dict[str, Any]:
-    return {"description": description, **_json({"type": "array", "items": _ref(model)})}
-
-
-def _account_paths() -> dict[str, Any]:
-    me_briefs = _operation(
-        "myBriefs",
-        "The briefs of the signed-in person's organisation, newest first.",
-        "accounts",
-        (200, None, "The briefs."),
-        (401, *BUSY),
-        security="session",
-    )
-    me_briefs["responses"]["200"] = _list_of(a.MyBrief, "The briefs.")
-    me_engagements = _operation(
-        "myEngagements",
-        "The signed-in intern's engagements (empty for an employer).",
-        "accounts",
-        (200, None, "The engagements."),
-        (401, *BUSY),
-        security="session",
-    )
-    me_engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
-    return {
+        **_table("certificates", None, CERTIFICATE_ROWS),
         "/api/signin": {
             "post": _operation(
                 "signIn",
@@ -827,64 +648,7 @@ def _account_paths() -> dict[str, Any]:
                 example={"email": "dana@freshbox.example"},
             )
         },
-        "/api/me": {
-            "get": _operation(
-                "me",
-                "The signed-in person: email, roles, organisation.",
-                "accounts",
-                (200, a.Me, "The person."),
-                (401, *BUSY),
-                security="session",
-            )
-        },
-        "/api/me/briefs": {"get": me_briefs},
-        "/api/keys": {
-            "post": _operation(
-                "createApiKey",
-                "Create an API key of the signed-in person's organisation (shown once).",
-                "accounts",
-                (201, a.ApiKeyCreated, "The key: store it now, it is never shown again."),
-                (400, 401, 403, 422, *BUSY),
-                body=_ref(a.ApiKeyRequest),
-                body_required=False,
-                security="session",
-            ),
-            "get": _operation(
-                "listApiKeys",
-                "The organisation's API keys (never the keys themselves).",
-                "accounts",
-                (200, a.ApiKeys, "The keys."),
-                (401, 403, *BUSY),
-                security="session",
-            ),
-        },
-        "/api/keys/{key_id}": {
-            "delete": _operation(
-                "revokeApiKey",
-                "Revoke an API key: it stops working at once.",
-                "accounts",
-                (200, a.ApiKeyRevoked, "Revoked."),
-                (401, 403, 404, *BUSY),
-                security="session",
-                parameters=[_path_param("key_id", "The key's id (from POST /api/keys).")],
-            )
-        },
-        "/api/me/engagements": {"get": me_engagements},
     }
-
-
-# -- intern accounts (issue 14) ---------------------------------------------------------------
-
-
-def _intern_account_paths() -> dict[str, Any]:
-    engagements = _operation(
-        "myEngagements",
-        "The signed-in intern's open offer and engagements, with the pay and what the ledger "
-        "has paid (an empty list for a person who is not an intern).",
-        "accounts",
-        (200, None, "The engagements, newest offer first."),
-        (401, *BUSY),
-        security="session",
-    )
-    engagements["responses"]["200"] = _list_of(a.MyEngagement, "The engagements.")
-    return {"/api/me/engagements": {"get": engagements}}
+    for path, operations in _table("accounts", "session", ACCOUNT_ROWS).items():
+        paths.setdefault(path, {}).update(operations)
+    return paths

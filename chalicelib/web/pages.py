@@ -30,7 +30,7 @@ def _site_sources() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
     settings = get_settings()
     stripe = settings.stripe_api_base or "https://api.stripe.com"
-    s3 = settings.aws_endpoint_url or "https://*.amazonaws.com"
+    s3 = files_source()
     return (
         ("default-src", ("'self'",)),
         ("style-src", ("'self'",)),
@@ -42,6 +42,13 @@ def _site_sources() -> tuple[tuple[str, tuple[str, ...]], ...]:
         ("base-uri", ("'none'",)),
         ("object-src", ("'none'",)),
     )
+
+
+def files_source() -> str:
+    """Where files are (presigned S3 URLs): the twin's endpoint, else S3's hosts."""
+    from chalicelib.settings import get_settings
+
+    return get_settings().aws_endpoint_url or "https://*.amazonaws.com"
 
 
 def content_security_policy(nonce: str, extra: Mapping[str, Sequence[str]] | None = None) -> str:
@@ -121,6 +128,22 @@ def home() -> Response:
     from chalicelib.web.home_facts import how_it_works
 
     return page("home.html", how=how_it_works(get_settings()))
+
+
+def csrf_refused(exc: Exception, hint: str = "", back: tuple[str, str] | None = None) -> Response:
+    """The 403 page of a form whose CSRF token did not match (csrf.CsrfError): try again, how
+    (`hint`), and `back` (url, label) to the page the form came from."""
+    url, label = back or ("", "")
+    return page(
+        "error.html",
+        status=403,
+        tokened=True,
+        heading="Please try again",
+        message=str(exc),
+        hint=hint,
+        back_url=url,
+        back_label=label,
+    )
 
 
 def error_page(exc: AppError, *, back: tuple[str, str] | None = None) -> Response:

@@ -18,6 +18,37 @@ from chalicelib.web.pages import error_page, form_page
 from chalicelib.web.views import Confirmation, flow_context, form_post
 
 
+def token_page(
+    template: str,
+    token: str,
+    headers: Mapping[str, str],
+    load: Callable[[], Mapping[str, Any]],
+    *,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    status: int = 200,
+    csp_extra: Mapping[str, list[str]] | None = None,
+) -> Response:
+    """A page under a task link (/tasks/{token}/...): `load()` gives what it shows (an
+    AppError: the error page, e.g. an unknown link's not-found); it carries a CSRF token and
+    the tokened headers (no-referrer, no-store); the form's errors and input come back on it."""
+    try:
+        context = load()
+    except AppError as exc:
+        return error_page(exc)
+    return form_page(
+        template,
+        headers,
+        status=status,
+        tokened=True,
+        csp_extra=csp_extra,
+        token=token,
+        errors=dict(errors or {}),
+        values=dict(values or {}),
+        **context,
+    )
+
+
 def task_page(
     token: str,
     headers: Mapping[str, str],
@@ -26,25 +57,26 @@ def task_page(
     values: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    from chalicelib.web import message_parts
+    return token_page(
+        "task_page.html",
+        token,
+        headers,
+        lambda: _task_context(token),
+        errors=errors,
+        values=values,
+        status=status,
+    )
 
-    try:
-        task = queries.task_view(token)
-    except AppError as exc:
-        return error_page(exc)
+
+def _task_context(token: str) -> dict[str, Any]:
+    from chalicelib.web import message_parts
     from chalicelib.web.certificate_views import intern_panel
 
+    task = queries.task_view(token)
     state = Status(task["status"])
     done = DONE.get(str(task.get("pending") or ""))
-    return form_page(
-        "task_page.html",
-        headers,
-        status=status,
-        tokened=True,
+    return dict(
         task=task,
-        token=token,
-        errors=dict(errors or {}),
-        values=dict(values or {}),
         # Written to "you"; right after an action, that action as done (the flow's next step
         # writes the new status a moment later: queries.pending_action).
         status_label=done.intern_label if done else INTERN_LABELS[state],
@@ -75,16 +107,37 @@ def task_action(
     token: str, action: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
     """Apply a form's action, then show the page again (Post/Redirect/Get)."""
-    return form_post(
+    return task_form(
+        token,
         headers,
         body,
         act=lambda form: run_action(token, action, form, headers),
-        show_errors=lambda form, errors: task_page(
-            token, headers, errors=errors, values=form, status=422
-        ),
-        location=links.href(f"/tasks/{token}"),
-        back_label="Back to your task page",
         confirm=lambda form: confirm_decline(token) if action == "decline" else None,
+    )
+
+
+def task_form(
+    token: str,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    *,
+    act: Callable[[dict[str, str]], object],
+    anchor: str = "",
+    own_errors: Callable[[Mapping[str, str]], Mapping[str, str]] = dict,
+    confirm: Callable[[dict[str, str]], Confirmation | None] | None = None,
+) -> Response:
+    """A form of the task page (views.form_post): back to the page (at `anchor`) when done;
+    field errors (named by `own_errors` where the page has other forms) beside the fields."""
+    return form_post(
+        headers,
+        body,
+        act=act,
+        show_errors=lambda form, errors: task_page(
+            token, headers, errors=own_errors(errors), values=form, status=422
+        ),
+        location=links.href(f"/tasks/{token}") + anchor,
+        back_label="Back to your task page",
+        confirm=confirm,
     )
 
 

@@ -17,7 +17,7 @@ from chalicelib.services import access, briefs
 from chalicelib.services.errors import AppError, Invalid
 from chalicelib.settings import get_settings
 from chalicelib.web import brief_access, csrf, forms
-from chalicelib.web.pages import error_page, form_page, page
+from chalicelib.web.pages import csrf_refused, error_page, form_page, page
 
 # The happy path, as the brief page draws it.
 FLOW = [
@@ -151,16 +151,7 @@ def form_post(
             return confirmation_page(asked, form, back=location)
         act(form)
     except csrf.CsrfError as exc:
-        return page(
-            "error.html",
-            status=403,
-            tokened=True,
-            heading="Please try again",
-            message=str(exc),
-            hint="",
-            back_url=location,
-            back_label=back_label,
-        )
+        return csrf_refused(exc, back=(location, back_label))
     except Invalid as exc:
         return show_errors(form, {str(e["field"]): str(e["message"]) for e in exc.errors})
     except AppError as exc:

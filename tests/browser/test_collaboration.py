@@ -1,6 +1,8 @@
 """Messages and sealed details in Chromium (issue 15a): the employer and the intern exchange
 messages with a file between the brief page and the task page; the sealed details stay hidden
-until the NDA is signed, then open, and the read shows on the employer's timeline."""
+until the NDA is signed, then open, and the read shows on the employer's timeline. Showing a
+page (a GET) reads nothing: the thread is marked read by the page's POST (its script, or the
+"Mark as read" button without JavaScript), the details are shown by a button's POST."""
 
 from __future__ import annotations
 
@@ -46,8 +48,17 @@ def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: 
     assert thread.locator(".read-state").inner_text() == "Unread"
     assert wait_email(twin, intern["email"], "new message")["subject"].startswith("1 new message")
 
-    # The intern reads it on the task page, downloads the file and replies.
+    # Fetching the task page (a GET, no script run) marks nothing read.
+    assert requests.get(f"{twin.url}/tasks/{link}", timeout=10).status_code == 200
+    page.reload()
+    assert page.locator("#messages .read-state").inner_text() == "Unread"
+
+    # The intern reads it on the task page (its script posts the read once the page is in
+    # view), downloads the file and replies.
     page.goto(f"{twin.url}/tasks/{link}")
+    page.locator("#message-read").wait_for(state="hidden")  # hidden once the POST succeeded
+    brief_page = requests.get(f"{twin.url}/briefs/{brief_id}?key={token}", timeout=10).text
+    assert 'read-state">Read<' in brief_page and "Unread" not in brief_page
     message = page.locator("#messages .message").first
     assert "Welcome! <b>Notes</b> attached." in message.inner_text()
     href = message.get_by_role("link", name="Download kickoff-notes.txt").get_attribute("href")
@@ -64,10 +75,26 @@ def test_a_message_exchange_with_a_file(twin: RunningTwin, page: Any, tmp_path: 
         page.get_by_role("button", name="Send the message").click()
     page.locator("#messages").get_by_text("Thanks, starting on the sources today.").wait_for()
 
-    # Back on the brief page: the reply, newest last, and the first message now read.
-    page.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
-    texts = page.locator("#messages .message-text").all_inner_texts()
-    assert texts == ["Welcome! <b>Notes</b> attached.", "Thanks, starting on the sources today."]
+    # Back on the brief page without JavaScript: the reply, newest last, the first message now
+    # read, and the "Mark as read" button that reads the reply.
+    plain = page.context.browser.new_context(java_script_enabled=False)
+    try:
+        employer = plain.new_page()
+        employer.goto(f"{twin.url}/briefs/{brief_id}?key={token}")
+        texts = employer.locator("#messages .message-text").all_inner_texts()
+        assert texts == [
+            "Welcome! <b>Notes</b> attached.",
+            "Thanks, starting on the sources today.",
+        ]
+        assert employer.locator("#messages .read-state").inner_text() == "Read"
+        page.reload()  # the intern's reply: not read yet
+        assert page.locator("#messages .read-state").inner_text() == "Unread"
+        with employer.expect_navigation():
+            employer.get_by_role("button", name="Mark as read").click()
+        assert employer.locator("#message-read").count() == 0
+    finally:
+        plain.close()
+    page.reload()
     assert page.locator("#messages .read-state").inner_text() == "Read"
     assert wait_email(twin, employer_email, "new message")
     assert_accessible(
@@ -126,9 +153,16 @@ def test_sealed_details_open_after_the_nda_and_the_read_is_on_the_timeline(
         page.get_by_role("button", name="Sign the NDA").click()
     wait_status(twin, brief_id, token, "AWAITING_FUNDING")
 
+    # Opening the details page (a GET) shows a button and records nothing; the button's POST
+    # shows the details and records the read.
     page.goto(f"{twin.url}/tasks/{link}")
     with page.expect_navigation():
         page.get_by_role("link", name="Open the confidential details").click()
+    assert "Globex" not in page.content()
+    brief_page = requests.get(f"{twin.url}/briefs/{brief_id}?key={token}", timeout=10).text
+    assert "Read by the intern:</b> not yet." in brief_page
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show the confidential details").click()
     page.locator("#confidential-details").get_by_text(SECRET).wait_for()
 
     # The employer sees the read on the brief page's timeline.

@@ -118,18 +118,28 @@ def sent_emails() -> list[Any]:
     return list(ses_backends["123456789012"]["us-east-1"].sent_messages)
 
 
+def page_form(client: Any, path: str) -> tuple[str, str, str]:
+    """GET a page with forms like a browser: (its CSRF cookie, the forms' CSRF token, the
+    page's HTML)."""
+    import re
+
+    page = client.http.get(path)
+    assert page.status_code == 200, page.body
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    html = page.body.decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    return cookie, token.group(1), html
+
+
 def open_form(client: Any, path: str) -> tuple[str, str, str]:
     """GET a form page like a browser: (its CSRF cookie, the form's CSRF token, its nonce)."""
     import re
 
-    page = client.http.get(path)
-    assert page.status_code == 200
-    cookie = page.headers["Set-Cookie"].split(";")[0]
-    html = page.body.decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    cookie, token, html = page_form(client, path)
     nonce = re.search(r'name="nonce" value="([^"]+)"', html)
-    assert token and nonce
-    return cookie, token.group(1), nonce.group(1)
+    assert nonce
+    return cookie, token, nonce.group(1)
 
 
 def post_form(client: Any, path: str, cookie: str, fields: dict[str, str]) -> Any:

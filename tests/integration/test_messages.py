@@ -5,13 +5,14 @@ disputed thread, and one not-found answer for everyone else."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import open_form, post_form, task_in_progress
+from tests.integration.conftest import open_form, page_form, post_form, task_in_progress
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -92,17 +93,67 @@ def test_a_message_each_way_newest_last_with_read_state(client: Any, task: dict[
     assert {"message_id", "from", "text", "at"} <= set(listed[0])
 
 
+def read_form(client: Any, path: str) -> tuple[str, dict[str, str]]:
+    """A page's "Mark as read" form: (its CSRF cookie, its fields), as the page's script or the
+    button sends them."""
+    import re
+
+    cookie, token, html = page_form(client, path)
+    form = html[html.index('<form method="post" action="') :]
+    form = form[: form.index("</form>")]
+    assert 'id="message-read"' in form
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert fields["csrf_token"] == token
+    return cookie, fields
+
+
 def test_pages_show_the_thread_escaped_with_read_and_unread(
     client: Any, task: dict[str, str]
 ) -> None:
     employer_post(client, task["brief_id"], task["manage"], {"text": f"Look {HOSTILE}"})
-    page = client.http.get(f"/briefs/{task['brief_id']}?key={task['manage']}").body.decode()
+    brief_page = f"/briefs/{task['brief_id']}?key={task['manage']}"
+    page = client.http.get(brief_page).body.decode()
     assert HOSTILE not in page and "&lt;script&gt;" in page
     assert "Unread" in page  # the intern has not opened the thread yet
     task_page = client.http.get(f"/tasks/{task['token']}").body.decode()
     assert 'id="messages"' in task_page and "&lt;script&gt;" in task_page
-    page = client.http.get(f"/briefs/{task['brief_id']}?key={task['manage']}").body.decode()
+    assert 'id="message-read"' in task_page and "Mark as read" in task_page
+    # Showing the thread (a GET) marks nothing read.
+    page = client.http.get(brief_page).body.decode()
+    assert "Unread" in page
+    # The task page's POST (its script once the page is in view, or the button) does.
+    cookie, fields = read_form(client, f"/tasks/{task['token']}")
+    answer = post_form(client, f"/tasks/{task['token']}/messages/read", cookie, fields)
+    assert answer.status_code == 303, answer.body
+    assert answer.headers["Location"].endswith(f"/tasks/{task['token']}#messages")
+    page = client.http.get(brief_page).body.decode()
     assert "Read" in page and "Unread" not in page
+    # Nothing new to read: the task page offers no form.
+    assert 'id="message-read"' not in client.http.get(f"/tasks/{task['token']}").body.decode()
+
+
+def test_a_read_covers_what_the_page_showed_and_needs_its_csrf_token(
+    client: Any, task: dict[str, str], clock_at: Any
+) -> None:
+    intern_post(client, task["token"], {"text": "Shown on the page"})
+    brief_page = f"/briefs/{task['brief_id']}?key={task['manage']}"
+    cookie, fields = read_form(client, brief_page)
+    assert fields["key"] == task["manage"]
+    forged = post_form(
+        client, f"/briefs/{task['brief_id']}/messages/read", cookie, {**fields, "csrf_token": "x"}
+    )
+    assert forged.status_code == 403
+    clock_at(timedelta(minutes=1))
+    intern_post(client, task["token"], {"text": "Came after the page was shown"})
+    answer = post_form(client, f"/briefs/{task['brief_id']}/messages/read", cookie, fields)
+    assert answer.status_code == 303, answer.body
+    assert answer.headers["Location"].endswith("#messages")
+    theirs = client.http.get(f"/api/tasks/{task['token']}/messages").json_body
+    assert [m["read"] for m in theirs] == [True, False]  # the later message stays unread
+    missing = post_form(
+        client, f"/briefs/{task['brief_id']}/messages/read", cookie, {**fields, "until": ""}
+    )
+    assert missing.status_code == 422
 
 
 def test_the_page_forms_post_and_come_back_to_the_thread(client: Any, task: dict[str, str]) -> None:
@@ -451,14 +502,30 @@ def test_finance_reads_a_disputed_thread_and_the_read_is_on_the_timeline(
     cookie = sign_in(client)
     assert client.http.get(path, headers={"Cookie": cookie}).status_code == 404  # no dispute
     get_store().update_brief(task["brief_id"], {"status": "DISPUTED"})
+
+    def finance_reads() -> int:
+        timeline = client.http.get(
+            f"/api/briefs/{task['brief_id']}",
+            headers={"Authorization": f"Bearer {task['manage']}"},
+        ).json_body["timeline"]
+        return sum("Finance read the message thread" in e["detail"] for e in timeline)
+
+    # The GET shows the button that reads the thread, and records nothing.
     page = client.http.get(path, headers={"Cookie": cookie})
     assert page.status_code == 200
     html = page.body.decode()
+    assert "Read the message thread" in html and "Here is my side" not in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    assert finance_reads() == 0
+    forged = post_form(client, path, cookie, {"csrf_token": "not-the-token"})
+    assert forged.status_code == 403 and finance_reads() == 0
+    # The button's POST shows the thread and puts the read on the timeline.
+    shown = post_form(client, path, cookie, {"csrf_token": token.group(1)})
+    assert shown.status_code == 200, shown.body
+    html = shown.body.decode()
     assert "Here is my side" in html and HOSTILE not in html
-    timeline = client.http.get(
-        f"/api/briefs/{task['brief_id']}", headers={"Authorization": f"Bearer {task['manage']}"}
-    ).json_body["timeline"]
-    assert any("Finance read the message thread" in e["detail"] for e in timeline)
+    assert finance_reads() == 1
 
 
 def test_a_file_that_did_not_upload_is_said_beside_the_message_form(
@@ -488,7 +555,12 @@ def test_no_email_for_messages_already_read_on_the_page(
     employer_post(client, task["brief_id"], task["manage"], {"text": "First"})
     clock_at(timedelta(minutes=2))
     employer_post(client, task["brief_id"], task["manage"], {"text": "Second"})
-    client.http.get(f"/tasks/{task['token']}")  # the intern reads both on the task page
+    client.http.get(f"/tasks/{task['token']}")  # showing the task page reads nothing
+    cookie, fields = read_form(client, f"/tasks/{task['token']}")  # its POST reads both
+    assert (
+        post_form(client, f"/tasks/{task['token']}/messages/read", cookie, fields).status_code
+        == 303
+    )
     clock_at(timedelta(minutes=11))
     assert messages.send_due_notifications() == 0
     assert len(message_emails()) == before + 1  # only the first message's email

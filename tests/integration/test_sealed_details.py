@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import confirm_addresses, load_event
-from tests.integration.conftest import open_form, post_form
+from tests.integration.conftest import open_form, page_form, post_form
 
 SECRET = "The client is Globex; their churn is 14% (do not share)."
 
@@ -67,6 +67,10 @@ def sign(task: dict[str, str]) -> None:
 
 def summary(client: Any, token: str) -> Any:
     return client.http.get(f"/api/tasks/{token}")
+
+
+def views(client: Any, task: dict[str, str]) -> list[str]:
+    return [d for d in timeline(client, task) if "viewed the confidential details" in d]
 
 
 def timeline(client: Any, task: dict[str, str]) -> list[str]:
@@ -157,11 +161,20 @@ def test_hidden_before_the_nda_shown_after_and_every_view_recorded(client: Any) 
     sign(task)
     after = summary(client, task["token"]).json_body
     assert after["confidential_details"] == SECRET
-    page = client.http.get(f"/tasks/{task['token']}/confidential")
-    assert page.status_code == 200 and "Globex" in page.body.decode()
-    assert page.headers["Cache-Control"] == "no-store"
-    seen = [d for d in timeline(client, task) if "viewed the confidential details" in d]
-    assert len(seen) == 2  # the API read and the page read
+    # The page's GET shows a button, not the details, and records nothing.
+    cookie, csrf, page = page_form(client, f"/tasks/{task['token']}/confidential")
+    assert "Show the confidential details" in page and "Globex" not in page
+    assert "/confidential" in client.http.get(f"/tasks/{task['token']}").body.decode()
+    assert len(views(client, task)) == 1  # the API read only
+    show = f"/tasks/{task['token']}/confidential"
+    forged = post_form(client, show, cookie, {"csrf_token": "not-the-token"})
+    assert forged.status_code == 403 and "Globex" not in forged.body.decode()
+    assert len(views(client, task)) == 1
+    # The button's POST shows them and records the read.
+    shown = post_form(client, show, cookie, {"csrf_token": csrf})
+    assert shown.status_code == 200 and "Globex" in shown.body.decode()
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert len(views(client, task)) == 2  # the API read and the page read
     brief_page = client.http.get(f"/briefs/{task['brief_id']}?key={task['manage']}").body.decode()
     assert "Read by the intern:</b> 2 times" in brief_page
     assert "The intern viewed the confidential details" in brief_page  # on the timeline
@@ -181,6 +194,9 @@ def test_access_ends_with_the_engagement(client: Any, status: str) -> None:
     get_store().update_brief(task["brief_id"], {"status": status})
     assert summary(client, task["token"]).json_body["confidential_details"] is None
     assert client.http.get(f"/tasks/{task['token']}/confidential").status_code == 404
+    cookie, csrf, _ = page_form(client, f"/tasks/{task['token']}")
+    late = post_form(client, f"/tasks/{task['token']}/confidential", cookie, {"csrf_token": csrf})
+    assert late.status_code == 404 and "Globex" not in late.body.decode()
 
 
 def test_another_intern_or_a_wrong_link_gets_the_unknown_answer(client: Any) -> None:
@@ -206,6 +222,11 @@ def test_another_intern_or_a_wrong_link_gets_the_unknown_answer(client: Any) -> 
     assert "Globex" not in refused.body.decode()
     assert summary(client, "not-a-real-token").status_code == 404
     assert client.http.get(f"/tasks/{foreign}/confidential/1").status_code == 404
+    cookie, csrf, _ = page_form(client, f"/tasks/{task['token']}")
+    for path in (f"/tasks/{foreign}/confidential", f"/tasks/{foreign}/confidential/1"):
+        posted = post_form(client, path, cookie, {"csrf_token": csrf})
+        assert posted.status_code == 404 and "Globex" not in posted.body.decode()
+    assert views(client, task) == []
 
 
 # -- attachments ---------------------------------------------------------------------------------
@@ -215,6 +236,7 @@ def test_an_attachment_reaches_the_intern_only_after_the_nda(client: Any) -> Non
     import boto3
 
     from chalicelib.settings import get_settings
+    from chalicelib.web.pages import files_source
 
     task = engaged(client, status="NDA")
     auth = {"Authorization": f"Bearer {task['manage']}", "Content-Type": "application/json"}
@@ -237,8 +259,20 @@ def test_an_attachment_reaches_the_intern_only_after_the_nda(client: Any) -> Non
     assert attached.status_code == 201, attached.body
     assert client.http.get(f"/tasks/{task['token']}/confidential/1").status_code == 404
     sign(task)
-    download = client.http.get(f"/tasks/{task['token']}/confidential/1")
-    assert download.status_code == 302 and "figures.csv" in download.headers["Location"]
+    # A GET of the file's address downloads and records nothing: the page with the button.
+    cookie, csrf, page = page_form(client, f"/tasks/{task['token']}/confidential/1")
+    assert "Show the confidential details" in page
+    shown = post_form(client, f"/tasks/{task['token']}/confidential", cookie, {"csrf_token": csrf})
+    assert "Download figures.csv" in shown.body.decode()
+    # The page posts its downloads to S3's address: its form-action allows it.
+    policy = shown.headers["Content-Security-Policy"]
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    assert files_source().rstrip("/") in form_action
+    assert not any("downloaded a confidential attachment" in d for d in timeline(client, task))
+    download = post_form(
+        client, f"/tasks/{task['token']}/confidential/1", cookie, {"csrf_token": csrf}
+    )
+    assert download.status_code == 303 and "figures.csv" in download.headers["Location"]
     assert any("downloaded a confidential attachment" in d for d in timeline(client, task))
     # Another brief's upload cannot be attached here.
     bad = client.http.post(
