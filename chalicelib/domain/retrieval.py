@@ -53,7 +53,9 @@ from chalicelib.domain.matching import (
     BriefProfile,
     InternProfile,
     MatchIndex,
+    PreparedProfile,
     prepare,
+    prepare_profile,
     rank,
     skill_credits,
     track_record_score,
@@ -73,6 +75,7 @@ __all__ = [
     "rank_key",
     "static_prior",
     "to_intern_profile",
+    "to_prepared",
 ]
 
 PAGE = 100  # postings per Query (DynamoDB Limit)
@@ -209,7 +212,7 @@ def bounded_pool(
         out.pages += 1
         out.items_read += len(page)
         lst.cursor, lst.done = cursor, cursor is None or not page
-        new: list[InternProfile] = []
+        new: list[PreparedProfile] = []
         for posting in page:
             key = str(posting["rank"])
             lst.tier, lst.prior = int(key[0]), int(key[1:4])
@@ -218,7 +221,7 @@ def bounded_pool(
                 out.reference.add(intern_id)
             if intern_id not in out.postings:
                 out.postings[intern_id] = posting
-                new.append(to_intern_profile(posting))
+                new.append(to_prepared(posting))
         out.index.extend(new)
         if any(x.pages == 0 for x in lists):
             continue
@@ -232,24 +235,71 @@ def bounded_pool(
 
 
 def pack_scoring(scoring: Mapping[str, Any]) -> str:
-    """A posting's scoring fields as one compact JSON string (the ``scoring`` attribute): a
-    Query answer then holds a few attributes per posting instead of a dozen, so the client's
-    parsing and deserialising of 2,000 postings costs about a third (bench.matching)."""
-    fields = {k: v for k, v in scoring.items() if k != "intern_id"}
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """A posting's ``scoring`` attribute: one compact JSON string holding the profile's
+    prepared features — what the scorer derives from a profile independently of any brief
+    (``matching.prepare_profile``: canonical skills, evidence credit per skill, the bio's and
+    skills' term counts, the track-record factor) and the plain fields it reads (hours a week,
+    time zone, completed, ratings). Computed once here, at write time, so a match only reads
+    them: no tokenising, no evidence search per posting read. The bio and the portfolio address
+    are not copied: the features replace them for scoring, and a reason's bio phrases are read
+    from the profile items of the few candidates explained (``matching.rank(bios=…)``)."""
+    pp = prepare_profile(to_intern_profile(scoring))
+    fields = {
+        FEATURES: FEATURES_FORMAT,
+        "skills": list(pp.skills),
+        "hours_per_week": pp.hours_per_week,
+        "timezone": str(scoring.get("timezone") or "UTC"),
+        "completed": pp.completed,
+        "rating_sum": pp.rating_sum,
+        "rating_count": pp.rating_count,
+        "credit": pp.credit,
+        "terms": pp.term_counts,
+        "track": pp.track,
+    }
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+FEATURES = "f"  # key of the packed features' format in a ``scoring`` attribute
+FEATURES_FORMAT = 2  # 2: prepared features; absent: the fields (bio included) as written
 
 
 def posting_fields(posting: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A posting's scoring fields, packed (``scoring``) or, as written before packing, as
-    attributes of their own (a profile item has them so too)."""
+    """A posting's scoring fields, packed (``scoring``: prepared features, or the fields with
+    the bio as packed before features) or, as written before packing, as attributes of their
+    own (a profile item has them so too)."""
     packed = posting.get("scoring")
     if isinstance(packed, str):
         return {**json.loads(packed), "intern_id": posting["intern_id"]}
     return posting
 
 
+def to_prepared(posting: Mapping[str, Any]) -> PreparedProfile:
+    """The scorer's prepared view of a posting: its packed features as they are, or — a
+    posting written before features were packed, or a profile item — prepared now."""
+    fields = posting_fields(posting)
+    if fields.get(FEATURES) != FEATURES_FORMAT:
+        return prepare_profile(to_intern_profile(fields))
+    skills = tuple(fields["skills"])
+    terms: dict[str, int] = fields["terms"]
+    return PreparedProfile(
+        intern_id=str(fields["intern_id"]),
+        skills=skills,
+        skill_set=frozenset(skills),
+        credit=fields["credit"],
+        bio=None,
+        hours_per_week=int(fields["hours_per_week"]),
+        completed=int(fields["completed"]),
+        rating_count=int(fields["rating_count"]),
+        rating_sum=int(fields["rating_sum"]),
+        term_counts=terms,
+        length=sum(terms.values()),
+        track=float(fields["track"]),
+    )
+
+
 def to_intern_profile(posting: Mapping[str, Any]) -> InternProfile:
-    """The scorer's view of a posting (packed or not) or of a profile item."""
+    """The scorer's view of a posting that carries the bio (written before features were
+    packed) or of a profile item."""
     posting = posting_fields(posting)
     return InternProfile(
         intern_id=str(posting["intern_id"]),
