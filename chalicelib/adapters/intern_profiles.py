@@ -33,7 +33,7 @@ from typing import Any
 
 from chalicelib.adapters import clock
 from chalicelib.adapters.store import Conflict, from_item, get_store, to_item
-from chalicelib.domain.retrieval import pack_scoring, posting_ranks
+from chalicelib.domain.retrieval import postings_of
 from chalicelib.domain.skills import normalise_skills
 
 SCORING_FIELDS = (
@@ -75,8 +75,7 @@ def scoring_fields(intern_id: str, profile: Mapping[str, Any]) -> dict[str, Any]
 
 def posting_items(scoring: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The skill postings that make a profile matchable (the one function that writes them)."""
-    ranks = posting_ranks(scoring, _yymm())
-    packed = pack_scoring(scoring)
+    ranks, packed = postings_of(scoring, _yymm())
     return [
         {
             "pk": f"SKILL#{skill}",
@@ -244,12 +243,17 @@ def postings_page(
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     resp = aws.client("dynamodb").query(**kwargs)
-    return [_posting(from_item(i)) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
+    return [_posting(i) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
 
 
-def _posting(item: dict[str, Any]) -> dict[str, Any]:
+def _posting(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A projected posting with its rank and intern id, read from its sort key
-    (``Q#<tier><prior>#<yymm>#<intern_id>``)."""
+    (``Q#<tier><prior>#<yymm>#<intern_id>``). Two strings (sort key and packed scoring) are
+    taken as they are; an older posting's attributes go through the deserialiser."""
+    if raw.keys() == {"sk", "scoring"}:
+        item: dict[str, Any] = {"sk": raw["sk"]["S"], "scoring": raw["scoring"]["S"]}
+    else:
+        item = from_item(raw)
     rank = str(item["sk"])[len(POSTING_PREFIX) :]
     item["rank"] = rank
     item["intern_id"] = rank.split("#", 2)[2]

@@ -192,8 +192,10 @@ class MatchIndex:
     profiles: list[PreparedProfile]
     by_skill: dict[str, list[int]]
     avg_length: float
-    # Per-profile BM25 length normaliser k1·(1 − b + b·len/avg_len), parallel to profiles.
+    # Per-profile BM25 length normaliser k1·(1 − b + b·len/avg_len), parallel to profiles
+    # (computed by ``rank`` when it needs them and the index has grown since).
     norms: list[float] = field(default_factory=list)
+    total_length: int = 0
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -201,16 +203,16 @@ class MatchIndex:
     def extend(self, profiles: Iterable[InternProfile | PreparedProfile]) -> None:
         """Add profiles (a retrieval reading page after page prepares each one once; features
         already prepared at write time are taken as they are)."""
+        by_skill = self.by_skill
         for p in profiles:
             pp = prepare_profile(p)
             i = len(self.profiles)
             self.profiles.append(pp)
+            self.total_length += pp.length
             for skill in pp.credit:
-                self.by_skill.setdefault(skill, []).append(i)
-        total = sum(pp.length for pp in self.profiles)
-        avg = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
-        self.avg_length = avg
-        self.norms = [_norm(pp.length, avg) for pp in self.profiles]
+                by_skill.setdefault(skill, []).append(i)
+        total = self.total_length
+        self.avg_length = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +387,8 @@ def prepare(profiles: Iterable[InternProfile | PreparedProfile]) -> MatchIndex:
     avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
     avg = avg or 1.0
     norms = [_norm(pp.length, avg) for pp in prepared]
-    return MatchIndex(profiles=prepared, by_skill=by_skill, avg_length=avg, norms=norms)
+    total = sum(pp.length for pp in prepared)
+    return MatchIndex(prepared, by_skill, avg_length=avg, norms=norms, total_length=total)
 
 
 def _norm(length: int, avg: float) -> float:
@@ -461,6 +464,8 @@ def rank(
     if ref is not matched:
         avg = math.fsum(people[i].length for i, _ in ref) / n or 1.0
         norms = {i: _norm(people[i].length, avg) for i in coverage}
+    elif len(index.norms) != len(people):
+        index.norms = norms = [_norm(pp.length, index.avg_length) for pp in people]
     k1p1 = BM25_K1 + 1.0
     text: dict[int, float] = {}
     for i, m in matched:

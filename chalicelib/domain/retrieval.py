@@ -72,13 +72,15 @@ __all__ = [
     "pack_scoring",
     "posting_fields",
     "posting_ranks",
+    "postings_of",
     "rank_key",
     "static_prior",
     "to_intern_profile",
     "to_prepared",
 ]
 
-PAGE = 100  # postings per Query (DynamoDB Limit)
+PAGE = 100  # postings of a list's first Query (DynamoDB Limit): the reference interns
+PAGE_MAX = 400  # later Queries of a list double their Limit up to this (fewer round trips)
 BUDGET = 2_000  # postings read per match, at most
 RESERVE = 8  # × k interns whose exact part beats any unseen one before reading stops
 MAX_POSTINGS = 40  # postings per intern (the strongest credits); keeps an update one transaction
@@ -117,14 +119,18 @@ def rank_key(credit: float, prior: int, yymm: str, intern_id: str) -> str:
     return f"{_tier(credit)}{prior:03d}#{yymm}#{intern_id}"
 
 
-def posting_ranks(scoring: Mapping[str, Any], yymm: str) -> dict[str, str]:
-    """Skill → rank key of every posting of a profile (the ``MAX_POSTINGS`` strongest)."""
-    credit = skill_credits(
-        scoring["skills"],
-        str(scoring["bio"]),
-        str(scoring.get("portfolio_url") or ""),
-        int(scoring.get("completed", 0)),
-    )
+def posting_ranks(
+    scoring: Mapping[str, Any], yymm: str, credit: Mapping[str, float] | None = None
+) -> dict[str, str]:
+    """Skill → rank key of every posting of a profile (the ``MAX_POSTINGS`` strongest);
+    ``credit``: the profile's evidence credits when already computed (``skill_credits``)."""
+    if credit is None:
+        credit = skill_credits(
+            scoring["skills"],
+            str(scoring["bio"]),
+            str(scoring.get("portfolio_url") or ""),
+            int(scoring.get("completed", 0)),
+        )
     prior = static_prior(
         int(scoring.get("completed", 0)),
         int(scoring.get("rating_sum", 0)),
@@ -207,7 +213,8 @@ def bounded_pool(
             return out
         lst = max(live, key=lambda x: (x.pages == 0, x.tier, x.prior, -lists.index(x)))
         first = lst.pages == 0
-        page, cursor = read_page(lst.skill, lst.cursor, min(PAGE, budget - out.items_read))
+        size = min(PAGE << lst.pages, PAGE_MAX, budget - out.items_read)
+        page, cursor = read_page(lst.skill, lst.cursor, size)
         lst.pages += 1
         out.pages += 1
         out.items_read += len(page)
@@ -234,6 +241,13 @@ def bounded_pool(
             return out
 
 
+def postings_of(scoring: Mapping[str, Any], yymm: str) -> tuple[dict[str, str], str]:
+    """A profile's postings: skill → rank key, and the packed ``scoring`` they all carry —
+    the profile prepared once for both."""
+    pp = prepare_profile(to_intern_profile(scoring))
+    return posting_ranks(scoring, yymm, pp.credit), _pack(pp, scoring)
+
+
 def pack_scoring(scoring: Mapping[str, Any]) -> str:
     """A posting's ``scoring`` attribute: one compact JSON string holding the profile's
     prepared features — what the scorer derives from a profile independently of any brief
@@ -243,7 +257,10 @@ def pack_scoring(scoring: Mapping[str, Any]) -> str:
     them: no tokenising, no evidence search per posting read. The bio and the portfolio address
     are not copied: the features replace them for scoring, and a reason's bio phrases are read
     from the profile items of the few candidates explained (``matching.rank(bios=…)``)."""
-    pp = prepare_profile(to_intern_profile(scoring))
+    return _pack(prepare_profile(to_intern_profile(scoring)), scoring)
+
+
+def _pack(pp: PreparedProfile, scoring: Mapping[str, Any]) -> str:
     fields = {
         FEATURES: FEATURES_FORMAT,
         "skills": list(pp.skills),
