@@ -18,6 +18,8 @@ from chalicelib.domain.matching import prepare_profile, rank
 from chalicelib.domain.retrieval import (
     pack_scoring,
     posting_fields,
+    posting_ranks,
+    postings_of,
     to_intern_profile,
     to_prepared,
 )
@@ -131,3 +133,10 @@ def test_without_a_bios_reader_the_scores_are_the_same_and_no_bio_is_quoted() ->
         (c.intern_id, c.score, c.factors) for c in want
     ]
     assert not any("bio mentions" in c.reason for c in got)
+
+
+def test_the_written_postings_are_ranked_and_packed_from_one_preparation() -> None:
+    for fields in eval_profiles()[:80]:
+        ranks, scoring = postings_of(fields, "2503")
+        assert ranks == posting_ranks(fields, "2503")
+        assert scoring == pack_scoring(fields)
