@@ -19,9 +19,10 @@ Read in descending key order, a skill's postings come strongest evidence first a
 it, best static quality first.
 
 **Top-k with threshold-style early termination** (``bounded_pool``, Fagin's threshold
-algorithm over the per-skill lists): the required skills' lists are read a page (``PAGE``
-postings, a DynamoDB ``Limit``) at a time, always from the list whose frontier (last key
-read) is highest; the first page of every list is read first and its interns are the
+algorithm over the per-skill lists): the required skills' lists are read a page (a DynamoDB
+``Limit``: ``PAGE`` for a list's first page, then doubling up to ``PAGE_MAX``) at a time,
+always from the list whose frontier (last key read) is highest; the first page of every
+list is read first and its interns are the
 *reference* that fixes the text statistics (``matching.rank(reference=…)``), so an intern's
 score does not depend on how much else was read. After each page the interns seen are
 scored in full, and the most an intern not yet seen could score is bounded from the
