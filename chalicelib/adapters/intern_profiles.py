@@ -7,9 +7,13 @@ credited with (listed, implied by a listed tool, or shown in the bio — see
 postings read in descending key order come strongest evidence and best static quality
 first, so a match reads each required skill with a ``Limit``. A posting holds only what the
 scorer reads — never name, email or school. The profile keeps ``postings`` (skill → sort
-key) so an update replaces exactly the postings it wrote. A posting carries the scoring fields
-packed in one JSON string attribute, ``scoring`` (``retrieval.pack_scoring``; readers go
-through ``retrieval.posting_fields``, which also reads postings written before packing).
+key) so an update replaces exactly the postings it wrote. A posting carries the profile's
+prepared features packed in one JSON string attribute, ``scoring`` (``retrieval.pack_scoring``:
+term counts, evidence credits, track record — computed at write time, so a match only reads
+them; no bio). Readers go through ``retrieval.to_prepared`` / ``posting_fields``, which also
+read postings written before (fields packed with the bio, or attributes of their own: prepared
+on read; the next profile update repacks them, no migration). A match's Query projects only
+the sort key and the scoring fields; ``rank`` and ``intern_id`` are read from the sort key.
 
 Every write is conditional: registration puts all items new (``attribute_not_exists``); a
 track-record update is one transaction — the profile guarded by its ``postings_version``,
@@ -24,12 +28,12 @@ them, in the same kind of transaction, once the address is confirmed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import clock
 from chalicelib.adapters.store import Conflict, from_item, get_store, to_item
-from chalicelib.domain.retrieval import pack_scoring, posting_ranks
+from chalicelib.domain.retrieval import postings_of
 from chalicelib.domain.skills import normalise_skills
 
 SCORING_FIELDS = (
@@ -43,6 +47,9 @@ SCORING_FIELDS = (
     "rating_count",
 )
 POSTING_PREFIX = "Q#"
+# What a match reads of a posting: the sort key (rank, intern id) and the scoring fields —
+# packed, or as attributes of their own in a posting written before packing.
+_READ = ("sk", "scoring", *SCORING_FIELDS)
 UPDATE_ATTEMPTS = 5
 
 
@@ -68,8 +75,7 @@ def scoring_fields(intern_id: str, profile: Mapping[str, Any]) -> dict[str, Any]
 
 def posting_items(scoring: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The skill postings that make a profile matchable (the one function that writes them)."""
-    ranks = posting_ranks(scoring, _yymm())
-    packed = pack_scoring(scoring)
+    ranks, packed = postings_of(scoring, _yymm())
     return [
         {
             "pk": f"SKILL#{skill}",
@@ -220,18 +226,63 @@ def _put_op(table: str, item: Mapping[str, Any], *, replace: bool) -> dict[str, 
 def postings_page(
     skill: str, cursor: Mapping[str, Any] | None, limit: int
 ) -> tuple[list[dict[str, Any]], Mapping[str, Any] | None]:
-    """Up to `limit` postings of a skill, best first (one Query with a Limit), and the cursor
-    to the next page (None at the end)."""
+    """Up to `limit` postings of a skill, best first (one Query with a Limit, projected on what
+    the scorer reads), and the cursor to the next page (None at the end)."""
     from chalicelib.adapters import aws
 
+    names = {f"#a{n}": name for n, name in enumerate(_READ)}
     kwargs: dict[str, Any] = {
         "TableName": get_store().table,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :q)",
         "ExpressionAttributeValues": to_item({":pk": f"SKILL#{skill}", ":q": POSTING_PREFIX}),
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
         "ScanIndexForward": False,
         "Limit": max(1, limit),
     }
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     resp = aws.client("dynamodb").query(**kwargs)
-    return [from_item(i) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
+    return [_posting(i) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
+
+
+def _posting(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A projected posting with its rank and intern id, read from its sort key
+    (``Q#<tier><prior>#<yymm>#<intern_id>``). Two strings (sort key and packed scoring) are
+    taken as they are; an older posting's attributes go through the deserialiser."""
+    if raw.keys() == {"sk", "scoring"}:
+        item: dict[str, Any] = {"sk": raw["sk"]["S"], "scoring": raw["scoring"]["S"]}
+    else:
+        item = from_item(raw)
+    rank = str(item["sk"])[len(POSTING_PREFIX) :]
+    item["rank"] = rank
+    item["intern_id"] = rank.split("#", 2)[2]
+    return item
+
+
+def bios(intern_ids: Sequence[str]) -> dict[str, str]:
+    """Intern id → bio, for the few candidates a match explains (the postings carry features,
+    not the bio): one BatchGetItem per 100, projected on the bio."""
+    from chalicelib.adapters import aws
+
+    table = get_store().table
+    ids = list(dict.fromkeys(intern_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 100):
+        keys = [to_item({"pk": f"INTERN#{i}", "sk": "PROFILE"}) for i in ids[start : start + 100]]
+        request: dict[str, Any] = {
+            table: {
+                "Keys": keys,
+                "ProjectionExpression": "#i, #b",
+                "ExpressionAttributeNames": {"#i": "intern_id", "#b": "bio"},
+            }
+        }
+        for _attempt in range(5):
+            resp = aws.client("dynamodb").batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(table, []):
+                plain = from_item(item)
+                found[str(plain["intern_id"])] = str(plain.get("bio") or "")
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return found

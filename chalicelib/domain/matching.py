@@ -42,7 +42,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -74,6 +74,7 @@ __all__ = [
     "PreparedProfile",
     "availability_score",
     "prepare",
+    "prepare_profile",
     "rank",
     "skill_credits",
     "skill_overlap_baseline",
@@ -171,7 +172,10 @@ class PreparedProfile:
     skills: tuple[str, ...]  # canonical, deduplicated, in the intern's order
     skill_set: frozenset[str]
     credit: dict[str, float]  # skill → evidence-weighted credit (see skill_credits)
-    bio: str
+    # None when the features were read from a skill posting, which carries them instead of
+    # the bio (domain/retrieval.py): ``rank`` then asks its ``bios`` reader for the bios of
+    # the candidates it explains — the bio is only quoted in a reason, never scored again.
+    bio: str | None
     hours_per_week: int
     completed: int
     rating_count: int
@@ -188,24 +192,27 @@ class MatchIndex:
     profiles: list[PreparedProfile]
     by_skill: dict[str, list[int]]
     avg_length: float
-    # Per-profile BM25 length normaliser k1·(1 − b + b·len/avg_len), parallel to profiles.
+    # Per-profile BM25 length normaliser k1·(1 − b + b·len/avg_len), parallel to profiles
+    # (computed by ``rank`` when it needs them and the index has grown since).
     norms: list[float] = field(default_factory=list)
+    total_length: int = 0
 
     def __len__(self) -> int:
         return len(self.profiles)
 
-    def extend(self, profiles: Iterable[InternProfile]) -> None:
-        """Add profiles (a retrieval reading page after page prepares each one once)."""
+    def extend(self, profiles: Iterable[InternProfile | PreparedProfile]) -> None:
+        """Add profiles (a retrieval reading page after page prepares each one once; features
+        already prepared at write time are taken as they are)."""
+        by_skill = self.by_skill
         for p in profiles:
-            pp = _prepare_one(p)
+            pp = prepare_profile(p)
             i = len(self.profiles)
             self.profiles.append(pp)
+            self.total_length += pp.length
             for skill in pp.credit:
-                self.by_skill.setdefault(skill, []).append(i)
-        total = sum(pp.length for pp in self.profiles)
-        avg = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
-        self.avg_length = avg
-        self.norms = [_norm(pp.length, avg) for pp in self.profiles]
+                by_skill.setdefault(skill, []).append(i)
+        total = self.total_length
+        self.avg_length = (total / len(self.profiles) if self.profiles else 1.0) or 1.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,6 +347,14 @@ def skill_credits(
 # ---------------------------------------------------------------------------------------
 # Preparation
 # ---------------------------------------------------------------------------------------
+def prepare_profile(p: InternProfile | PreparedProfile) -> PreparedProfile:
+    """One profile's features (brief-independent): what ``rank`` reads of it. A skill
+    posting stores them (``retrieval.pack_scoring``) so a match does not compute them again."""
+    if isinstance(p, PreparedProfile):
+        return p
+    return _prepare_one(p)
+
+
 def _prepare_one(p: InternProfile) -> PreparedProfile:
     skills = tuple(normalise_skills(p.skills))
     credit = skill_credits(skills, p.bio, p.portfolio_url, p.completed)
@@ -362,9 +377,9 @@ def _prepare_one(p: InternProfile) -> PreparedProfile:
     )
 
 
-def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
+def prepare(profiles: Iterable[InternProfile | PreparedProfile]) -> MatchIndex:
     """Compute every profile's features once and index the profiles by skill."""
-    prepared = [_prepare_one(p) for p in profiles]
+    prepared = [prepare_profile(p) for p in profiles]
     by_skill: dict[str, list[int]] = {}
     for i, pp in enumerate(prepared):
         for skill in pp.credit:
@@ -372,7 +387,8 @@ def prepare(profiles: Iterable[InternProfile]) -> MatchIndex:
     avg = (sum(pp.length for pp in prepared) / len(prepared)) if prepared else 1.0
     avg = avg or 1.0
     norms = [_norm(pp.length, avg) for pp in prepared]
-    return MatchIndex(profiles=prepared, by_skill=by_skill, avg_length=avg, norms=norms)
+    total = sum(pp.length for pp in prepared)
+    return MatchIndex(prepared, by_skill, avg_length=avg, norms=norms, total_length=total)
 
 
 def _norm(length: int, avg: float) -> float:
@@ -380,7 +396,7 @@ def _norm(length: int, avg: float) -> float:
     return BM25_K1 * (1.0 - BM25_B + BM25_B * length / avg)
 
 
-def _as_index(profiles: MatchIndex | Iterable[InternProfile]) -> MatchIndex:
+def _as_index(profiles: MatchIndex | Iterable[InternProfile | PreparedProfile]) -> MatchIndex:
     return profiles if isinstance(profiles, MatchIndex) else prepare(profiles)
 
 
@@ -394,12 +410,13 @@ def _query_terms(brief: BriefProfile, required: list[str], nice: list[str]) -> l
 # ---------------------------------------------------------------------------------------
 def rank(
     brief: BriefProfile,
-    profiles: MatchIndex | Iterable[InternProfile],
+    profiles: MatchIndex | Iterable[InternProfile | PreparedProfile],
     today: date,
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
     reference: frozenset[str] | None = None,
     bonus: Mapping[str, float] | None = None,
+    bios: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
 ) -> list[Candidate]:
     """The best ``limit`` candidates for the brief, best first; ties by intern_id.
 
@@ -412,6 +429,9 @@ def rank(
     ``bonus``: intern id → an amount added to the weighted sum (applicants,
     ``domain/open_briefs.py``); a candidate without the hours stays below everyone who has
     them (the scaled sum is capped at ``INFEASIBLE_SCALE``). Shown as the ``applied`` factor.
+    ``bios``: intern ids → their bios, for the returned candidates prepared without one (read
+    from postings, which carry features instead): the bio is quoted in the reason only.
+    Without it such a reason names no bio phrase (the scores are the same either way).
     """
     index = _as_index(profiles)
     if limit <= 0:
@@ -444,6 +464,8 @@ def rank(
     if ref is not matched:
         avg = math.fsum(people[i].length for i, _ in ref) / n or 1.0
         norms = {i: _norm(people[i].length, avg) for i in coverage}
+    elif len(index.norms) != len(people):
+        index.norms = norms = [_norm(pp.length, index.avg_length) for pp in people]
     k1p1 = BM25_K1 + 1.0
     text: dict[int, float] = {}
     for i, m in matched:
@@ -487,6 +509,8 @@ def rank(
             total = min(total * INFEASIBLE_SCALE, INFEASIBLE_SCALE)
         append((-total, p.intern_id, i))
     top = heapq.nsmallest(limit, scored)
+    unread = [people[i].intern_id for _n, _id, i in top if people[i].bio is None]
+    fetched = bios(unread) if unread and bios is not None else {}
 
     out: list[Candidate] = []
     for neg, _id, i in top:
@@ -504,7 +528,8 @@ def rank(
             t: idf[t] * p.term_counts[t] * k1p1 / (p.term_counts[t] + norms[i])
             for t in query.intersection(p.term_counts)
         }
-        reason = _reason(brief, p, today, required, nice, contributions)
+        bio = p.bio if p.bio is not None else fetched.get(p.intern_id, "")
+        reason = _reason(brief, p, bio, today, required, nice, contributions)
         if bonus and p.intern_id in bonus:
             reason = f"applied (+{bonus[p.intern_id]:.2f}); {reason}"
         out.append(Candidate(p.intern_id, -neg, factors, reason))
@@ -513,7 +538,7 @@ def rank(
 
 def skill_overlap_baseline(
     brief: BriefProfile,
-    profiles: MatchIndex | Iterable[InternProfile],
+    profiles: MatchIndex | Iterable[InternProfile | PreparedProfile],
     today: date | None = None,
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
@@ -588,6 +613,7 @@ def _bio_phrases(bio: str, contributions: dict[str, float]) -> list[str]:
 def _reason(
     brief: BriefProfile,
     p: PreparedProfile,
+    bio: str,
     today: date,
     required: list[str],
     nice: list[str],
@@ -618,7 +644,7 @@ def _reason(
             f"only {hours} h/week: about {capacity:.0f} h before the deadline "
             f"for {brief.estimated_hours} h of work, so ranked below everyone who has the time"
         )
-    phrases = _bio_phrases(p.bio, contributions)
+    phrases = _bio_phrases(bio, contributions)
     if phrases:
         parts.append("bio mentions " + ", ".join(phrases))
     if p.rating_count:

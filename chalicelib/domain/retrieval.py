@@ -19,9 +19,10 @@ Read in descending key order, a skill's postings come strongest evidence first a
 it, best static quality first.
 
 **Top-k with threshold-style early termination** (``bounded_pool``, Fagin's threshold
-algorithm over the per-skill lists): the required skills' lists are read a page (``PAGE``
-postings, a DynamoDB ``Limit``) at a time, always from the list whose frontier (last key
-read) is highest; the first page of every list is read first and its interns are the
+algorithm over the per-skill lists): the required skills' lists are read a page (a DynamoDB
+``Limit``: ``PAGE`` for a list's first page, then doubling up to ``PAGE_MAX``) at a time,
+always from the list whose frontier (last key read) is highest; the first page of every
+list is read first and its interns are the
 *reference* that fixes the text statistics (``matching.rank(reference=…)``), so an intern's
 score does not depend on how much else was read. After each page the interns seen are
 scored in full, and the most an intern not yet seen could score is bounded from the
@@ -53,7 +54,9 @@ from chalicelib.domain.matching import (
     BriefProfile,
     InternProfile,
     MatchIndex,
+    PreparedProfile,
     prepare,
+    prepare_profile,
     rank,
     skill_credits,
     track_record_score,
@@ -70,12 +73,15 @@ __all__ = [
     "pack_scoring",
     "posting_fields",
     "posting_ranks",
+    "postings_of",
     "rank_key",
     "static_prior",
     "to_intern_profile",
+    "to_prepared",
 ]
 
-PAGE = 100  # postings per Query (DynamoDB Limit)
+PAGE = 100  # postings of a list's first Query (DynamoDB Limit): the reference interns
+PAGE_MAX = 400  # later Queries of a list double their Limit up to this (fewer round trips)
 BUDGET = 2_000  # postings read per match, at most
 RESERVE = 8  # × k interns whose exact part beats any unseen one before reading stops
 MAX_POSTINGS = 40  # postings per intern (the strongest credits); keeps an update one transaction
@@ -114,14 +120,18 @@ def rank_key(credit: float, prior: int, yymm: str, intern_id: str) -> str:
     return f"{_tier(credit)}{prior:03d}#{yymm}#{intern_id}"
 
 
-def posting_ranks(scoring: Mapping[str, Any], yymm: str) -> dict[str, str]:
-    """Skill → rank key of every posting of a profile (the ``MAX_POSTINGS`` strongest)."""
-    credit = skill_credits(
-        scoring["skills"],
-        str(scoring["bio"]),
-        str(scoring.get("portfolio_url") or ""),
-        int(scoring.get("completed", 0)),
-    )
+def posting_ranks(
+    scoring: Mapping[str, Any], yymm: str, credit: Mapping[str, float] | None = None
+) -> dict[str, str]:
+    """Skill → rank key of every posting of a profile (the ``MAX_POSTINGS`` strongest);
+    ``credit``: the profile's evidence credits when already computed (``skill_credits``)."""
+    if credit is None:
+        credit = skill_credits(
+            scoring["skills"],
+            str(scoring["bio"]),
+            str(scoring.get("portfolio_url") or ""),
+            int(scoring.get("completed", 0)),
+        )
     prior = static_prior(
         int(scoring.get("completed", 0)),
         int(scoring.get("rating_sum", 0)),
@@ -204,12 +214,13 @@ def bounded_pool(
             return out
         lst = max(live, key=lambda x: (x.pages == 0, x.tier, x.prior, -lists.index(x)))
         first = lst.pages == 0
-        page, cursor = read_page(lst.skill, lst.cursor, min(PAGE, budget - out.items_read))
+        size = min(PAGE << lst.pages, PAGE_MAX, budget - out.items_read)
+        page, cursor = read_page(lst.skill, lst.cursor, size)
         lst.pages += 1
         out.pages += 1
         out.items_read += len(page)
         lst.cursor, lst.done = cursor, cursor is None or not page
-        new: list[InternProfile] = []
+        new: list[PreparedProfile] = []
         for posting in page:
             key = str(posting["rank"])
             lst.tier, lst.prior = int(key[0]), int(key[1:4])
@@ -218,7 +229,7 @@ def bounded_pool(
                 out.reference.add(intern_id)
             if intern_id not in out.postings:
                 out.postings[intern_id] = posting
-                new.append(to_intern_profile(posting))
+                new.append(to_prepared(posting))
         out.index.extend(new)
         if any(x.pages == 0 for x in lists):
             continue
@@ -231,25 +242,82 @@ def bounded_pool(
             return out
 
 
+def postings_of(scoring: Mapping[str, Any], yymm: str) -> tuple[dict[str, str], str]:
+    """A profile's postings: skill → rank key, and the packed ``scoring`` they all carry —
+    the profile prepared once for both."""
+    pp = prepare_profile(to_intern_profile(scoring))
+    return posting_ranks(scoring, yymm, pp.credit), _pack(pp, scoring)
+
+
 def pack_scoring(scoring: Mapping[str, Any]) -> str:
-    """A posting's scoring fields as one compact JSON string (the ``scoring`` attribute): a
-    Query answer then holds a few attributes per posting instead of a dozen, so the client's
-    parsing and deserialising of 2,000 postings costs about a third (bench.matching)."""
-    fields = {k: v for k, v in scoring.items() if k != "intern_id"}
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """A posting's ``scoring`` attribute: one compact JSON string holding the profile's
+    prepared features — what the scorer derives from a profile independently of any brief
+    (``matching.prepare_profile``: canonical skills, evidence credit per skill, the bio's and
+    skills' term counts, the track-record factor) and the plain fields it reads (hours a week,
+    time zone, completed, ratings). Computed once here, at write time, so a match only reads
+    them: no tokenising, no evidence search per posting read. The bio and the portfolio address
+    are not copied: the features replace them for scoring, and a reason's bio phrases are read
+    from the profile items of the few candidates explained (``matching.rank(bios=…)``)."""
+    return _pack(prepare_profile(to_intern_profile(scoring)), scoring)
+
+
+def _pack(pp: PreparedProfile, scoring: Mapping[str, Any]) -> str:
+    fields = {
+        FEATURES: FEATURES_FORMAT,
+        "skills": list(pp.skills),
+        "hours_per_week": pp.hours_per_week,
+        "timezone": str(scoring.get("timezone") or "UTC"),
+        "completed": pp.completed,
+        "rating_sum": pp.rating_sum,
+        "rating_count": pp.rating_count,
+        "credit": pp.credit,
+        "terms": pp.term_counts,
+        "track": pp.track,
+    }
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+FEATURES = "f"  # key of the packed features' format in a ``scoring`` attribute
+FEATURES_FORMAT = 2  # 2: prepared features; absent: the fields (bio included) as written
 
 
 def posting_fields(posting: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A posting's scoring fields, packed (``scoring``) or, as written before packing, as
-    attributes of their own (a profile item has them so too)."""
+    """A posting's scoring fields, packed (``scoring``: prepared features, or the fields with
+    the bio as packed before features) or, as written before packing, as attributes of their
+    own (a profile item has them so too)."""
     packed = posting.get("scoring")
     if isinstance(packed, str):
         return {**json.loads(packed), "intern_id": posting["intern_id"]}
     return posting
 
 
+def to_prepared(posting: Mapping[str, Any]) -> PreparedProfile:
+    """The scorer's prepared view of a posting: its packed features as they are, or — a
+    posting written before features were packed, or a profile item — prepared now."""
+    fields = posting_fields(posting)
+    if fields.get(FEATURES) != FEATURES_FORMAT:
+        return prepare_profile(to_intern_profile(fields))
+    skills = tuple(fields["skills"])
+    terms: dict[str, int] = fields["terms"]
+    return PreparedProfile(
+        intern_id=str(fields["intern_id"]),
+        skills=skills,
+        skill_set=frozenset(skills),
+        credit=fields["credit"],
+        bio=None,
+        hours_per_week=int(fields["hours_per_week"]),
+        completed=int(fields["completed"]),
+        rating_count=int(fields["rating_count"]),
+        rating_sum=int(fields["rating_sum"]),
+        term_counts=terms,
+        length=sum(terms.values()),
+        track=float(fields["track"]),
+    )
+
+
 def to_intern_profile(posting: Mapping[str, Any]) -> InternProfile:
-    """The scorer's view of a posting (packed or not) or of a profile item."""
+    """The scorer's view of a posting that carries the bio (written before features were
+    packed) or of a profile item."""
     posting = posting_fields(posting)
     return InternProfile(
         intern_id=str(posting["intern_id"]),

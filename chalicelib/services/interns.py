@@ -8,14 +8,15 @@ record) are `adapters/intern_profiles.py`; the retrieval rule is `domain/retriev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from chalicelib.adapters import intern_profiles
 from chalicelib.adapters.intern_profiles import postings_page, profile_items
 from chalicelib.adapters.store import get_store
-from chalicelib.domain.matching import BriefProfile, InternProfile
-from chalicelib.domain.retrieval import Retrieval, bounded_pool, to_intern_profile
+from chalicelib.domain.matching import BriefProfile, PreparedProfile
+from chalicelib.domain.retrieval import Retrieval, bounded_pool, to_prepared
 from chalicelib.domain.skills import normalise_skills
 
 
@@ -36,20 +37,25 @@ def bounded_candidates(
 ) -> Retrieval:
     """The interns worth scoring for a brief: each required skill's postings read best first
     with a Limit, until no unread intern can enter the top 5 (or the read budget is spent).
-    Rank them with ``rank(brief, found.index, today, reference=found.ref())``."""
+    Rank them with ``rank(brief, found.index, today, reference=found.ref(), bios=bios)``."""
     return bounded_pool(brief, postings_page, today, exclude=exclude)
 
 
-def candidates_for(skills: Iterable[str]) -> list[InternProfile]:
+def bios(intern_ids: Sequence[str]) -> Mapping[str, str]:
+    """The bios of the candidates a match explains (postings carry features, not the bio)."""
+    return intern_profiles.bios(intern_ids)
+
+
+def candidates_for(skills: Iterable[str]) -> list[PreparedProfile]:
     """Every intern credited with at least one of `skills` (every posting of each skill: the
     exhaustive reference the bounded retrieval is measured against)."""
-    seen: dict[str, InternProfile] = {}
+    seen: dict[str, PreparedProfile] = {}
     for skill in normalise_skills(list(skills)):
         cursor: Any = None
         while True:
             page, cursor = postings_page(skill, cursor, 1_000)
             for posting in page:
-                seen.setdefault(str(posting["intern_id"]), to_intern_profile(posting))
+                seen.setdefault(str(posting["intern_id"]), to_prepared(posting))
             if not cursor:
                 break
     return list(seen.values())

@@ -146,7 +146,7 @@ def match(event: StepEvent) -> dict[str, Any]:
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, late_applicants, open_briefs
     from chalicelib.services.exposure import LOOKAHEAD
-    from chalicelib.services.interns import bounded_candidates
+    from chalicelib.services.interns import bios, bounded_candidates
 
     store = get_store()
     brief = _brief(store, event.brief_id)
@@ -173,6 +173,7 @@ def match(event: StepEvent) -> dict[str, Any]:
         reference=read.ref(),
         bonus=bonus,
         exclude=paused,
+        bios=bios,  # the ranked candidates' bios, quoted in their reasons
     )
     shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
     # An intern the employer invited back (the talent pool) is offered the brief first; the

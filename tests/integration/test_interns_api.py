@@ -5,12 +5,14 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
 import pytest
 
-from chalicelib.domain.retrieval import posting_fields
+from chalicelib.domain.matching import prepare_profile
+from chalicelib.domain.retrieval import posting_fields, to_intern_profile, to_prepared
 from tests.integration.conftest import sent_emails
 
 HOSTILE = '<script>alert("x")</script>'
@@ -97,7 +99,11 @@ def test_valid_registration_is_stored_with_skills_folded_through_aliases(
         # the index the matcher reads is blind to who the intern is
         assert "name" not in posting and "email" not in posting
         assert "name" not in fields and "email" not in fields and "school" not in fields
-        assert fields["bio"] == profile["bio"]
+        # the features the scorer derives from the profile, prepared at write time; no bio
+        assert "bio" not in fields and profile["bio"] not in str(posting)
+        assert to_prepared(posting) == replace(
+            prepare_profile(to_intern_profile(profile)), bio=None
+        )
     assert "SKILL#js" not in postings
 
 

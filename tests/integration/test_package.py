@@ -391,3 +391,12 @@ def test_the_twin_provisions_the_mail_feedback_and_dead_letter_resources(
     queues = session.client("sqs").list_queues()["QueueUrls"]
     assert any(q.endswith("-scheduled-dlq") for q in queues)
     assert aws_env["BASE_URL"] == "http://testserver"
+
+
+def test_the_match_step_runs_on_a_full_vcpu(packaged: dict) -> None:
+    """Lambda's CPU share grows with memory (one full vCPU at 1,769 MB): the match step's own
+    work (2,000 postings parsed and scored, docs/matching.md) is CPU-bound; the others keep
+    the default."""
+    resources = packaged["Resources"]
+    assert resources["Match"]["Properties"]["MemorySize"] == 1769
+    assert resources["NextCandidate"]["Properties"]["MemorySize"] == 512

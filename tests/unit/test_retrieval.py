@@ -17,10 +17,11 @@ from chalicelib.domain.retrieval import (
     PAGE,
     Retrieval,
     bounded_pool,
+    pack_scoring,
     posting_ranks,
     rank_key,
     static_prior,
-    to_intern_profile,
+    to_prepared,
 )
 from chalicelib.domain.skills import normalise_skills
 from local.zipf_pool import generate_pool
@@ -48,6 +49,7 @@ Lists = dict[str, list[tuple[str, Mapping[str, Any]]]]  # skill → (rank key, p
 
 
 def postings(profile: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """A profile's postings as the app writes them: rank, intern id, packed features."""
     fields = {
         "intern_id": str(profile["intern_id"]),
         "skills": normalise_skills(list(profile["skills"])),
@@ -59,7 +61,11 @@ def postings(profile: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         "rating_sum": int(profile.get("rating_sum", 0)),
         "rating_count": int(profile.get("rating_count", 0)),
     }
-    return {s: {**fields, "rank": r} for s, r in posting_ranks(fields, YYMM).items()}
+    packed = pack_scoring(fields)
+    return {
+        s: {"rank": r, "intern_id": fields["intern_id"], "scoring": packed}
+        for s, r in posting_ranks(fields, YYMM).items()
+    }
 
 
 def build_lists(profiles: Sequence[Mapping[str, Any]]) -> Lists:
@@ -114,7 +120,7 @@ def exhaustive(brief: dict[str, Any], today: date, lists: Lists) -> list[str]:
     """Every intern of the brief's lists scored (text statistics from the same list heads)."""
     everyone = {p["intern_id"]: p for entries in lists.values() for _r, p in entries}
     heads = frozenset(p["intern_id"] for entries in lists.values() for _r, p in entries[:PAGE])
-    profiles = [to_intern_profile(p) for p in everyone.values()]
+    profiles = [to_prepared(p) for p in everyone.values()]
     ranked = rank(_brief(brief, today), profiles, today, limit=K, reference=heads)
     return [c.intern_id for c in ranked]
 
