@@ -90,7 +90,7 @@ def _score(reference: _Reference, intern_id: str) -> tuple[Candidate | None, str
     from chalicelib.adapters import exposure_store
     from chalicelib.domain.exposure import is_capped
     from chalicelib.domain.matching import brief_profile_of, prepare, rank
-    from chalicelib.domain.retrieval import to_intern_profile
+    from chalicelib.domain.retrieval import to_prepared
 
     profile = get_store().get(f"INTERN#{intern_id}", "PROFILE")
     if not profile or not profile.get("postings") or profile.get("awaiting_confirmation"):
@@ -101,8 +101,9 @@ def _score(reference: _Reference, intern_id: str) -> tuple[Candidate | None, str
     if is_capped(exposure_store.read(intern_id), clock.now(), cap):
         return None, "capped"
     postings = reference.postings()
-    people = [to_intern_profile(p) for i, p in postings.items() if i != intern_id]
-    people.append(to_intern_profile(postings.get(intern_id) or profile))
+    people = [to_prepared(p) for i, p in postings.items() if i != intern_id]
+    people.append(to_prepared(postings.get(intern_id) or profile))
+    bio = {intern_id: str(profile.get("bio") or "")}  # only the applicant's reason is kept
     ranked = rank(
         brief_profile_of(reference.brief),
         prepare(people),
@@ -111,6 +112,7 @@ def _score(reference: _Reference, intern_id: str) -> tuple[Candidate | None, str
         reference=frozenset(postings),
         bonus={intern_id: rules.APPLICANT_BONUS},
         exclude=reference.paused,
+        bios=lambda ids: {i: bio[i] for i in ids if i in bio},
     )
     found = next((c for c in ranked if c.intern_id == intern_id), None)
     return (found, "") if found else (None, "no_fit")
