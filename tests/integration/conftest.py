@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,6 +39,23 @@ def reset_app_caches() -> None:
     pages._site_sources.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def botocore_models_read_once() -> Iterator[None]:
+    """botocore's service models (read-only JSON files) are read once per test process.
+
+    Every test provisions a fresh moto with a fresh boto3 session, and the app forgets its
+    session between tests (`reset_app_caches`); each new session used to re-read and re-parse
+    the models of every service it makes a client for (most of a test's setup time). The
+    sessions, clients and moto backends stay per test; only botocore's file loader, a cache of
+    data it never changes, is shared, as it is between the clients of one session."""
+    import botocore.session
+
+    original = botocore.session.create_loader
+    botocore.session.create_loader = functools.cache(original)
+    yield
+    botocore.session.create_loader = original
+
+
 @pytest.fixture(scope="session")
 def stripe_sandbox() -> Iterator[Any]:
     """The Stripe sandbox over HTTP (the app's stripe SDK talks to it like to Stripe)."""
@@ -45,6 +63,29 @@ def stripe_sandbox() -> Iterator[Any]:
 
     with StripeSandbox(port=0) as sandbox:
         yield sandbox
+
+
+class _ClientsOnce:
+    """A boto3 session whose clients are made once per test process and kept: `provision`
+    makes the same dozen clients in every test. A client holds no AWS state (moto's does,
+    per test, inside `mock_aws`), and every call of a kept client goes through moto as any
+    other does."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self._session = boto3.session.Session(region_name="us-east-1")
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service)
+        return self._clients[service]
+
+
+@functools.cache
+def _provisioning_session() -> _ClientsOnce:
+    return _ClientsOnce()
 
 
 @pytest.fixture
@@ -55,7 +96,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[di
     The secrets are not in the environment: the app reads them from the stage's secret in moto
     (the twin's values, `local.twin.DEFAULT_SECRETS`), as deployed. A test may still override
     one with an environment variable of its name."""
-    import boto3
     from moto import mock_aws
 
     from chalicelib.settings import SECRET_NAMES
@@ -68,7 +108,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[di
     with mock_aws():
         from local.twin import provision
 
-        env = provision(boto3.session.Session(region_name="us-east-1"))
+        env = provision(_provisioning_session())
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         reset_app_caches()
