@@ -5,6 +5,8 @@
                          (at most once a day per engagement; never blocks the step)
     resume_payout_for    the account became payout-ready (Stripe's `account.updated`): resume
                          the release that waits for it (the `account` wait)
+    resume_if_ready      the wait's token is stored: resume it if the account is ready already
+                         (a "ready" applied between the release's check and the wait)
 
 The release itself (services/escrow.py) reads the intern's destination account from the
 escrow repository and raises `errors.PayoutAccountNotReady` when it cannot receive transfers;
@@ -62,14 +64,32 @@ def _remind(brief: Mapping[str, Any], intern: Mapping[str, Any]) -> None:
         logger.exception("onboarding reminder failed", extra={"brief_id": brief_id})
 
 
+def resume_if_ready(brief_id: str) -> bool:
+    """The release's wait has stored its token: resume it at once if the intern's account is
+    payout-ready already (Stripe's ``account.updated`` applied between the release's check and
+    the wait: it found no token to resume then, and would not come again)."""
+    store = get_store()
+    brief = store.get_brief(brief_id)
+    intern_id = str((brief or {}).get("intern_id") or "")
+    intern = store.get(f"INTERN#{intern_id}", "PROFILE") if intern_id else None
+    if not intern or not intern.get("payout_ready") or not intern.get("stripe_account_id"):
+        return False
+    return _resume(brief_id)
+
+
 def resume_payout_for(intern_id: str) -> bool:
     """The intern's account became payout-ready: resume the release that waits for it."""
+    intern = get_store().get(f"INTERN#{intern_id}", "PROFILE")
+    brief_id = str((intern or {}).get("holding") or "")
+    return bool(brief_id) and _resume(brief_id)
+
+
+def _resume(brief_id: str) -> bool:
+    """Resume the brief's open `account` wait, once (the token is consumed conditionally)."""
     from chalicelib.adapters import workflow
 
     store = get_store()
-    intern = store.get(f"INTERN#{intern_id}", "PROFILE")
-    brief_id = str((intern or {}).get("holding") or "")
-    if not brief_id or store.waiting_token(brief_id, "account") is None:
+    if store.waiting_token(brief_id, "account") is None:
         return False
     try:
         token = store.consume_task_token(brief_id, "account")

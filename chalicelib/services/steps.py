@@ -7,11 +7,8 @@ none of them needs to call another.
 Each step is safe to run twice: Step Functions retries a failed invocation, so every state change
 is conditional and a repeated call finds its work already done.
 
-Imports: each step is its own Lambda function, and all of them import this module. What
-every step needs is imported here; each use case loads in the steps that call it (`announce`
-~25 ms with the ledger and the brief model behind `errors`, the matching scorer ~10 ms, the
-money use cases 15–45 ms each: `python -X importtime`), so e.g. NextCandidate's cold start
-pays for none of them.
+Imports: every step's Lambda imports this module; each use case loads in the steps that call
+it (`announce` ~25 ms, the scorer ~10 ms, money 15–45 ms each: `python -X importtime`).
 """
 
 from __future__ import annotations
@@ -53,8 +50,7 @@ WAITS: dict[str, Status] = {
     "dispute": Status.DISPUTED,
     "account": Status.RELEASING,  # the intern's Stripe account is not ready to be paid yet
 }
-# Waits after a failed money step (services/payout_failures.py): a payout waits in RELEASING,
-# a refund in whatever status the engagement had; the timeline and `attention` say why.
+# Waits after a failed money step (payout_failures.py): a payout in RELEASING, a refund as it was
 FAILURE_WAITS = frozenset({"payout_failed", "refund_failed"})
 
 
@@ -286,6 +282,10 @@ def await_party(event: StepEvent) -> dict[str, Any]:
             )
         )
     _tell_wait(_brief(store, event.brief_id), event.kind, event.task_token, event.intern_id)
+    if event.kind == "account":  # a "ready" applied before this token was stored: look again
+        from chalicelib.services.payout_accounts import resume_if_ready
+
+        resume_if_ready(event.brief_id)
     logger.info("waiting", extra={"brief_id": event.brief_id, "kind": event.kind})
     return {"waiting": event.kind}
 

@@ -367,15 +367,46 @@ def test_release_waits_for_the_interns_payout_account_and_reminds(money: Money) 
     assert money.transfers(brief_id) == []
     reminders = sent_emails()[before:]
     assert len(reminders) == 1 and "Connect Stripe" in reminders[0].raw_data
-    link = next(
-        line
-        for line in reminders[0].raw_data.replace("=\n", "").replace("=3D", "=").split()
-        if "/_sandbox/onboard/" in line
-    )
-    onboard_intern(money, link[link.index("http") :].split('"')[0].rstrip(">"))
+    onboard_intern(money, _onboarding_link(reminders[0].raw_data))
 
     steps.release(StepEvent(brief_id=brief_id))
     assert [t["amount"] for t in money.transfers(brief_id)] == [54_000]
+
+
+def _onboarding_link(raw_email: str) -> str:
+    link = next(
+        line
+        for line in raw_email.replace("=\n", "").replace("=3D", "=").split()
+        if "/_sandbox/onboard/" in line
+    )
+    return link[link.index("http") :].split('"')[0].rstrip(">")
+
+
+def test_an_account_made_ready_before_the_wait_stores_its_token_still_resumes_the_payout(
+    money: Money,
+) -> None:
+    """The lost wake-up of the chaos run: Stripe's "ready" is applied after the release found
+    the intern not ready but before AwaitPayoutAccount stored its token, so account.updated had
+    no wait to resume; the wait looks once more when it opens."""
+    from chalicelib.adapters.store import get_store
+    from chalicelib.services import steps
+    from chalicelib.services.errors import PayoutAccountNotReady
+    from tests.integration.test_escrow_support import onboard_intern
+
+    brief_id = _funded(money, intern=ready_intern(money, onboard=False))
+    move(brief_id, "IN_REVIEW", "PAYOUT_APPROVAL")
+    before = len(sent_emails())
+    with pytest.raises(PayoutAccountNotReady):
+        steps.release(StepEvent(brief_id=brief_id))
+    resumed = len(money.resumed)  # the funding wait's
+    onboard_intern(money, _onboarding_link(sent_emails()[before].raw_data))
+    assert len(money.resumed) == resumed  # account.updated applied: no wait open to resume
+
+    wait = StepEvent(brief_id=brief_id, kind="account", task_token="tok-account", execution="x")  # type: ignore[arg-type]
+    steps.await_party(wait)
+
+    assert money.resumed[resumed:] == [("tok-account", {"ready": True})]
+    assert get_store().waiting_token(brief_id, "account") is None  # used once
 
 
 # -- refund and split -----------------------------------------------------------------------------
