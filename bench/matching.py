@@ -344,6 +344,7 @@ def moto_at_scale() -> Iterator[None]:
     import bisect
     import copy
     import inspect
+    import threading
     from collections import defaultdict
     from types import SimpleNamespace
     from unittest import mock
@@ -368,7 +369,13 @@ def moto_at_scale() -> Iterator[None]:
             chosen = keys[max(0, high - limit - 2) : high]
         return {k: partition[k] for k in chosen}
 
+    swapping = threading.Lock()  # the match step's concurrent Queries: one swap at a time
+
     def partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        with swapping:
+            return _partition_query(self, hash_key, *args, **kwargs)
+
+    def _partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, hash_key, *args, **kwargs).arguments
         if bound.get("index_name") or hash_key is None:
             return query(self, hash_key, *args, **kwargs)

@@ -17,6 +17,7 @@ pays for none of them.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -142,11 +143,10 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.adapters import talent_pool
-    from chalicelib.adapters.intern_accounts import paused_interns
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, late_applicants, open_briefs
     from chalicelib.services.exposure import LOOKAHEAD
-    from chalicelib.services.interns import bios, bounded_candidates
+    from chalicelib.services.interns import bios, match_reads
 
     store = get_store()
     brief = _brief(store, event.brief_id)
@@ -156,9 +156,9 @@ def match(event: StepEvent) -> dict[str, Any]:
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
     profile, today = brief_profile_of(brief), clock.today()
-    paused = paused_interns(today)  # "not available until" (issue 14): left out until then
-    read = bounded_candidates(profile, today, exclude=paused)
-    bonus = open_briefs.applicant_bonus(event.brief_id)  # applicants: scored, with a bonus
+    read, paused, bonus = match_reads(  # paused (left out), applicants (bonus): one wave
+        profile, today, partial(open_briefs.applicant_bonus, event.brief_id)
+    )
     read.index.extend(
         open_briefs.applicant_profiles(
             i for i in bonus if i not in read.postings and i not in paused
