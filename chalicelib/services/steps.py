@@ -145,7 +145,6 @@ def match(event: StepEvent) -> dict[str, Any]:
     from chalicelib.adapters import talent_pool
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, late_applicants, open_briefs
-    from chalicelib.services.exposure import LOOKAHEAD
     from chalicelib.services.interns import bios, match_reads
 
     store = get_store()
@@ -165,17 +164,18 @@ def match(event: StepEvent) -> dict[str, Any]:
         )
     )
     pool = list(read.postings)
+    known: dict[str, Any] = {}  # the candidates' exposure records, read with their bios
     ranked = rank(
         profile,
         read.index,
         today=today,
-        limit=5 + LOOKAHEAD,
+        limit=5 + exposure.LOOKAHEAD,
         reference=read.ref(),
         bonus=bonus,
         exclude=paused,
-        bios=bios,  # the ranked candidates' bios, quoted in their reasons
+        bios=exposure.with_exposures(bios, known),  # quoted in reasons
     )
-    shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
+    shortlist = exposure.shortlist(ranked, limit=5, known=known)  # weekly cap, least recent
     # An intern the employer invited back (the talent pool) is offered the brief first; the
     # ranked candidates follow, so a decline or a lapse falls back to matching.
     invited = str(brief.get("invite_intern_id") or "")
