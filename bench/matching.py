@@ -251,8 +251,8 @@ class ReadCounter:
     """botocore handlers: DynamoDB calls by operation, the items Queries returned, and the
     round trips on the critical path. Requests the app issues together
     (``adapters.concurrent.gather``: its calls run on worker threads) form one *wave*: the wait
-    is the slowest of them (a worker's requests in sequence add up); every other request is a
-    wave of its own."""
+    is the slowest of its calls (the requests one call makes in sequence add up); every other
+    request is a wave of its own."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -261,7 +261,7 @@ class ReadCounter:
         self.waves = 0  # waves so far; the open wave's number while a gather runs
         self.in_gather = False
         self.lock = threading.Lock()
-        self.per_lane: dict[tuple[int, int], list[float]] = {}  # (wave, thread) → [n, bytes]
+        self.per_lane: dict[tuple[int, int], list[float]] = {}  # (wave, call) → [n, bytes]
         self.lane = threading.local()
 
     def before(self, model: Any = None, **_: Any) -> None:
@@ -269,7 +269,7 @@ class ReadCounter:
             self.calls[getattr(model, "name", "?")] += 1
             if not self.in_gather:
                 self.waves += 1
-            key = (self.waves, threading.get_ident())
+            key = (self.waves, getattr(self.lane, "call", -1) if self.in_gather else -1)
             self.per_lane.setdefault(key, [0, 0])[0] += 1
         self.lane.key = key
 
@@ -289,18 +289,25 @@ class ReadCounter:
                 self.waves += 1
                 self.in_gather = True
             try:
-                return gather(calls)
+                return gather([partial(self.in_lane, n, call) for n, call in enumerate(calls)])
             finally:
                 with self.lock:
                     self.in_gather = False
 
         return wave
 
+    def in_lane(self, n: int, call: Callable[[], Any]) -> Any:
+        self.lane.call = n  # the worker thread's requests belong to call n of the wave
+        try:
+            return call()
+        finally:
+            self.lane.call = -1
+
     def critical_path(self) -> tuple[int, float]:
         """Round trips and assumed DynamoDB milliseconds on the critical path: each wave
-        counts its slowest lane (a thread's requests in sequence)."""
+        counts its slowest lane (one call's requests, in sequence)."""
         waves: dict[int, tuple[int, float]] = {}
-        for (number, _thread), (n, size) in self.per_lane.items():
+        for (number, _call), (n, size) in self.per_lane.items():
             ms = n * ASSUMED_MS_PER_REQUEST + size / 2**20 * ASSUMED_MS_PER_MB
             trips, slowest = waves.get(number, (0, 0.0))
             waves[number] = (max(trips, int(n)), max(slowest, ms))
