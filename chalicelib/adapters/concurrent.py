@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported on first use: a step that never gathers does not pay for it
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 MAX_WORKERS = 8  # the widest wave a request makes (a brief's required skills + 2 reads)
 
@@ -23,6 +25,8 @@ _pool: ThreadPoolExecutor | None = None
 
 def _executor() -> ThreadPoolExecutor:
     global _pool
+    from concurrent.futures import ThreadPoolExecutor
+
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="wave")
