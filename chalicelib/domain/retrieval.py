@@ -22,9 +22,10 @@ it, best static quality first.
 algorithm over the per-skill lists): the required skills' lists are read a page (a DynamoDB
 ``Limit``: ``PAGE`` for a list's first page, then doubling up to ``PAGE_MAX``) at a time,
 always from the list whose frontier (last key read) is highest; the first page of every
-list is read first and its interns are the
-*reference* that fixes the text statistics (``matching.rank(reference=…)``), so an intern's
-score does not depend on how much else was read. After each page the interns seen are
+list is read first (``first_pages``: the caller may read them concurrently, ``prefetched``)
+and its interns are the *reference* that fixes the text statistics
+(``matching.rank(reference=…)``), so an intern's score does not depend on how much else was
+read. After each page the interns seen are
 scored in full, and the most an intern not yet seen could score is bounded from the
 frontiers: it lies below the frontier of every list, so its credit for each skill is at
 most the frontier's tier (0 for an exhausted list), and when it sits at the top tier
@@ -70,6 +71,7 @@ __all__ = [
     "RESERVE",
     "Retrieval",
     "bounded_pool",
+    "first_pages",
     "pack_scoring",
     "posting_fields",
     "posting_ranks",
@@ -91,7 +93,8 @@ TOP_TIER = 9
 
 # Up to `limit` of one skill's postings after a cursor, best first, each with its "rank"
 # key: (postings, the next cursor or None when the list is exhausted).
-PageReader = Callable[[str, Any, int], tuple[Sequence[Mapping[str, Any]], Any]]
+Page = tuple[Sequence[Mapping[str, Any]], Any]
+PageReader = Callable[[str, Any, int], Page]
 
 
 def static_prior(completed: int, rating_sum: int, rating_count: int, hours_per_week: int) -> int:
@@ -188,6 +191,14 @@ def _unseen_bound(lists: list[_List]) -> float:
     return best + rest
 
 
+def first_pages(brief: BriefProfile, budget: int = BUDGET) -> list[str]:
+    """The skills whose first page (``PAGE`` postings, no cursor) ``bounded_pool`` reads
+    before any decision — every required skill's, when they all fit the budget (else none):
+    the caller may read them together, concurrently, and pass them as ``prefetched``."""
+    required = normalise_skills(list(brief.skills))
+    return required if len(required) * PAGE <= budget else []
+
+
 def bounded_pool(
     brief: BriefProfile,
     read_page: PageReader,
@@ -196,14 +207,18 @@ def bounded_pool(
     k: int = 5,
     budget: int = BUDGET,
     exclude: frozenset[str] = frozenset(),
+    prefetched: Mapping[str, Page] | None = None,
 ) -> Retrieval:
     """The interns worth scoring for a brief (see the module doc); rank the result with
-    ``rank(brief, found.index, today, reference=found.reference)``."""
+    ``rank(brief, found.index, today, reference=found.reference)``. ``prefetched``: skill → its
+    first page (``read_page(skill, None, PAGE)``), already read (``first_pages``); used in
+    place of those reads, in the same order, so the result is the same."""
     required = normalise_skills(list(brief.skills))
     out = Retrieval()
     if not required:
         return out
     lists = [_List(skill) for skill in required]
+    ready = dict(prefetched or {}) if len(required) * PAGE <= budget else {}
     while True:
         live = [lst for lst in lists if not lst.done]
         if not live:
@@ -215,7 +230,10 @@ def bounded_pool(
         lst = max(live, key=lambda x: (x.pages == 0, x.tier, x.prior, -lists.index(x)))
         first = lst.pages == 0
         size = min(PAGE << lst.pages, PAGE_MAX, budget - out.items_read)
-        page, cursor = read_page(lst.skill, lst.cursor, size)
+        if first and size == PAGE and lst.skill in ready:
+            page, cursor = ready.pop(lst.skill)
+        else:
+            page, cursor = read_page(lst.skill, lst.cursor, size)
         lst.pages += 1
         out.pages += 1
         out.items_read += len(page)

@@ -4,10 +4,11 @@ and the offer's slot in the intern's week (rules: ``domain/exposure.py``; record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
-from chalicelib.adapters import clock, exposure_store
-from chalicelib.domain.exposure import apply_exposure, offers_in_week, skipped_reason
+from chalicelib.adapters import clock, concurrent, exposure_store
+from chalicelib.domain.exposure import Exposure, apply_exposure, offers_in_week, skipped_reason
 from chalicelib.domain.matching import Candidate
 from chalicelib.settings import get_settings
 
@@ -15,10 +16,38 @@ from chalicelib.settings import get_settings
 # reach past the fifth place.
 LOOKAHEAD = 10
 
+BiosReader = Callable[[Sequence[str]], Mapping[str, str]]
 
-def shortlist(ranked: Sequence[Candidate], *, limit: int = 5) -> list[Candidate]:
-    """The scorer's order (``limit + LOOKAHEAD`` of it) after the exposure rules."""
-    exposures = exposure_store.read_many(c.intern_id for c in ranked)
+
+def with_exposures(bios: BiosReader, known: dict[str, Exposure | None]) -> BiosReader:
+    """``bios`` that also reads the same interns' exposure records into ``known`` (for
+    ``shortlist``), concurrently: the scorer asks for the bios of the candidates it ranked
+    (those without one), whose records ``shortlist`` reads next — one wave instead of two."""
+
+    def read(intern_ids: Sequence[str]) -> Mapping[str, str]:
+        ids = list(intern_ids)
+        found_bios, found = concurrent.gather(
+            [partial(bios, ids), partial(exposure_store.read_many, ids)]
+        )
+        known.update({i: found.get(i) for i in ids})
+        return found_bios  # type: ignore[no-any-return]
+
+    return read
+
+
+def shortlist(
+    ranked: Sequence[Candidate],
+    *,
+    limit: int = 5,
+    known: Mapping[str, Exposure | None] | None = None,
+) -> list[Candidate]:
+    """The scorer's order (``limit + LOOKAHEAD`` of it) after the exposure rules. ``known``:
+    records already read (None: the intern has none; ``with_exposures``); the others are read."""
+    known = known or {}
+    exposures = {i: e for i, e in known.items() if e is not None}
+    exposures.update(
+        exposure_store.read_many(c.intern_id for c in ranked if c.intern_id not in known)
+    )
     cap = get_settings().offers_per_intern_per_week
     return apply_exposure(ranked, exposures, clock.now(), cap=cap, limit=limit)
 

@@ -8,16 +8,27 @@ record) are `adapters/intern_profiles.py`; the retrieval rule is `domain/retriev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from chalicelib.adapters import intern_profiles
+from chalicelib.adapters import concurrent, intern_profiles
+from chalicelib.adapters.intern_accounts import paused_interns
 from chalicelib.adapters.intern_profiles import postings_page, profile_items
 from chalicelib.adapters.store import get_store
 from chalicelib.domain.matching import BriefProfile, PreparedProfile
-from chalicelib.domain.retrieval import Retrieval, bounded_pool, to_prepared
+from chalicelib.domain.retrieval import (
+    PAGE,
+    Page,
+    Retrieval,
+    bounded_pool,
+    first_pages,
+    to_prepared,
+)
 from chalicelib.domain.skills import normalise_skills
+
+T = TypeVar("T")
 
 
 def import_profiles(profiles: Iterable[Mapping[str, Any]]) -> int:
@@ -32,13 +43,39 @@ def import_profiles(profiles: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
+def match_reads(
+    brief: BriefProfile, today: date, also: Callable[[], T]
+) -> tuple[Retrieval, frozenset[str], T]:
+    """The match step's reads: the interns paused today ("not available until", issue 14:
+    left out), ``also`` (the caller's read, e.g. the applicants) and the first page of every
+    required skill's postings are independent, so they are issued together (one wave: one
+    round trip's wait instead of one per request); then the rest of the retrieval
+    (``bounded_candidates``, the paused excluded). The first pages are read before any
+    decision of the retrieval, so the result is the one it gives reading a page at a time."""
+    skills = first_pages(brief)
+    paused, extra, *pages = concurrent.gather(
+        [
+            partial(paused_interns, today),
+            also,
+            *(partial(postings_page, skill, None, PAGE) for skill in skills),
+        ]
+    )
+    prefetched = dict(zip(skills, pages, strict=True))
+    return bounded_candidates(brief, today, exclude=paused, prefetched=prefetched), paused, extra
+
+
 def bounded_candidates(
-    brief: BriefProfile, today: date, *, exclude: frozenset[str] = frozenset()
+    brief: BriefProfile,
+    today: date,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    prefetched: Mapping[str, Page] | None = None,
 ) -> Retrieval:
     """The interns worth scoring for a brief: each required skill's postings read best first
     with a Limit, until no unread intern can enter the top 5 (or the read budget is spent).
-    Rank them with ``rank(brief, found.index, today, reference=found.ref(), bios=bios)``."""
-    return bounded_pool(brief, postings_page, today, exclude=exclude)
+    Rank them with ``rank(brief, found.index, today, reference=found.ref(), bios=bios)``.
+    ``prefetched``: the first pages ``match_reads`` read together (the same result)."""
+    return bounded_pool(brief, postings_page, today, exclude=exclude, prefetched=prefetched)
 
 
 def bios(intern_ids: Sequence[str]) -> Mapping[str, str]:

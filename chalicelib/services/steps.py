@@ -14,6 +14,7 @@ it (`announce` ~25 ms, the scorer ~10 ms, money 15–45 ms each: `python -X impo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -138,11 +139,9 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.adapters import talent_pool
-    from chalicelib.adapters.intern_accounts import paused_interns
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, late_applicants, open_briefs
-    from chalicelib.services.exposure import LOOKAHEAD
-    from chalicelib.services.interns import bios, bounded_candidates
+    from chalicelib.services.interns import bios, match_reads
 
     store = get_store()
     brief = _brief(store, event.brief_id)
@@ -152,26 +151,27 @@ def match(event: StepEvent) -> dict[str, Any]:
     _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
     open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
     profile, today = brief_profile_of(brief), clock.today()
-    paused = paused_interns(today)  # "not available until" (issue 14): left out until then
-    read = bounded_candidates(profile, today, exclude=paused)
-    bonus = open_briefs.applicant_bonus(event.brief_id)  # applicants: scored, with a bonus
+    read, paused, bonus = match_reads(  # paused (left out), applicants (bonus): one wave
+        profile, today, partial(open_briefs.applicant_bonus, event.brief_id)
+    )
     read.index.extend(
         open_briefs.applicant_profiles(
             i for i in bonus if i not in read.postings and i not in paused
         )
     )
     pool = list(read.postings)
+    known: dict[str, Any] = {}  # the candidates' exposure records, read with their bios
     ranked = rank(
         profile,
         read.index,
         today=today,
-        limit=5 + LOOKAHEAD,
+        limit=5 + exposure.LOOKAHEAD,
         reference=read.ref(),
         bonus=bonus,
         exclude=paused,
-        bios=bios,  # the ranked candidates' bios, quoted in their reasons
+        bios=exposure.with_exposures(bios, known),  # quoted in reasons
     )
-    shortlist = exposure.shortlist(ranked, limit=5)  # weekly cap, least recently offered first
+    shortlist = exposure.shortlist(ranked, limit=5, known=known)  # weekly cap, least recent
     # An intern the employer invited back (the talent pool) is offered the brief first; the
     # ranked candidates follow, so a decline or a lapse falls back to matching.
     invited = str(brief.get("invite_intern_id") or "")

@@ -17,6 +17,7 @@ from chalicelib.domain.retrieval import (
     PAGE,
     Retrieval,
     bounded_pool,
+    first_pages,
     pack_scoring,
     posting_ranks,
     rank_key,
@@ -238,3 +239,50 @@ def test_bounded_gives_the_exhaustive_top_five_on_the_eval_set(budget: int, exac
         assert abs(gap) <= 0.01
     else:
         assert gap <= 0.05
+
+
+def test_first_pages_read_together_give_the_same_retrieval() -> None:
+    """The match step reads every required skill's first page at once (one wave) and passes
+    them in: every eval brief retrieves, references and ranks exactly as read a page at a
+    time, and no first page is read again."""
+    today, briefs = _load()
+    for brief in briefs:
+        b, lists = _brief(brief, today), merged(brief)
+        alone = bounded_pool(b, Reader(lists), today)
+        skills = first_pages(b)
+        assert skills == normalise_skills(list(b.skills))
+        ahead = Reader(lists)
+        prefetched = {s: ahead(s, None, PAGE) for s in skills}
+        rest = Reader(lists)
+        together = bounded_pool(b, rest, today, prefetched=prefetched)
+        assert list(together.postings) == list(alone.postings)
+        assert together.reference == alone.reference
+        assert (together.items_read, together.pages, together.stopped_by) == (
+            alone.items_read,
+            alone.pages,
+            alone.stopped_by,
+        )
+        assert rest.read == alone.items_read - ahead.read  # the first pages not read again
+        want = rank(b, alone.index, today, limit=K, reference=alone.ref())
+        got = rank(b, together.index, today, limit=K, reference=together.ref())
+        assert [(c.intern_id, c.score) for c in got] == [(c.intern_id, c.score) for c in want]
+
+
+def test_first_pages_beyond_the_budget_are_read_one_at_a_time() -> None:
+    b = BriefProfile(
+        brief_id="b",
+        title="Data",
+        description="SQL and Python.",
+        deliverables=("Report",),
+        skills=("sql", "python", "excel"),
+        nice_to_have_skills=(),
+        estimated_hours=10,
+        deadline=date(2025, 3, 24),
+    )
+    assert first_pages(b, budget=3 * PAGE) == ["sql", "python", "excel"]
+    assert first_pages(b, budget=3 * PAGE - 1) == []
+    lists = background()
+    reader = Reader(lists)
+    stale = {"sql": ([], None)}  # would exhaust the list if it were used
+    found = bounded_pool(b, reader, TODAY, budget=250, prefetched=stale)
+    assert found.items_read == reader.read == 250  # read as without it: budget first
