@@ -305,8 +305,23 @@ def compress_sent_emails() -> None:
     RawMessage.raw_data = property(get, put)  # type: ignore[assignment]
 
 
+def no_class_per_request() -> None:
+    """moto runs its Flask apps in debug mode, and in debug mode Flask gives every request that
+    reads a form (moto's requests do) a new subclass of its files dict, for a friendlier
+    KeyError (`flask.debughelpers.attach_enctype_error_multidict`). A class is cyclic garbage,
+    freed only by a full collection: thousands of them waited for it. The helper is skipped:
+    a missing uploaded file raises the same KeyError, with Flask's plain message."""
+    import flask.debughelpers
+
+    def attach_enctype_error_multidict(request: Any) -> None:
+        """Skipped in the twin (see `no_class_per_request`)."""
+
+    flask.debughelpers.attach_enctype_error_multidict = attach_enctype_error_multidict  # type: ignore[assignment]
+
+
 def install() -> None:
     track_instances_weakly()
+    no_class_per_request()
     compact_dynamodb_items()
     roll_back_transactions_by_item()
     slim_finished_executions()
