@@ -287,20 +287,43 @@ def slim_finished_executions() -> None:
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
 
 
+class _SharedDictionary:
+    """zlib with a preset dictionary: the first text compressed (its last 32 KiB, zlib's
+    window). The twin's emails come from a few templates, so each later one is mostly what the
+    first already says (the styles, the layout, the footer): kept as references to it."""
+
+    def __init__(self) -> None:
+        self._zdict: bytes | None = None
+        self._lock = threading.Lock()
+
+    def compress(self, data: bytes) -> bytes:
+        with self._lock:
+            if self._zdict is None:
+                self._zdict = data[-32768:]
+        packer = zlib.compressobj(6, zdict=self._zdict)
+        return packer.compress(data) + packer.flush()
+
+    def decompress(self, blob: bytes) -> bytes:
+        assert self._zdict is not None  # set by the first compress
+        unpacker = zlib.decompressobj(zdict=self._zdict)
+        return unpacker.decompress(blob) + unpacker.flush()
+
+
 def compress_sent_emails() -> None:
     """moto's SES keeps every raw email sent (the twin's outbox reads them), as a string of
-    MIME text: about 10 emails and 80 KB per engagement. Kept zlib-compressed (a quarter of
-    the size), the string made again when read (`raw_data`, as before)."""
+    MIME text: about 10 emails and 80 KB per engagement. Kept zlib-compressed against the first
+    email sent (`_SharedDictionary`), the string made again when read (`raw_data`, as before)."""
     from moto.ses.models import RawMessage
 
     if isinstance(RawMessage.__dict__.get("raw_data"), property):
         return
+    shared = _SharedDictionary()
 
     def get(self: Any) -> str:
-        return zlib.decompress(self._twin_raw).decode("utf-8")
+        return shared.decompress(self._twin_raw).decode("utf-8")
 
     def put(self: Any, value: str) -> None:
-        self._twin_raw = zlib.compress(value.encode("utf-8"), 6)
+        self._twin_raw = shared.compress(value.encode("utf-8"))
 
     RawMessage.raw_data = property(get, put)  # type: ignore[assignment]
 
@@ -316,7 +339,7 @@ def no_class_per_request() -> None:
     def attach_enctype_error_multidict(request: Any) -> None:
         """Skipped in the twin (see `no_class_per_request`)."""
 
-    flask.debughelpers.attach_enctype_error_multidict = attach_enctype_error_multidict  # type: ignore[assignment]
+    flask.debughelpers.attach_enctype_error_multidict = attach_enctype_error_multidict
 
 
 def install() -> None:

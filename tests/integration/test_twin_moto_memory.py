@@ -164,9 +164,13 @@ def test_sent_emails_are_kept_compressed_and_read_back_unchanged() -> None:
         ses = boto3.client("ses", region_name="us-east-1")
         ses.verify_email_identity(EmailAddress="team@microintern.example")
         ses.send_raw_email(RawMessage={"Data": raw})
-        (message,) = ses_backends["123456789012"]["us-east-1"].sent_messages
+        other = raw.replace("ada@", "bo@").replace("words", "other words")
+        ses.send_raw_email(RawMessage={"Data": other})
+        first, second = ses_backends["123456789012"]["us-east-1"].sent_messages[-2:]
 
-        assert message.raw_data == raw
-        held = message.__dict__
-        assert "raw_data" not in held
-        assert sum(len(v) for v in held.values() if isinstance(v, bytes)) < len(raw) / 4
+        assert first.raw_data == raw
+        assert second.raw_data == other
+        for message in (first, second):
+            held = message.__dict__
+            assert "raw_data" not in held
+            assert sum(len(v) for v in held.values() if isinstance(v, bytes)) < len(raw) / 4
