@@ -241,13 +241,17 @@ def run(args: argparse.Namespace) -> Result:
     engagements = [Engagement(index=i, ending=ending) for i, ending in enumerate(endings)]
     log = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="chaos-")) / "twin.log"
     started = time.monotonic()
-    settings = {**WINDOWS, "TWIN_APP_WORKERS": str(args.app_workers)}
+    overrides = dict(w.split("=", 1) for w in args.window)
+    unknown = set(overrides) - set(WINDOWS)
+    if unknown:
+        raise SystemExit(f"--window: unknown {sorted(unknown)} (known: {sorted(WINDOWS)})")
+    settings = {**WINDOWS, **overrides, "TWIN_APP_WORKERS": str(args.app_workers)}
     with running_twin(log, settings) as twin:
         tally = HttpTally(twin.url)
         tally.install()
         from local.twin import twin_secrets
 
-        mail = Mailroom(twin).start()
+        mail = Mailroom(twin, every=args.mail_every).start()
         faults = FaultInjector(
             twin.stripe_url,
             random.Random(f"{args.seed}:faults"),
@@ -265,6 +269,7 @@ def run(args: argparse.Namespace) -> Result:
             twin,
             mail,
             stage_timeout=args.stage_timeout,
+            poll_max=args.poll_max,
             start_until=started + (args.start_budget or float("inf")),
         )
         progress = Progress(twin.process.pid, engagements, args.progress_every).start()
@@ -395,6 +400,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--outage-every", type=float, default=60.0)
     parser.add_argument("--first-outage-after", type=float, default=20.0)
     parser.add_argument("--stage-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--poll-max",
+        type=float,
+        default=3.0,
+        help="longest pause between a waiting engagement's status polls (0.5 s, 1 s, ... up to it)",
+    )
+    parser.add_argument(
+        "--window",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="a window other than the run's (e.g. WORK_WINDOW_SECONDS=15); repeatable",
+    )
+    parser.add_argument(
+        "--mail-every", type=float, default=1.0, help="seconds between the mail poller's reads"
+    )
     parser.add_argument(
         "--app-workers",
         type=int,

@@ -66,8 +66,9 @@ class Mailroom:
     """One poller for the outbox and the finance inbox, shared by every engagement (each polling
     the whole outbox itself would cost the twin more than the engagements do)."""
 
-    def __init__(self, twin: RunningTwin) -> None:
+    def __init__(self, twin: RunningTwin, every: float = 1.0) -> None:
         self.twin = twin
+        self.every = every  # seconds between polls
         self.offers: dict[str, str] = {}  # title -> task token
         self.payouts: dict[str, str] = {}  # brief_id -> payout_id
         self.onboarded: set[str] = set()  # Stripe onboarding links opened
@@ -85,7 +86,7 @@ class Mailroom:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.every):
             try:
                 self.poll()
             except (requests.RequestException, ValueError):
@@ -194,10 +195,12 @@ class Driver:
         *,
         stage_timeout: float,
         start_until: float = float("inf"),
+        poll_max: float = 3.0,
     ) -> None:
         self.twin = twin
         self.mail = mail
         self.stage_timeout = stage_timeout
+        self.poll_max = poll_max  # the longest pause between a waiting engagement's polls
         self.start_until = start_until  # time.monotonic() after which no engagement starts
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -238,10 +241,10 @@ class Driver:
                 return current
             if current["status"] in TERMINAL:
                 break
-            # 0.5 s, then slower up to 3 s: every in-flight engagement polls the twin, and at
-            # 0.5 s the polls were a large share of what the twin served.
+            # 0.5 s, then slower up to `poll_max` (3 s): every in-flight engagement polls the
+            # twin, and at 0.5 s the polls were a large share of what the twin served.
             polls += 1
-            time.sleep(min(0.5 * polls, 3.0))
+            time.sleep(min(0.5 * polls, self.poll_max))
         last = "; ".join(f"{t['status']}: {t['detail']}" for t in current.get("timeline", [])[-3:])
         raise Deviation(f"waited for {'/'.join(wanted)}, found {current.get('status')} ({last})")
 

@@ -200,11 +200,15 @@ def one_engagement(twin: Any, inboxes: Inboxes, number: int) -> None:
     assert [t["amount"] for t in transfers] == [escrow["released_cents"]], transfers
 
 
-def print_growth(twin: Any, top: int, census: bool = False) -> None:
+def print_growth(twin: Any, top: int, census: bool = False, owners: bool = False) -> None:
     params: dict[str, Any] = {"top": top}
     if census:
         params["census"] = 1
+    if owners:
+        params["owners"] = 1
     data = requests.get(f"{twin.url}/_local/memory.json", params=params, timeout=300).json()
+    for name, size in data.get("owners", {}).items():
+        print(f"    {size / MiB:10.2f} MiB  {name}")
     for name, number in data.get("census", []):
         print(f"    {number:>10}  {name}")
     if not data.get("tracing"):
@@ -227,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--census", action="store_true", help="count live objects by type at each checkpoint"
     )
+    parser.add_argument(
+        "--owners",
+        action="store_true",
+        help="bytes held by each owner of the twin's state (moto's tables, executions, emails; "
+        "the sandbox's objects and events) at each checkpoint",
+    )
     parser.add_argument("--top", type=int, default=12, help="allocation sites per checkpoint")
     args = parser.parse_args(argv)
     count = args.engagements
@@ -245,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             f"twin pid {pid}, RSS at start {baseline / MiB:.0f} MiB; {count} engagements, "
             f"{args.workers} clients"
         )
-        print_growth(twin, args.top, args.census)
+        print_growth(twin, args.top, args.census, args.owners)
         inboxes = Inboxes(twin.url).start()
         started = time.perf_counter()
         done = failed = 0
@@ -269,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                             + (f", {failed} failed" if failed else ""),
                             flush=True,
                         )
-                        print_growth(twin, args.top, args.census)
+                        print_growth(twin, args.top, args.census, args.owners)
             except KeyboardInterrupt:  # Ctrl-C: the engagements not started are not started
                 pool.shutdown(wait=False, cancel_futures=True)
                 print(f"interrupted after {done} engagements", flush=True)

@@ -44,10 +44,121 @@ def census(top: int = 25) -> list[tuple[str, int]]:
     return counts.most_common(top)
 
 
-def report(top: int = 25, group: str = "lineno", with_census: bool = False) -> dict[str, Any]:
+def deep_size(roots: list[Any], seen: set[int]) -> int:
+    """Bytes held by `roots` and everything they reach that `seen` does not already hold
+    (modules, classes and functions are not followed: they are the program, not its data)."""
+    import gc
+    import sys
+    import types
+
+    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.CodeType)
+    total = 0
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, skip):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj, 0)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def owners(twin: Any = None) -> dict[str, int]:
+    """Approximate bytes held by each owner of the twin's state (a diagnosis: it walks
+    everything, under no lock). Each object is counted once, for the first owner reaching it."""
+    import gc
+
+    found: dict[str, list[Any]] = {}
+    with _suppress():
+        from moto.dynamodb.models import dynamodb_backends
+
+        found["moto dynamodb tables"] = [
+            t for b in _backends(dynamodb_backends) for t in b.tables.values()
+        ]
+    with _suppress():
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        executions: list[Any] = []
+        for b in _backends(stepfunctions_parser_backends):
+            for machine in b.state_machines:
+                executions.extend(getattr(machine, "executions", None) or [])
+            executions.extend(getattr(b, "executions", None) or [])
+        found["moto stepfunctions executions"] = executions
+    with _suppress():
+        from moto.ses.models import ses_backends
+
+        found["moto ses messages"] = [
+            (b.sent_messages, getattr(b, "sent_message_count", 0)) for b in _backends(ses_backends)
+        ]
+    for server in getattr(twin, "_servers", []):
+        if type(server).__name__ != "StripeSandbox":
+            continue
+        for name in sorted(vars(server)):
+            if name.startswith("_") and isinstance(getattr(server, name), (dict, list)):
+                found[f"sandbox {name}"] = [getattr(server, name)]
+        dispatcher = getattr(server, "_dispatcher", None)
+        if dispatcher is not None:
+            found["sandbox deliveries"] = [dispatcher.deliveries]
+            found["sandbox delivery queue"] = [dispatcher._heap]
+    if twin is not None:
+        found["twin finance inbox"] = [getattr(twin, "finance_inbox", None)]
+    gc.collect()
+    seen: set[int] = set()
+    return {name: deep_size(roots, seen) for name, roots in found.items()}
+
+
+def _backends(backend_dict: Any) -> list[Any]:
+    return [b for regions in backend_dict.values() for b in regions.values()]
+
+
+def _suppress() -> Any:
+    import contextlib
+
+    return contextlib.suppress(Exception)
+
+
+def freeze_startup_heap() -> None:
+    """Move every object that exists once the twin has started (modules, moto's service models,
+    the seed data) out of the garbage collector's generations (`gc.freeze`).
+
+    CPython runs a full collection once the objects that survived into the oldest generation
+    have grown by a quarter of it since the last one. The twin starts with a few hundred
+    thousand long-lived objects, so the cyclic garbage of requests (frames, tracebacks,
+    classes, executions' environments) piled up for that long before being freed; frozen,
+    the startup heap no longer counts, full collections follow the run's own growth and are
+    cheaper (frozen objects are not scanned). Frozen objects are still freed by reference
+    counting; only cycles among them are kept."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def gc_state() -> dict[str, Any]:
+    import gc
+
+    return {
+        "counts": gc.get_count(),
+        "frozen": gc.get_freeze_count(),
+        "collections": [s["collections"] for s in gc.get_stats()],
+        "collected": [s["collected"] for s in gc.get_stats()],
+    }
+
+
+def report(
+    top: int = 25,
+    group: str = "lineno",
+    with_census: bool = False,
+    with_owners: bool = False,
+    twin: Any = None,
+) -> dict[str, Any]:
     result: dict[str, Any] = {"rss_bytes": rss_bytes(), "tracing": tracemalloc.is_tracing()}
     if with_census:
         result["census"] = census(top)
+    if with_owners:
+        result["gc"] = gc_state()  # before owners(), which collects
+        result["owners"] = owners(twin)
     if not tracemalloc.is_tracing():
         return result
     key = "traceback" if group == "traceback" else "lineno"

@@ -41,23 +41,35 @@ from collections.abc import Iterator
 from typing import Any
 
 
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its key in `WeakInstances` (one shared callback, no
+    closure per instance)."""
+
+    __slots__ = ("key",)
+    key: int
+
+
 class WeakInstances:
     """The part of a list moto uses for `instances_tracked` (append, iterate, len), holding its
-    objects weakly. Objects that cannot be weakly referenced are not tracked."""
+    objects weakly. Objects that cannot be weakly referenced are not tracked.
+
+    About 100 bytes per live instance (a slotted weak reference and its dict entry): DynamoDB's
+    items are models, so this is paid per item the table holds."""
 
     def __init__(self) -> None:
-        self._refs: dict[int, weakref.ref[Any]] = {}
+        self._refs: dict[int, _Ref] = {}
+
+    def _forget(self, ref: _Ref) -> None:
+        if self._refs.get(ref.key) is ref:
+            self._refs.pop(ref.key, None)
 
     def append(self, instance: Any) -> None:
-        key = id(instance)
-        refs = self._refs
-
-        def forget(ref: weakref.ref[Any], key: int = key) -> None:
-            if refs.get(key) is ref:
-                refs.pop(key, None)
-
-        with contextlib.suppress(TypeError):  # __slots__ without __weakref__: not tracked
-            refs[key] = weakref.ref(instance, forget)
+        try:
+            ref = _Ref(instance, self._forget)
+        except TypeError:  # __slots__ without __weakref__: not tracked
+            return
+        ref.key = id(instance)
+        self._refs[ref.key] = ref
 
     def __iter__(self) -> Iterator[Any]:
         for ref in list(self._refs.values()):
@@ -75,8 +87,14 @@ def track_instances_weakly() -> None:
     if getattr(BaseModel.__new__, "_twin_weak", False):
         return
 
+    from moto.dynamodb.models.dynamo_type import Item
+
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
         instance: Any = object.__new__(cls)
+        if cls is Item:
+            # DynamoDB's items, one per item the tables hold (and per copy a read makes): the
+            # dashboard would list each as `{}` (none of an Item's attributes is JSON).
+            return instance
         tracked = cls.__dict__.get("instances_tracked")
         if not isinstance(tracked, WeakInstances):  # first use, or moto's reset_model_data
             tracked = WeakInstances()
@@ -172,6 +190,48 @@ def roll_back_transactions_by_item() -> None:
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+SHORT = 24  # strings up to this length are shared (names, statuses, currencies, amounts)
+
+
+def compact_dynamodb_items() -> None:
+    """moto keeps each item as a dict of `DynamoType` objects built from the request's JSON, so
+    every item has its own copy of every attribute name ("status", "brief_id", ...) and of every
+    repeated short value ("COMPLETED", "usd", "1"). Names, map keys and string or number values
+    up to `SHORT` characters are interned (`sys.intern`): one copy each, however many items
+    hold it. Strings are immutable, so nothing moto or the app reads changes."""
+    import sys
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    original_value = DynamoType.__init__
+    if getattr(original_value, "_twin_compact", False):
+        return
+    intern = sys.intern
+
+    def value_init(self: Any, type_as_dict: Any) -> None:
+        original_value(self, type_as_dict)
+        value = self.value
+        if type(value) is str:
+            if len(value) <= SHORT:
+                self.value = intern(value)
+        elif type(value) is dict:
+            self.value = {intern(k) if type(k) is str else k: v for k, v in value.items()}
+
+    original_item = Item.__init__
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        original_item(
+            self,
+            hash_key,
+            range_key,
+            {intern(k) if type(k) is str else k: v for k, v in attrs.items()},
+        )
+
+    value_init._twin_compact = True  # type: ignore[attr-defined]
+    DynamoType.__init__ = value_init  # type: ignore[method-assign]
+    Item.__init__ = item_init  # type: ignore[method-assign]
+
+
 class FinishedHistory:
     """A finished execution's event history, compressed; read whole, as moto's EventManager
     answers it (a fresh copy each time)."""
@@ -227,26 +287,65 @@ def slim_finished_executions() -> None:
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
 
 
+class _SharedDictionary:
+    """zlib with a preset dictionary: the first text compressed (its last 32 KiB, zlib's
+    window). The twin's emails come from a few templates, so each later one is mostly what the
+    first already says (the styles, the layout, the footer): kept as references to it."""
+
+    def __init__(self) -> None:
+        self._zdict: bytes | None = None
+        self._lock = threading.Lock()
+
+    def compress(self, data: bytes) -> bytes:
+        with self._lock:
+            if self._zdict is None:
+                self._zdict = data[-32768:]
+        packer = zlib.compressobj(6, zdict=self._zdict)
+        return packer.compress(data) + packer.flush()
+
+    def decompress(self, blob: bytes) -> bytes:
+        assert self._zdict is not None  # set by the first compress
+        unpacker = zlib.decompressobj(zdict=self._zdict)
+        return unpacker.decompress(blob) + unpacker.flush()
+
+
 def compress_sent_emails() -> None:
     """moto's SES keeps every raw email sent (the twin's outbox reads them), as a string of
-    MIME text: about 10 emails and 80 KB per engagement. Kept zlib-compressed (a quarter of
-    the size), the string made again when read (`raw_data`, as before)."""
+    MIME text: about 10 emails and 80 KB per engagement. Kept zlib-compressed against the first
+    email sent (`_SharedDictionary`), the string made again when read (`raw_data`, as before)."""
     from moto.ses.models import RawMessage
 
     if isinstance(RawMessage.__dict__.get("raw_data"), property):
         return
+    shared = _SharedDictionary()
 
     def get(self: Any) -> str:
-        return zlib.decompress(self._twin_raw).decode("utf-8")
+        return shared.decompress(self._twin_raw).decode("utf-8")
 
     def put(self: Any, value: str) -> None:
-        self._twin_raw = zlib.compress(value.encode("utf-8"), 6)
+        self._twin_raw = shared.compress(value.encode("utf-8"))
 
     RawMessage.raw_data = property(get, put)  # type: ignore[assignment]
 
 
+def no_class_per_request() -> None:
+    """moto runs its Flask apps in debug mode, and in debug mode Flask gives every request that
+    reads a form (moto's requests do) a new subclass of its files dict, for a friendlier
+    KeyError (`flask.debughelpers.attach_enctype_error_multidict`). A class is cyclic garbage,
+    freed only by a full collection: thousands of them waited for it. The helper is skipped:
+    a missing uploaded file raises the same KeyError, with Flask's plain message."""
+    import flask.debughelpers
+
+    def attach_enctype_error_multidict(request: Any) -> None:
+        """Skipped in the twin (see `no_class_per_request`)."""
+
+    flask.debughelpers.attach_enctype_error_multidict = attach_enctype_error_multidict
+
+
 def install() -> None:
     track_instances_weakly()
+    no_class_per_request()
+    compact_dynamodb_items()
     roll_back_transactions_by_item()
     slim_finished_executions()
     compress_sent_emails()

@@ -31,7 +31,11 @@ half-updated.
 
 3. moto's Step Functions interpreter creates a new boto3 client for every Lambda task it runs
    (boto3 loads the service model and builds the client each time, ~10 ms of CPU):
-   `cache_lambda_clients` keeps one per region (boto3 clients are thread-safe).
+   `cache_lambda_clients` keeps one per region (boto3 clients are thread-safe). Every task
+   passes its state's credentials (the execution's role when the state names none), and moto's
+   `boto_client_for` ignores them (fixed test keys), so one client per region and service is
+   what moto would build each time; a client each task was also garbage that only a full
+   collection frees (a client is cyclic), about 100 KiB each.
 
 All are idempotent and patch moto in this process only.
 """
@@ -302,8 +306,8 @@ def cache_lambda_clients() -> None:
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:  # assumed credentials: a client of their own
-            return original(region, service, state_credentials)
+        # moto builds the client from fixed test keys whatever the credentials: one per
+        # region and service answers the same.
         with lock:
             key = (region, service)
             if key not in clients:

@@ -69,7 +69,11 @@ def handle(
 
         args = {k: v[0] for k, v in parse_qs(query).items()}
         data = memory.report(
-            int(args.get("top", "25")), args.get("group", "lineno"), bool(args.get("census"))
+            int(args.get("top", "25")),
+            args.get("group", "lineno"),
+            bool(args.get("census")),
+            bool(args.get("owners")),
+            twin,
         )
         return 200, JSON, json.dumps(data).encode()
     if method == "GET" and route == "/_local/finance-inbox.json":

@@ -917,6 +917,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     env = twin.start(seed=args.seed, app_workers=int(os.environ.get("TWIN_APP_WORKERS") or 0))
+    memory.freeze_startup_heap()  # full collections follow the run's growth (docs/twin.md)
     memory.start_tracing()  # TWIN_TRACEMALLOC=<frames>: what grows after start (bench/twin_memory)
     from chalicelib.settings import get_settings
 

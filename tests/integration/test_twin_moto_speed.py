@@ -221,3 +221,23 @@ def test_a_query_reads_its_partition_not_the_table(ddb: Any) -> None:
     assert moto_speed.STATS["whole_table_listings"] == listings
     ddb.scan(TableName=TABLE)  # a scan still reads the whole table, as it should
     assert moto_speed.STATS["whole_table_listings"] == listings + 1
+
+
+def test_step_functions_tasks_share_one_lambda_client_whatever_their_credentials() -> None:
+    # Every task passes its state's credentials (the execution's role when the state names
+    # none); moto builds the client from fixed test keys regardless, so one client serves.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
+        StateCredentials,
+    )
+
+    moto_speed.cache_lambda_clients()
+    with mock_aws():
+        clients = [
+            lambda_eval_utils.boto_client_for(  # type: ignore[attr-defined]
+                region="us-east-1", service="lambda", state_credentials=StateCredentials(role)
+            )
+            for role in ("arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b")
+        ]
+    assert clients[0] is clients[1]
+    assert clients[0].meta.region_name == "us-east-1"
