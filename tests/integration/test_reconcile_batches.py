@@ -31,9 +31,19 @@ def sandbox() -> Iterator[StripeSandbox]:
 
 @pytest.fixture
 def books(
-    aws_env: dict[str, str], sandbox: StripeSandbox, monkeypatch: pytest.MonkeyPatch
+    aws_env: dict[str, str],
+    sandbox: StripeSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[StripeSandbox]:
     from chalicelib.adapters import stripe_gateway
+    from local import moto_speed
+
+    # moto answers a Query by listing the whole table (thousands of engagements here: each
+    # check's Query cost grew with the table, the test with its square); the twin's workaround
+    # hands it the partition, as DynamoDB reads it (local/moto_speed.py, docs/twin.md).
+    moto_speed.index_queries()
+    request.addfinalizer(moto_speed.unindex_queries)
     from chalicelib.observability import metrics
     from chalicelib.settings import get_settings
 
