@@ -1,5 +1,5 @@
 /* Presigned uploads, one script for every form that sends a file (included once by base.html,
-   inside its nonce'd <script>). A file input takes part when it carries:
+   inside its nonce'd script element). A file input takes part when it carries:
      data-upload    the JSON route that answers a presigned S3 POST for {filename, size, content_type}
      data-key       (optional) a manage token, sent as "Authorization: Bearer"
      data-file-key  the id of the form's hidden `file_key` input (filled once the file is up)
