@@ -11,7 +11,7 @@ session; its forms are CSRF-checked the same way).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -102,9 +102,32 @@ def open_brief_action(
     token: str, brief_id: str, action: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
     """Apply (``interest``) or withdraw from the page's forms, then back to the list."""
+    return _page_action(
+        headers,
+        body,
+        brief_id,
+        action,
+        intern_of=lambda: current_intern(headers, path_token=token),
+        page=lambda **shown: open_briefs_page(token, headers, **shown),
+        location=_list_href(token),
+    )
+
+
+def _page_action(
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    brief_id: str,
+    action: str,
+    *,
+    intern_of: Callable[[], str],
+    page: Callable[..., Response],
+    location: str,
+) -> Response:
+    """Apply or withdraw from either open-briefs page (CSRF-checked), then back to its list;
+    a mistake shows the page again beside the brief's form."""
 
     def act(form: dict[str, str]) -> Any:
-        intern_id = current_intern(headers, path_token=token)
+        intern_id = intern_of()
         if action == "interest":
             return apply(intern_id, brief_id, form.get("note", ""))
         return open_briefs.withdraw_interest(intern_id, brief_id)
@@ -113,14 +136,12 @@ def open_brief_action(
         headers,
         body,
         act=act,
-        show_errors=lambda form, errors: open_briefs_page(
-            token,
-            headers,
+        show_errors=lambda form, errors: page(
             errors={f"{brief_id}:{k}": v for k, v in errors.items()},
             values={f"{brief_id}:note": form.get("note", "")},
             status=422,
         ),
-        location=_list_href(token),
+        location=location,
         back_label="Back to open briefs",
     )
 
@@ -180,22 +201,12 @@ def dashboard_action(
     if current_person(headers) is None:
         return _signed_out()
 
-    def act(form: dict[str, str]) -> Any:
-        intern_id = current_intern(headers)
-        if action == "interest":
-            return apply(intern_id, brief_id, form.get("note", ""))
-        return open_briefs.withdraw_interest(intern_id, brief_id)
-
-    return form_post(
+    return _page_action(
         headers,
         body,
-        act=act,
-        show_errors=lambda form, errors: dashboard_page(
-            headers,
-            errors={f"{brief_id}:{k}": v for k, v in errors.items()},
-            values={f"{brief_id}:note": form.get("note", "")},
-            status=422,
-        ),
+        brief_id,
+        action,
+        intern_of=lambda: current_intern(headers),
+        page=lambda **shown: dashboard_page(headers, **shown),
         location=links.href(DASHBOARD_LIST),
-        back_label="Back to open briefs",
     )
