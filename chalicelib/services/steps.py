@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, collector
 from chalicelib.adapters.store import Conflict, Store, get_store
 from chalicelib.domain.engagement import TERMINAL, TRANSITIONS, Status
 from chalicelib.observability import logger, metrics
@@ -136,6 +136,7 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
             store.put({**candidate, "offer_status": offer_status})
 
 
+@collector.paused_during  # no cyclic GC inside the latency-bound step (adapters/collector)
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
     from chalicelib.adapters import talent_pool
