@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chalicelib.services.steps import StepEvent
 from tests.integration.test_escrow_support import put_brief
 
@@ -95,3 +97,48 @@ def test_the_match_step_stores_what_scoring_the_profiles_gives(
         assert got["reason"] == expected.reason
     assert sum("bio mentions" in c.reason for c in want) >= 3  # bios quoted, from the profiles
     assert calls.count("BatchGetItem") >= 1  # the ranked candidates' bios (and exposure)
+
+
+def test_a_postings_page_read_as_sent_equals_botocores_parse(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The postings Query's answer is taken as DynamoDB sent it (one json.loads): the same
+    items, count and cursor as botocore's own parse, page after page; other Queries on the
+    shared client and error answers go through botocore as before."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.adapters import aws, intern_profiles
+    from chalicelib.adapters.store import Store, get_store
+
+    for n, bio in enumerate(BIOS):
+        register(n, bio)
+
+    def pages(limit: int) -> list[tuple[list[dict[str, object]], object]]:
+        out, cursor = [], None
+        while True:
+            items, cursor = intern_profiles.postings_page("excel", cursor, limit)
+            out.append((items, cursor))
+            if not cursor:
+                return out
+
+    seen: list[int] = []
+    events = aws.client("dynamodb").meta.events
+    events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: seen.append(parsed.get("Count"))
+    )
+    fast = pages(2)
+    # An error answer (no such table) is botocore's ClientError, not a parse of its body.
+    with monkeypatch.context() as m:
+        m.setattr(intern_profiles, "get_store", lambda: Store("no-such-table"))
+        with pytest.raises(ClientError):
+            intern_profiles.postings_page("excel", None, 2)
+    # Another Query on the same client, after the hook ran: parsed by botocore as before.
+    assert len(get_store().query("SKILL#excel", "Q#")) == 5
+
+    events.unregister("before-parse.dynamodb.Query", unique_id="postings-as-sent")
+    # postings_page cannot re-install its hook: botocore parses every page.
+    monkeypatch.setattr(events, "register", lambda *a, **k: None)
+    parsed = pages(2)
+    assert fast == parsed and len(fast) == 3  # 5 postings in pages of 2
+    assert seen == [2, 2, 1, None, 5, 2, 2, 1]  # fast pages, the error, the store, botocore
+    assert len({i["intern_id"] for items, _ in fast for i in items}) == 5
