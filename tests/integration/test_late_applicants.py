@@ -164,3 +164,115 @@ def test_an_unmatched_brief_reopens_for_a_feasible_applicant(
     assert statuses == [(bo, "declined"), (ada, "offered"), (cy, "pending")]
     assert mf.view(client, brief)["status"] == "OFFERED"
 
+
+# -- the sweep: a reopened brief whose run never started ---------------------------------------
+
+
+def _runs(brief_id: str) -> list[str]:
+    """The names of the brief's reopened runs Step Functions knows."""
+    import os
+
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    runs = sfn.list_executions(stateMachineArn=os.environ["STATE_MACHINE_ARN"])["executions"]
+    return sorted(r["name"] for r in runs if r["name"].startswith(f"{brief_id}-reopen"))
+
+
+def _later(monkeypatch: pytest.MonkeyPatch, seconds: int) -> None:
+    from datetime import timedelta
+
+    from chalicelib.adapters import clock
+
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + timedelta(seconds=seconds))
+
+
+def test_a_reopened_brief_whose_start_failed_is_started_by_the_sweep_once(
+    client: Any, offered: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from chalicelib.adapters import workflow
+    from chalicelib.services import late_applicants, open_briefs
+    from chalicelib.settings import get_settings
+
+    grace = get_settings().reopen_start_grace_seconds
+    assert grace == 300  # the production default is what this test runs
+    brief_id = mf.unmatched(client, offered)
+    start = workflow.start_engagement
+
+    def throttled(*args: Any) -> str:
+        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "StartExecution")
+
+    monkeypatch.setattr(workflow, "start_engagement", throttled)
+    open_briefs.express_interest(offered["ada"], brief_id, "Keen")
+    with pytest.raises(ClientError):
+        late_applicants.consider(offered["ada"], brief_id)  # reopened, then the start fails
+    monkeypatch.setattr(workflow, "start_engagement", start)
+    assert mf.view(client, offered["brief"])["status"] == "MATCHING"
+    assert _runs(brief_id) == []
+
+    # Within the grace period the applicant's own start may still be under way: left alone.
+    _later(monkeypatch, grace - 30)
+    found = late_applicants.start_stalled_runs()
+    assert found == {"started": 0, "running": 0, "moved_on": 0, "errors": 0}
+    assert _runs(brief_id) == []
+
+    _later(monkeypatch, 60)  # grace + 30 s after the reopen
+    assert late_applicants.start_stalled_runs()["started"] == 1
+    assert _runs(brief_id) == [f"{brief_id}-reopen-1"]
+    found = late_applicants.start_stalled_runs()  # a second sweep starts nothing
+    assert found == {"started": 0, "running": 0, "moved_on": 0, "errors": 0}
+    assert _runs(brief_id) == [f"{brief_id}-reopen-1"]
+
+    # The run the sweep started is the reopened run: its Match keeps the shortlist, Ada next.
+    from chalicelib.services import steps
+
+    run = mf.execution(brief_id, f"{brief_id}-reopen-1")
+    assert steps.match(steps.StepEvent(brief_id=brief_id, execution=run)) == {"count": 1}
+    assert steps.next_candidate(steps.StepEvent(brief_id=brief_id, execution=run)) == {
+        "intern_id": offered["ada"]
+    }
+
+
+def test_the_sweep_leaves_a_reopened_brief_whose_run_exists_alone(
+    client: Any, offered: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.adapters import workflow
+    from chalicelib.services import late_applicants
+
+    brief_id = mf.unmatched(client, offered)
+    assert mf.apply(client, offered["brief"], offered["ada_token"]).status_code == 201
+    assert _runs(brief_id) == [f"{brief_id}-reopen-1"]
+    assert mf.view(client, offered["brief"])["status"] == "MATCHING"  # its Match not run yet
+
+    starts: list[Any] = []
+    monkeypatch.setattr(workflow, "start_engagement", lambda *a: starts.append(a))
+    _later(monkeypatch, 600)
+    found = late_applicants.start_stalled_runs()
+    assert found == {"started": 0, "running": 1, "moved_on": 0, "errors": 0}
+    assert starts == []
+    assert late_applicants.start_stalled_runs()["running"] == 0  # its marker is gone
+
+
+def test_the_scheduled_function_runs_the_sweep(
+    client: Any, offered: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployed path (and the twin's scheduler, which runs every `@app.schedule`)."""
+    from chalicelib.adapters import workflow
+    from chalicelib.services import late_applicants, open_briefs
+
+    brief_id = mf.unmatched(client, offered)
+    start = workflow.start_engagement
+    monkeypatch.setattr(workflow, "start_engagement", lambda *a: 1 / 0)
+    open_briefs.express_interest(offered["ada"], brief_id, "Keen")
+    with pytest.raises(ZeroDivisionError):
+        late_applicants.consider(offered["ada"], brief_id)
+    monkeypatch.setattr(workflow, "start_engagement", start)
+    _later(monkeypatch, 600)
+
+    event = client.events.generate_cw_event("", "", {}, [])
+    answer = client.lambda_.invoke("start_reopened_runs", event)
+    assert answer.payload["started"] == 1
+    assert _runs(brief_id) == [f"{brief_id}-reopen-1"]
