@@ -107,7 +107,7 @@ class Settings(BaseModel):
     # Fair exposure (domain/exposure.py): offers one intern may receive in any rolling week.
     offers_per_intern_per_week: int = Field(3, ge=1, validation_alias="OFFERS_PER_INTERN_PER_WEEK")
     # A brief reopened for a late applicant whose run has not started this long after the
-    # reopen is started by the reconcile schedule's sweep (services/late_applicants.py).
+    # reopen is started by the `start_reopened_runs` schedule (services/late_applicants.py).
     reopen_start_grace_seconds: int = Field(
         300, ge=1, validation_alias="REOPEN_START_GRACE_SECONDS"
     )

@@ -266,7 +266,7 @@ def start_stalled_runs() -> dict[str, int]:
     found = {"started": 0, "running": 0, "moved_on": 0, "errors": 0}
     try:
         due = reopened_runs.reopened_before(cutoff)[:SWEEP_MAX]
-    except Exception:  # the table failing: the reconciler after it still runs; next time
+    except Exception:  # the table failing: counted and logged, read again next time
         logger.exception("reopened runs not read")
         due, found["errors"] = [], 1
     for item in due:
