@@ -1018,6 +1018,18 @@ def finance_dispute_messages_show(brief_id: str) -> Response:
     return message_views.finance_thread_show(brief_id, request.headers, request.raw_body)
 
 
+# --- reopened runs: a brief reopened for a late applicant whose run never started ----------
+
+
+@app.schedule("rate(5 minutes)", name="start_reopened_runs")
+def start_reopened_runs(event: Any) -> dict[str, int]:
+    """Start the run of a brief an applicant reopened when its own start failed (its own
+    function: the reconciler's role may not start executions)."""
+    from chalicelib.services import late_applicants
+
+    return late_applicants.start_stalled_runs()
+
+
 # --- workflow steps (statemachines/engagement.asl.json) -------------------------------------
 
 

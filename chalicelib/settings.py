@@ -106,6 +106,11 @@ class Settings(BaseModel):
     rate_limit_per_address: int = Field(5, ge=1, validation_alias="RATE_LIMIT_PER_ADDRESS_PER_HOUR")
     # Fair exposure (domain/exposure.py): offers one intern may receive in any rolling week.
     offers_per_intern_per_week: int = Field(3, ge=1, validation_alias="OFFERS_PER_INTERN_PER_WEEK")
+    # A brief reopened for a late applicant whose run has not started this long after the
+    # reopen is started by the `start_reopened_runs` schedule (services/late_applicants.py).
+    reopen_start_grace_seconds: int = Field(
+        300, ge=1, validation_alias="REOPEN_START_GRACE_SECONDS"
+    )
     # How long an employer's manage link (`?key=` / Bearer manage token) opens its brief. Every
     # email carrying one issues a fresh token, so the latest email always holds a working link.
     manage_link_seconds: int = Field(

@@ -101,6 +101,13 @@ def _statements(stage: str) -> dict[str, dict[str, Any]]:
             "Action": "states:StartExecution",
             "Resource": f"arn:aws:states:*:*:stateMachine:{prefix}-engagement",
         },
+        # Whether a reopened brief's run started (services/late_applicants.start_stalled_runs).
+        "workflow_describe": {
+            "Sid": "WorkflowDescribe",
+            "Effect": "Allow",
+            "Action": "states:DescribeExecution",
+            "Resource": f"arn:aws:states:*:*:execution:{prefix}-engagement:*",
+        },
         "workflow_callbacks": {
             "Sid": "WorkflowCallbacks",
             "Effect": "Allow",
@@ -190,6 +197,18 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "table_write",
         "reconcile_cursor",
         "workflow_callbacks",
+        "dead_letter",
+    ),
+    # Starts the run of a brief reopened for a late applicant whose own start failed
+    # (services/late_applicants.start_stalled_runs): reads the brief, asks whether the run
+    # exists, starts it, deletes its marker. No mail, no callbacks.
+    "start_reopened_runs": (
+        *BASE,
+        "secrets",
+        "table_read",
+        "table_write",
+        "workflow_describe",
+        "workflow_start",
         "dead_letter",
     ),
     # Also sends the batched new-messages emails (services/messages.send_due_notifications).

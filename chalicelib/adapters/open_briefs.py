@@ -18,6 +18,8 @@ Items (Query / GetItem / BatchGetItem / conditional writes only, never a Scan):
   (``domain/open_briefs.late_sort_key``); put in one transaction with the application's
   ``placed_sk`` and a condition on the brief. Withdrawal deletes the intern's entries still
   ``pending`` (a conditional delete: an entry offered meanwhile stays).
+- ``REOPEN#RUNS / AT#<at>#<brief_id>`` — put in the transaction that reopens an UNMATCHED
+  brief (adapters/reopened_runs.py): the sweep that starts a reopened run whose start failed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, reopened_runs
 from chalicelib.adapters.store import Conflict, brief_key, from_item, get_store, to_item
 from chalicelib.domain.skills import normalise_skills
 
@@ -179,6 +181,9 @@ def place(
     ops = [store.put_op(entry), mark]
     try:
         if reopen is not None:
+            # The sweep's marker: a run whose start fails after this write is started later.
+            run = str(reopen["reopen_run"])
+            ops.append(store.put_op(reopened_runs.marker(brief_id, run, clock.iso())))
             store.transition(
                 brief_id,
                 expected=["UNMATCHED"],

@@ -1,4 +1,5 @@
-"""Step Functions: start one execution per brief, resume or fail its waits by task token."""
+"""Step Functions: start one execution per brief (and tell whether one started), resume or fail
+its waits by task token."""
 
 from __future__ import annotations
 
@@ -24,8 +25,21 @@ def start_engagement(state_machine_arn: str, brief_id: str, execution_input: dic
         )
         return str(resp["executionArn"])
     except sfn.exceptions.ExecutionAlreadyExists:
-        arn = state_machine_arn.replace(":stateMachine:", ":execution:")
-        return f"{arn}:{brief_id}"
+        return execution_arn(state_machine_arn, brief_id)
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+
+def execution_exists(state_machine_arn: str, name: str) -> bool:
+    """Did an execution of this name start (whatever its state)? DescribeExecution."""
+    sfn = aws.client("stepfunctions")
+    try:
+        sfn.describe_execution(executionArn=execution_arn(state_machine_arn, name))
+        return True
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
 
 
 def resume(task_token: str, output: dict[str, Any]) -> None:

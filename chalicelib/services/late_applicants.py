@@ -8,6 +8,8 @@ an UNMATCHED brief is reopened for an applicant who has the time.
                                       application not in the shortlist yet
     reopened_run(brief, execution)    the Match step: is this the run an applicant started?
     resume_matching(brief_id)         that run's Match: the shortlist stays as it is
+    start_stalled_runs()              a schedule: a reopened run whose start failed (and
+                                      nobody applied again) is started now
 
 Invariants:
 
@@ -33,20 +35,28 @@ Invariants:
   offers the applicant; a decline or a lapse ends it UNMATCHED again, an acceptance goes on
   to the NDA and funding like any offer. A repeated application starts the run again by the
   same name, which starts nothing twice (and heals a start that failed after the write).
+- **No reopen stays MATCHING without its run.** The reopening transaction also puts a marker
+  (adapters/reopened_runs.py); every 5 minutes (app.py's ``start_reopened_runs`` schedule: a
+  function of its own, the reconciler may not start executions), ``start_stalled_runs`` reads the
+  markers older than ``REOPEN_START_GRACE_SECONDS`` (one Query) and, for a brief still MATCHING
+  under that ``reopen_run`` whose execution does not exist (DescribeExecution), starts it by
+  the same name (a start that races another finds it exists: nothing twice). A marker goes
+  once its run is known to exist or the brief moved on; one that fails stays for next time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters import clock, workflow
+from chalicelib.adapters import clock, reopened_runs, workflow
 from chalicelib.adapters import open_briefs as index
 from chalicelib.adapters.store import get_store
 from chalicelib.domain import open_briefs as rules
 from chalicelib.domain.engagement import Status
 from chalicelib.domain.matching import Candidate
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.services.access import run_input
 from chalicelib.settings import get_settings
 
@@ -244,3 +254,43 @@ def resume_matching(brief_id: str) -> dict[str, Any]:
     waiting = sum(1 for e in entries if e.get("offer_status", "pending") == "pending")
     logger.info("reopened by an applicant", extra={"brief_id": brief_id, "pending": waiting})
     return {"count": waiting}
+
+
+SWEEP_MAX = 50  # markers worked per schedule run (each a GetItem, at most a Describe and a start)
+
+
+def start_stalled_runs() -> dict[str, int]:
+    """Start every reopened run whose start failed (see the module doc); what was found."""
+    settings = get_settings()
+    cutoff = clock.iso(clock.now() - timedelta(seconds=settings.reopen_start_grace_seconds))
+    found = {"started": 0, "running": 0, "moved_on": 0, "errors": 0}
+    try:
+        due = reopened_runs.reopened_before(cutoff)[:SWEEP_MAX]
+    except Exception:  # the table failing: counted and logged, read again next time
+        logger.exception("reopened runs not read")
+        due, found["errors"] = [], 1
+    for item in due:
+        brief_id, run = str(item["brief_id"]), str(item["reopen_run"])
+        try:
+            brief = get_store().get_brief(brief_id)
+            if brief is None or brief.get("status") != Status.MATCHING:
+                outcome = "moved_on"  # its run made an offer or ended: it started
+            elif brief.get("reopen_run") != run:
+                outcome = "moved_on"  # reopened again since: that reopen has its own marker
+            elif workflow.execution_exists(settings.state_machine_arn, run):
+                outcome = "running"
+            else:
+                _start_reopened_run(brief)
+                outcome = "started"
+                logger.warning(
+                    "reopened run started by the sweep",
+                    extra={"brief_id": brief_id, "execution": run},
+                )
+            reopened_runs.clear(item)
+        except Exception:  # Step Functions or DynamoDB failing: the marker stays, next time
+            logger.exception("reopened run not started", extra={"brief_id": brief_id})
+            outcome = "errors"
+        found[outcome] += 1
+    metrics.add_metric(name="ReopenedRunsStarted", unit="Count", value=found["started"])
+    metrics.add_metric(name="ReopenedRunsErrors", unit="Count", value=found["errors"])
+    return found

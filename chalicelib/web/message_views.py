@@ -61,24 +61,36 @@ def employer_messages_json(brief_id: str, headers: Mapping[str, str]) -> list[di
     return messages.listing(_employer(brief_id, headers), "employer")
 
 
+def _post(brief: dict[str, Any], party: str, data: Mapping[str, Any]) -> Any:
+    """A message to the thread (its JSON route and its page form)."""
+    return messages.post(brief, party, data.get("text"), file_key=_text(data, "file_key"))
+
+
+def _read(brief: dict[str, Any], party: str, data: Mapping[str, Any]) -> Any:
+    """The party's read marker moved to the message `until` (the page's thread read)."""
+    return messages.mark_read(brief, party, data.get("until"))
+
+
+def _file(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An upload request's description of its file."""
+    return {
+        "filename": data.get("filename"),
+        "size": _size(data.get("size")),
+        "content_type": data.get("content_type"),
+    }
+
+
 def employer_post_json(
     brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
 ) -> Any:
-    brief = _employer(brief_id, headers, key, writes=True)
-    return messages.post(brief, "employer", data.get("text"), file_key=_text(data, "file_key"))
+    return _post(_employer(brief_id, headers, key, writes=True), "employer", data)
 
 
 def employer_upload_json(
     brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
 ) -> Any:
     brief = _employer(brief_id, headers, key, writes=True)
-    return messages.upload_form(
-        brief,
-        "employer",
-        filename=data.get("filename"),
-        size=_size(data.get("size")),
-        content_type=data.get("content_type"),
-    )
+    return messages.upload_form(brief, "employer", **_file(data))
 
 
 def intern_messages_json(token: str) -> list[dict[str, Any]]:
@@ -87,31 +99,18 @@ def intern_messages_json(token: str) -> list[dict[str, Any]]:
 
 
 def intern_post_json(token: str, data: Mapping[str, Any]) -> Any:
-    brief, _ = messages.intern_brief(token)
-    return messages.post(brief, "intern", data.get("text"), file_key=_text(data, "file_key"))
+    return _post(messages.intern_brief(token)[0], "intern", data)
 
 
 def intern_upload_json(token: str, data: Mapping[str, Any]) -> Any:
-    brief, _ = messages.intern_brief(token)
-    return messages.upload_form(
-        brief,
-        "intern",
-        filename=data.get("filename"),
-        size=_size(data.get("size")),
-        content_type=data.get("content_type"),
-    )
+    return messages.upload_form(messages.intern_brief(token)[0], "intern", **_file(data))
 
 
 def sealed_upload_json(
     brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any], key: str | None = None
 ) -> Any:
     brief = _employer(brief_id, headers, key, writes=True)
-    return sealed.attachment_upload_form(
-        brief,
-        filename=data.get("filename"),
-        size=_size(data.get("size")),
-        content_type=data.get("content_type"),
-    )
+    return sealed.attachment_upload_form(brief, **_file(data))
 
 
 def sealed_attach_json(
@@ -155,18 +154,51 @@ def _brief_form(
     )
 
 
+ThreadAct = Callable[[dict[str, Any], str, Mapping[str, Any]], object]  # (brief, party, form)
+
+
+def _thread_form(
+    party: str,
+    ref: str,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    act: ThreadAct,
+    own_errors: Callable[[Mapping[str, str]], Mapping[str, str]] = dict,
+) -> Response:
+    """A form of the thread (a message, a read): the employer's on the brief page (`ref`: the
+    brief id, the brief opened for writing by the key the form carries), the intern's on the
+    task page (`ref`: the task token); back to the thread, or the page with the field errors."""
+    if party == "employer":
+        return _brief_form(
+            ref,
+            headers,
+            body,
+            lambda form, key: act(_employer(ref, headers, key, writes=True), party, form),
+            "#messages",
+            own_errors,
+        )
+    from chalicelib.web.task_views import task_form
+
+    return task_form(
+        ref,
+        headers,
+        body,
+        act=lambda form: act(messages.intern_brief(ref)[0], party, form),
+        anchor="#messages",
+        own_errors=own_errors,
+    )
+
+
 def employer_post_form(
     brief_id: str, headers: Mapping[str, str], body: bytes | str | None
 ) -> Response:
     """The brief page's message form, back to the thread."""
-    return _brief_form(
-        brief_id,
-        headers,
-        body,
-        lambda form, key: employer_post_json(brief_id, headers, form, key),
-        "#messages",
-        _own,
-    )
+    return _thread_form("employer", brief_id, headers, body, _post, _own)
+
+
+def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
+    """The task page's message form, back to the thread."""
+    return _thread_form("intern", token, headers, body, _post, _own)
 
 
 def employer_attach_form(
@@ -179,19 +211,6 @@ def employer_attach_form(
         body,
         lambda form, key: sealed_attach_json(brief_id, headers, form, key),
         "#confidential",
-    )
-
-
-def intern_post_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
-    from chalicelib.web.task_views import task_form
-
-    return task_form(
-        token,
-        headers,
-        body,
-        act=lambda form: intern_post_json(token, form),
-        anchor="#messages",
-        own_errors=_own,
     )
 
 
@@ -218,30 +237,12 @@ def employer_read_form(
 ) -> Response:
     """The brief page's thread read (its script's POST once the page is in view, or the "Mark
     as read" button): the employer's read marker moves to the last message the page showed."""
-    return _brief_form(
-        brief_id,
-        headers,
-        body,
-        lambda form, key: messages.mark_read(
-            _employer(brief_id, headers, key, writes=True), "employer", form.get("until")
-        ),
-        "#messages",
-    )
+    return _thread_form("employer", brief_id, headers, body, _read)
 
 
 def intern_read_form(token: str, headers: Mapping[str, str], body: bytes | str | None) -> Response:
     """The task page's thread read (as the brief page's)."""
-    from chalicelib.web.task_views import task_form
-
-    return task_form(
-        token,
-        headers,
-        body,
-        act=lambda form: messages.mark_read(
-            messages.intern_brief(token)[0], "intern", form.get("until")
-        ),
-        anchor="#messages",
-    )
+    return _thread_form("intern", token, headers, body, _read)
 
 
 def confidential_page(token: str, headers: Mapping[str, str]) -> Response:

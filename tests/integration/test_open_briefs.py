@@ -9,54 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import confirm_addresses, load_event
+from tests.helpers import load_event
+from tests.integration import matching_fixtures as mf
 from tests.integration.conftest import post_form
 
 HOSTILE = '<img src=x onerror="alert(1)">'
-
-
-def _intern(name: str, bio: str, skills: list[str] | None = None) -> str:
-    from chalicelib.services.intern_signup import register_intern
-
-    email = f"{name.lower()}@uni.example"
-    confirm_addresses(email)
-    return str(
-        register_intern(
-            {
-                "name": name,
-                "email": email,
-                "skills": skills or ["market research", "Excel"],
-                "bio": bio,
-                "hours_per_week": 20,
-                "timezone": "UTC",
-            }
-        )["intern_id"]
-    )
-
-
-def _brief(client: Any, **overrides: Any) -> dict[str, Any]:
-    response = client.http.post(
-        "/api/briefs",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps(load_event("brief", **overrides)),
-    )
-    assert response.status_code == 201
-    return dict(response.json_body)
-
-
-def _match(brief: dict[str, Any]) -> None:
-    from chalicelib.services import steps
-
-    steps.match(steps.StepEvent(brief_id=brief["brief_id"]))
-
-
-def _view(client: Any, brief: dict[str, Any]) -> dict[str, Any]:
-    response = client.http.get(
-        f"/api/briefs/{brief['brief_id']}",
-        headers={"Authorization": f"Bearer {brief['manage_token']}"},
-    )
-    assert response.status_code == 200
-    return dict(response.json_body)
 
 
 def _api(client: Any, method: str, path: str, token: str | None, body: Any = None) -> Any:
@@ -82,17 +39,15 @@ def _form(client: Any, path: str) -> tuple[str, str]:
 @pytest.fixture
 def world(client: Any, returning_employer: str) -> dict[str, Any]:
     """Two interns, an earlier brief whose task link identifies the first, and an open brief."""
-    from chalicelib.services import access
-
-    ada = _intern(
+    ada = mf.intern(
         "Ada",
         "Market research for a food delivery company: competitor pricing in Excel spreadsheets.",
     )
-    bo = _intern("Bo", "Market research interviews and Excel dashboards for a retail start-up.")
-    earlier = _brief(client)
-    token = access.issue_task_link(earlier["brief_id"], ada).rsplit("/", 1)[-1]
-    brief = _brief(client, title=f"Meal-kit pricing study {HOSTILE}", company="Secret Co")
-    _match(brief)
+    bo = mf.intern("Bo", "Market research interviews and Excel dashboards for a retail start-up.")
+    earlier = mf.brief(client)
+    token = mf.task_token(ada, earlier["brief_id"])
+    brief = mf.brief(client, title=f"Meal-kit pricing study {HOSTILE}", company="Secret Co")
+    mf.match(brief)
     return {"ada": ada, "bo": bo, "token": token, "brief": brief, "earlier": earlier}
 
 
@@ -167,13 +122,13 @@ def test_applicants_get_a_bounded_bonus_and_the_shortlist_says_they_applied(
     client: Any, world: dict[str, Any]
 ) -> None:
     brief = world["brief"]
-    before = {c["intern_id"]: c for c in _view(client, brief)["shortlist"]}
+    before = {c["intern_id"]: c for c in mf.view(client, brief)["shortlist"]}
     note = f"I did this for a food start-up {HOSTILE}"
     path = f"/api/open-briefs/{brief['brief_id']}/interest"
     assert _api(client, "post", path, world["token"], {"note": note}).status_code == 201
 
-    _match(brief)  # matching runs again (still MATCHING)
-    after = {c["intern_id"]: c for c in _view(client, brief)["shortlist"]}
+    mf.match(brief)  # matching runs again (still MATCHING)
+    after = {c["intern_id"]: c for c in mf.view(client, brief)["shortlist"]}
     ada, bo = after[world["ada"]], after[world["bo"]]
     assert ada["applied"] is True and ada["note"] == note
     assert ada["score"] == pytest.approx(before[world["ada"]]["score"] + 0.05, abs=1e-3)
@@ -262,10 +217,10 @@ def test_a_signed_in_intern_lists_and_applies_with_the_session_alone(
         path, headers={**headers, "Origin": "https://elsewhere.example"}, body='{"note": "hi"}'
     )
     assert cross.status_code == 403
-    assert _view(client, world["brief"]).get("applicants", []) == []
+    assert mf.view(client, world["brief"]).get("applicants", []) == []
     applied = client.http.post(path, headers=headers, body='{"note": "Keen"}')
     assert applied.status_code == 201, applied.body
-    assert [a["intern_id"] for a in _view(client, world["brief"])["applicants"]] == [world["ada"]]
+    assert [a["intern_id"] for a in mf.view(client, world["brief"])["applicants"]] == [world["ada"]]
     # A signed-in person who is not an intern is refused.
     employer = sign_in(client, "dana@freshbox.example")
     assert client.http.get("/api/open-briefs", headers={"Cookie": employer}).status_code == 403
@@ -298,19 +253,19 @@ def test_a_signed_in_intern_without_a_task_link_browses_and_applies_from_the_das
     action = f"/dashboard/open-briefs/{world['brief']['brief_id']}/interest"
     refused = post_form(client, action, cookies, {"note": "no token"})
     assert refused.status_code == 403
-    assert _view(client, world["brief"])["applicants"] == []
+    assert mf.view(client, world["brief"])["applicants"] == []
     long = post_form(client, action, cookies, {"csrf_token": csrf.group(1), "note": "x" * 201})
     assert long.status_code == 422 and "200 characters" in long.body.decode()
     done = post_form(client, action, cookies, {"csrf_token": csrf.group(1), "note": "Keen"})
     assert done.status_code == 303 and done.headers["Location"].endswith("/dashboard/open-briefs")
-    assert [a["intern_id"] for a in _view(client, world["brief"])["applicants"]] == [world["bo"]]
+    assert [a["intern_id"] for a in mf.view(client, world["brief"])["applicants"]] == [world["bo"]]
     html = client.http.get("/dashboard/open-briefs", headers={"Cookie": session}).body.decode()
     assert "You applied" in html and "Keen" in html
 
     withdraw = action.replace("interest", "withdraw")
     gone = post_form(client, withdraw, cookies, {"csrf_token": csrf.group(1)})
     assert gone.status_code == 303
-    assert _view(client, world["brief"])["applicants"] == []
+    assert mf.view(client, world["brief"])["applicants"] == []
     bad = post_form(client, action.replace("interest", "nope"), cookies, {"csrf_token": "x"})
     assert bad.status_code == 404
 

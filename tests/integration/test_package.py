@@ -23,7 +23,11 @@ pytestmark = pytest.mark.slow
 
 STEPS = ["Match", "NextCandidate", "AwaitParty", "WindowClosed", "Release", "Refund", "Settle"]
 SECRET_ARN = "arn:aws:secretsmanager:*:*:secret:microintern/prod/app-??????"
-SCHEDULED = {"Reconcile": "ReconcileEvent", "SendReminders": "SendRemindersEvent"}
+SCHEDULED = {
+    "Reconcile": "ReconcileEvent",
+    "SendReminders": "SendRemindersEvent",
+    "StartReopenedRuns": "StartReopenedRunsEvent",
+}
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +152,9 @@ def test_every_function_has_its_own_least_privilege_role(expanded: dict) -> None
             granted = statement["Action"]
             granted = [granted] if isinstance(granted, str) else granted
             assert not any(a == "*" or a.endswith(":*") for a in granted), (role, statement)
-    # Only the API starts executions and signs uploads; the reconciler records only what
-    # Stripe's objects prove (services/reconcile_repairs.py) and resumes the funding wait.
+    # Only the API (and the reopened-runs sweep, below) starts executions; only the API signs
+    # uploads; the reconciler records only what Stripe's objects prove
+    # (services/reconcile_repairs.py) and resumes the funding wait.
     api = actions(expanded, role_of(expanded, "APIHandler"))
     assert {"states:StartExecution", "s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= api
     reconcile = actions(expanded, role_of(expanded, "Reconcile"))
@@ -163,6 +168,11 @@ def test_every_function_has_its_own_least_privilege_role(expanded: dict) -> None
         {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["RECONCILE"]}}
     ]  # its own pass cursor only
     assert not reconcile & {"ses:SendEmail", "states:StartExecution", "s3:PutObject"}
+    # A reopened brief's run whose own start failed is started by a function of its own: it
+    # may start and describe executions, and nothing more of the workflow, mail or files.
+    sweep = actions(expanded, role_of(expanded, "StartReopenedRuns"))
+    assert {"states:StartExecution", "states:DescribeExecution", "dynamodb:Query"} <= sweep
+    assert not sweep & {"ses:SendEmail", "states:SendTaskSuccess", "s3:PutObject"}
     for step in STEPS:
         granted = actions(expanded, role_of(expanded, step))
         assert "states:StartExecution" not in granted and "s3:PutObject" not in granted, step
