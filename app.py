@@ -517,6 +517,28 @@ def intern_message_upload(token: str) -> Response:
     return json_response(message_views.intern_upload_json(token, data))
 
 
+# Reading a thread (its GET) marks nothing: the caller's POST does, up to `until` (or the newest).
+@app.route(
+    "/api/briefs/{brief_id}/messages/read", methods=["POST"], content_types=[JSON, "text/plain"]
+)
+@json_errors
+def employer_read_messages(brief_id: str) -> Response:
+    from chalicelib.web import message_views
+
+    request = _request()
+    data = json_object(request.raw_body or b"{}")
+    return json_response(message_views.employer_read_json(brief_id, request.headers, data))
+
+
+@app.route("/api/tasks/{token}/messages/read", methods=["POST"], content_types=[JSON, "text/plain"])
+@json_errors
+def intern_read_messages(token: str) -> Response:
+    from chalicelib.web import message_views
+
+    data = json_object(_request().raw_body or b"{}")
+    return json_response(message_views.intern_read_json(token, data))
+
+
 @app.route("/briefs/{brief_id}/messages", methods=["POST"], content_types=[FORM])
 def employer_message_form(brief_id: str) -> Response:
     from chalicelib.web import message_views

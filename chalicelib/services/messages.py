@@ -2,9 +2,9 @@
 
     intern_brief(token)               # the engaged intern by task link (anyone else: 404)
     post(brief, sender, text, file_key=...)   -> {"message_id", "at"}
-    listing(brief, viewer)            # the thread, oldest first; marks the other's as read
+    listing(brief, viewer)            # the thread, oldest first (the JSON GET: nothing marked)
     thread_page(brief, viewer)        # what a page shows (GET: nothing is marked)
-    mark_read(brief, viewer, until)   # the page's POST: read up to the message it showed
+    mark_read(brief, viewer, until)   # a POST (page or JSON): read up to the message `until`
     upload_form / file_url            # a message's file: private S3, presigned both ways
     disputed_brief(brief_id)          # a thread finance may read (nothing recorded)
     finance_thread(brief_id)          # finance reads a disputed thread (on the timeline)
@@ -27,6 +27,10 @@ ago. The marker stays listed until the email is confirmed sent and no newer mess
 so nothing is lost: a message inside the quiet period, a failed send or a sender that died
 after claiming is picked up by the sweep (run with the reminders schedule) once the quiet
 period ends. At most one email per recipient per 10 minutes: every send needs the claim.
+
+"Read" is the party's read marker: it moves only by their own `mark_read` (a POST, the page's
+or the JSON API's) or their own post, never by a GET, so a client that only lists the thread
+still gets the email.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from chalicelib.services.errors import (
 
 NO_BRIEF = "No brief with this id."
 NOT_YET = "Messages open when an intern accepts the project."
+UNKNOWN_MESSAGE = "No message of this conversation has this id: send the id of one you read."
 READ_ONLY = (
     "This conversation closed 30 days after the project ended. You can still read it, "
     "but no new messages can be sent."
@@ -183,11 +188,12 @@ def _thread(brief: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]], dict[s
 
 
 def _unread_until(found: list[dict[str, Any]], read: Mapping[str, str], viewer: str) -> str:
-    """The time of the other party's latest message when `viewer` has not read it, else ""."""
+    """The id of the other party's latest message when `viewer` has not read it, else ""."""
     if viewer not in rules.PARTIES:
         return ""
-    theirs = [str(m["at"]) for m in found if m["from"] != viewer]
-    return theirs[-1] if theirs and read.get(viewer, "") < theirs[-1] else ""
+    theirs = [m for m in found if m["from"] != viewer]
+    unread = theirs and read.get(viewer, "") < str(theirs[-1]["at"])
+    return str(theirs[-1]["message_id"]) if unread else ""
 
 
 def _shown(found: list[dict[str, Any]], read: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -205,21 +211,17 @@ def _shown(found: list[dict[str, Any]], read: Mapping[str, str]) -> list[dict[st
 
 
 def listing(brief: Mapping[str, Any], viewer: str) -> list[dict[str, Any]]:
-    """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. The
-    employer's or intern's listing (the JSON API's) marks the other party's messages as read."""
+    """The thread for `viewer` ("employer", "intern" or "finance"), oldest first. Reading it
+    writes nothing: a party marks the thread read with a POST (`mark_read`)."""
     if state(brief) == "none":
         return []
-    thread, found, read = _thread(brief)
-    unread = _unread_until(found, read, viewer)
-    if unread:
-        threads.mark_read(thread, viewer, unread)
-        read = {**read, viewer: unread}
+    _, found, read = _thread(brief)
     return _shown(found, read)
 
 
 def thread_page(brief: Mapping[str, Any], viewer: str) -> dict[str, Any]:
     """What a page shows: the messages, whether the thread takes new ones and `unread_until`
-    (the time of the other party's latest message, "" when `viewer` has read it). Showing
+    (the id of the other party's latest message, "" when `viewer` has read it). Showing
     changes nothing: the page marks the thread read with a POST (`mark_read`)."""
     now = state(brief)
     found: list[dict[str, Any]] = []
@@ -234,22 +236,26 @@ def thread_page(brief: Mapping[str, Any], viewer: str) -> dict[str, Any]:
     }
 
 
-def mark_read(brief: Mapping[str, Any], viewer: str, until: object) -> dict[str, str]:
-    """`viewer` ("employer" or "intern") has read the thread up to `until` (the time of the
-    latest message their page showed): their read marker moves there, never past the other
-    party's latest message and never backwards, so a message that came after the page was
-    shown stays unread."""
+def mark_read(brief: Mapping[str, Any], viewer: str, until: str | None) -> dict[str, Any]:
+    """`viewer` ("employer" or "intern") has read the thread up to the message `until` (its id,
+    e.g. the latest message their page showed; None: the newest message): their read marker
+    moves to that message's time, never backwards, so a message that came later stays unread
+    and a repeat writes nothing. An id that is not this thread's message is invalid (422).
+    Returns `read_until`: the id of the newest message the marker covers (None: none)."""
     if state(brief) == "none":
         raise NotFound(NO_BRIEF if viewer == "employer" else NOT_FOUND)
-    if not isinstance(until, str) or not until:
-        raise Invalid([{"field": "until", "message": "Say up to which message you read."}])
-    thread, found, _ = _thread(brief)
-    upto = max(
-        (str(m["at"]) for m in found if m["from"] != viewer and str(m["at"]) <= until), default=""
-    )
-    if upto:
-        threads.mark_read(thread, viewer, upto)
-    return {"read_until": upto}
+    thread, found, read = _thread(brief)
+    target = found[-1] if found and until is None else None
+    if until is not None:
+        target = next((m for m in found if m["message_id"] == until), None)
+        if target is None:
+            raise Invalid([{"field": "until", "message": UNKNOWN_MESSAGE}])
+    marker = read.get(viewer, "")
+    if target is not None and marker < str(target["at"]):
+        marker = str(target["at"])
+        threads.mark_read(thread, viewer, marker)
+    covered = [m for m in found if str(m["at"]) <= marker]
+    return {"read_until": covered[-1]["message_id"] if covered else None}
 
 
 def upload_form(

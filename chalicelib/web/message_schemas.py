@@ -22,13 +22,28 @@ class MessageRequest(_Doc):
     file_key: str | None = None
 
 
+class ReadRequest(_Doc):
+    """How far the caller has read the thread: `until`, the id of one of its messages (e.g. the
+    newest one the client showed); without it, up to the newest message. It marks the caller's
+    side only, never backwards: a repeat changes nothing."""
+
+    until: str | None = Field(None, min_length=1, description="A message id of the thread.")
+
+
+class MessagesRead(_Doc):
+    """`read_until`: the newest message the caller's read marker covers (null: none yet)."""
+
+    read_until: str | None
+
+
 class MessagePosted(_Doc):
     message_id: str
     at: str
 
 
 class Message(_Doc):
-    """One message of the thread; `read`: the other party has listed it."""
+    """One message of the thread; `read`: the other party has marked it read (their
+    `POST …/messages/read`, their page or a message of their own after it)."""
 
     message_id: str
     from_: Literal["employer", "intern"] = Field(alias="from")
@@ -60,6 +75,8 @@ class ConfidentialAttached(_Doc):
 
 MODELS: list[type[BaseModel]] = [
     MessageRequest,
+    ReadRequest,
+    MessagesRead,
     MessagePosted,
     Message,
     TaskSummary,

@@ -67,8 +67,17 @@ def _post(brief: dict[str, Any], party: str, data: Mapping[str, Any]) -> Any:
 
 
 def _read(brief: dict[str, Any], party: str, data: Mapping[str, Any]) -> Any:
-    """The party's read marker moved to the message `until` (the page's thread read)."""
-    return messages.mark_read(brief, party, data.get("until"))
+    """The party's read marker moved to the message `until` (its JSON route and the page's
+    thread read): the body checked by its model (`ReadRequest`), then `messages.mark_read`."""
+    from pydantic import ValidationError
+
+    from chalicelib.web.message_schemas import ReadRequest
+
+    try:
+        until = ReadRequest.model_validate(dict(data)).until
+    except ValidationError:
+        raise Invalid([{"field": "until", "message": messages.UNKNOWN_MESSAGE}]) from None
+    return messages.mark_read(brief, party, until)
 
 
 def _file(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,6 +100,16 @@ def employer_upload_json(
 ) -> Any:
     brief = _employer(brief_id, headers, key, writes=True)
     return messages.upload_form(brief, "employer", **_file(data))
+
+
+def employer_read_json(brief_id: str, headers: Mapping[str, str], data: Mapping[str, Any]) -> Any:
+    """`POST /api/briefs/{brief_id}/messages/read`: as the messages POST opens the brief."""
+    return _read(_employer(brief_id, headers, writes=True), "employer", data)
+
+
+def intern_read_json(token: str, data: Mapping[str, Any]) -> Any:
+    """`POST /api/tasks/{token}/messages/read`: the engaged intern's side."""
+    return _read(messages.intern_brief(token)[0], "intern", data)
 
 
 def intern_messages_json(token: str) -> list[dict[str, Any]]:

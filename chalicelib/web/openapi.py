@@ -399,7 +399,15 @@ def _table(tag: str, security: str | None, rows: list[Row]) -> dict[str, Any]:
 # -- messages and sealed details (issue 15a): the thread of an engagement (employer: manage
 # token; intern: task link). A token that does not open the thread is answered 404, like an
 # unknown id.
-LISTED: Final = "The thread, oldest first; lists the other party's messages as read."
+LISTED: Final = (
+    "The thread, oldest first. Reading it marks nothing read: `POST …/messages/read` does."
+)
+READ: Final = (
+    "Mark the thread read on the caller's side, up to the message `until` (without it, the "
+    "newest): those messages stop counting as unread, and no email about them is sent. Never "
+    "backwards; a repeat changes nothing. An id that is not the thread's: 422."
+)
+READ_OK: Final = (200, ms.MessagesRead, "How far the caller has read.")
 POSTED: Final = (
     "Send a message (from acceptance until 30 days after the engagement ends; then 409). The "
     "other party is emailed a link, at most once per 10 minutes."
@@ -439,6 +447,8 @@ EMPLOYER_ROWS: Final[list[Row]] = [
      MESSAGE_EMPLOYER, ms.MessageRequest),
     ("post", f"{B}/messages/upload", "uploadBriefMessageFile", MESSAGE_FILE, UPLOAD,
      MESSAGE_EMPLOYER, s.UploadRequest),
+    ("post", f"{B}/messages/read", "readBriefMessages", READ, READ_OK, (400, 401, 404, 422),
+     (ms.ReadRequest, False)),
     ("post", f"{B}/confidential-files", "uploadConfidentialFile",
      "Where to upload a confidential attachment (≤ 10 MB, private); then attach its `file_key`.",
      UPLOAD, MESSAGE_EMPLOYER, s.UploadRequest),
@@ -473,6 +483,8 @@ TASK_ROWS: Final[list[Row]] = [
      MESSAGE_INTERN, ms.MessageRequest),
     ("post", f"{T}/messages/upload", "uploadTaskMessageFile", MESSAGE_FILE, UPLOAD,
      MESSAGE_INTERN, s.UploadRequest),
+    ("post", f"{T}/messages/read", "readTaskMessages", READ, READ_OK, (400, 404, 422),
+     (ms.ReadRequest, False)),
     ("post", f"{T}/certificate/{{choice}}", "certificateChoice",
      "The intern's choices about their certificate and an employer's hiring interest.",
      (200, cs.CertificateChoice, "Done."), (400, 403, 404, 422), EMPTY),

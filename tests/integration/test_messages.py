@@ -77,20 +77,28 @@ def test_a_message_each_way_newest_last_with_read_state(client: Any, task: dict[
     reply = intern_post(client, task["token"], {"text": "Thanks — starting today."})
     assert reply.status_code == 201, reply.body
 
-    # Before the employer lists the thread, the intern's reply is unread.
+    # Before the employer marks the thread read, the intern's reply is unread.
     mine = client.http.get(f"/api/tasks/{task['token']}/messages").json_body
     assert [m["text"] for m in mine] == ["Hi Ida, welcome!", "Thanks — starting today."]
     assert [m["from"] for m in mine] == ["employer", "intern"]
     assert mine[1]["read"] is False
-    assert mine[0]["read"] is True  # the intern's listing just read the employer's message
+    assert mine[0]["read"] is True  # the intern's reply came after it: read
 
     listed = employer_list(client, task["brief_id"], task["manage"]).json_body
     assert [m["message_id"] for m in listed] == [
         first.json_body["message_id"],
         reply.json_body["message_id"],
     ]
-    assert listed[1]["read"] is True
+    assert listed[1]["read"] is False  # listing it (a GET) marks nothing read
     assert {"message_id", "from", "text", "at"} <= set(listed[0])
+    read = client.http.post(
+        f"/api/briefs/{task['brief_id']}/messages/read",
+        headers={"Authorization": f"Bearer {task['manage']}"},
+    )
+    assert read.status_code == 200, read.body
+    assert read.json_body == {"read_until": reply.json_body["message_id"]}
+    listed = employer_list(client, task["brief_id"], task["manage"]).json_body
+    assert listed[1]["read"] is True
 
 
 def read_form(client: Any, path: str) -> tuple[str, dict[str, str]]:
