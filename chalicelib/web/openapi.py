@@ -404,8 +404,9 @@ LISTED: Final = (
 )
 READ: Final = (
     "Mark the thread read on the caller's side, up to the message `until` (without it, the "
-    "newest): those messages stop counting as unread, and no email about them is sent. Never "
-    "backwards; a repeat changes nothing. An id that is not the thread's: 422."
+    "newest). Until then the other party's messages count as unread and the batched email "
+    "about them goes out after its 10-minute quiet period. Never backwards; a repeat changes "
+    "nothing; an id that is not the thread's: 422."
 )
 READ_OK: Final = (200, ms.MessagesRead, "How far the caller has read.")
 POSTED: Final = (

@@ -147,6 +147,8 @@ def test_a_read_covers_what_the_page_showed_and_needs_its_csrf_token(
     brief_page = f"/briefs/{task['brief_id']}?key={task['manage']}"
     cookie, fields = read_form(client, brief_page)
     assert fields["key"] == task["manage"]
+    shown = client.http.get(f"/api/tasks/{task['token']}/messages").json_body
+    assert fields["until"] == shown[-1]["message_id"]  # the id of the last message shown
     forged = post_form(
         client, f"/briefs/{task['brief_id']}/messages/read", cookie, {**fields, "csrf_token": "x"}
     )
