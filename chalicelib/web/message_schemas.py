@@ -1,5 +1,6 @@
 """The JSON bodies of the message and sealed-details routes, for the OpenAPI document
-(web/openapi.py); the services validate with the rules of domain/collaboration.py."""
+(web/openapi.py); the services validate with the rules of domain/collaboration.py, except a
+read's body, which `ReadRequest` checks itself (web/message_views.py `_read`)."""
 
 from __future__ import annotations
 
