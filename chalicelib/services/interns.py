@@ -83,7 +83,7 @@ def bounded_candidates(
 
 
 def store_shortlist(
-    brief_id: str, first: Sequence[Mapping[str, Any]], shortlist: Sequence[Candidate]
+    brief_id: str, first: Sequence[dict[str, Any]], shortlist: Sequence[Candidate]
 ) -> None:
     """The match step's shortlist in one batch write: ``first`` (the entry of an intern the
     employer invited back, ready-made) then the ranked candidates, ``CANDIDATE#<position>``."""
