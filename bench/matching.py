@@ -252,7 +252,9 @@ class ReadCounter:
     round trips on the critical path. Requests the app issues together
     (``adapters.concurrent.gather``: its calls run on worker threads) form one *wave*: the wait
     is the slowest of its calls (the requests one call makes in sequence add up); every other
-    request is a wave of its own."""
+    request is a wave of its own. A *background lane* (``adapters.concurrent.start``: the
+    employer's email) runs beside the waves issued between its start and its join: it
+    lengthens the critical path only by what it takes beyond them."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -263,14 +265,29 @@ class ReadCounter:
         self.lock = threading.Lock()
         self.per_lane: dict[tuple[int, int], list[float]] = {}  # (wave, call) → [n, bytes]
         self.lane = threading.local()
+        # background lanes: [wave at the start, wave at the join (-1: not yet), n, bytes]
+        self.background: list[list[float]] = []
 
     def before(self, model: Any = None, **_: Any) -> None:
         with self.lock:
             self.calls[getattr(model, "name", "?")] += 1
-            if not self.in_gather:
-                self.waves += 1
-            key = (self.waves, getattr(self.lane, "call", -1) if self.in_gather else -1)
-            self.per_lane.setdefault(key, [0, 0])[0] += 1
+            self._count_trip()
+
+    def before_ses(self, **_: Any) -> None:
+        """An SES call (the email's send) is a round trip of its lane, not a DynamoDB request."""
+        with self.lock:
+            self._count_trip()
+
+    def _count_trip(self) -> None:
+        number = getattr(self.lane, "background", None)
+        if number is not None:
+            self.background[number][2] += 1
+            self.lane.key = ("background", number)
+            return
+        if not self.in_gather:
+            self.waves += 1
+        key = (self.waves, getattr(self.lane, "call", -1) if self.in_gather else -1)
+        self.per_lane.setdefault(key, [0, 0])[0] += 1
         self.lane.key = key
 
     def after(
@@ -281,7 +298,11 @@ class ReadCounter:
             if getattr(model, "name", "") == "Query" and isinstance(parsed, dict):
                 self.items += int(parsed.get("Count", 0))
             self.bytes += size
-            self.per_lane[self.lane.key][1] += size
+            key = self.lane.key
+            if key[0] == "background":
+                self.background[key[1]][3] += size
+            else:
+                self.per_lane[key][1] += size
 
     def gathering(self, gather: Callable[..., Any]) -> Callable[..., Any]:
         def wave(calls: Any) -> Any:
@@ -303,15 +324,60 @@ class ReadCounter:
         finally:
             self.lane.call = -1
 
+    def starting(self, start: Callable[..., Any]) -> Callable[..., Any]:
+        def lane(call: Callable[[], Any]) -> Any:
+            with self.lock:
+                number = len(self.background)
+                self.background.append([self.waves, -1, 0, 0])
+            return _Joined(self, number, start(partial(self.in_background, number, call)))
+
+        return lane
+
+    def in_background(self, number: int, call: Callable[[], Any]) -> Any:
+        self.lane.background = number
+        try:
+            return call()
+        finally:
+            self.lane.background = None
+
+    def joined(self, number: int) -> None:
+        with self.lock:
+            if self.background[number][1] < 0:
+                self.background[number][1] = self.waves
+
     def critical_path(self) -> tuple[int, float]:
         """Round trips and assumed DynamoDB milliseconds on the critical path: each wave
-        counts its slowest lane (one call's requests, in sequence)."""
+        counts its slowest lane (one call's requests, in sequence); a background lane adds
+        what it takes beyond the waves between its start and its join."""
         waves: dict[int, tuple[int, float]] = {}
         for (number, _call), (n, size) in self.per_lane.items():
             ms = n * ASSUMED_MS_PER_REQUEST + size / 2**20 * ASSUMED_MS_PER_MB
             trips, slowest = waves.get(number, (0, 0.0))
             waves[number] = (max(trips, int(n)), max(slowest, ms))
-        return sum(t for t, _ in waves.values()), sum(ms for _, ms in waves.values())
+        total_trips = sum(t for t, _ in waves.values())
+        total_ms = sum(ms for _, ms in waves.values())
+        for started, join, n, size in self.background:
+            join = self.waves if join < 0 else join
+            beside = [w for number, w in waves.items() if started < number <= join]
+            ms = n * ASSUMED_MS_PER_REQUEST + size / 2**20 * ASSUMED_MS_PER_MB
+            total_trips += max(0, int(n) - sum(t for t, _ in beside))
+            total_ms += max(0.0, ms - sum(w for _, w in beside))
+        return total_trips, total_ms
+
+
+class _Joined:
+    """A background lane's future that tells the counter when the step joins it."""
+
+    def __init__(self, counter: ReadCounter, number: int, future: Any) -> None:
+        self.counter, self.number, self.future = counter, number, future
+
+    def result(self, timeout: float | None = None) -> Any:
+        self.counter.joined(self.number)
+        return self.future.result(timeout)
+
+    def exception(self, timeout: float | None = None) -> Any:
+        self.counter.joined(self.number)
+        return self.future.exception(timeout)
 
 
 @contextmanager
@@ -324,12 +390,18 @@ def counting() -> Iterator[ReadCounter]:
     events = aws.client("dynamodb").meta.events
     events.register("before-call.dynamodb", counter.before, unique_id="bench-calls")
     events.register("after-call.dynamodb", counter.after, unique_id="bench-items")
+    ses = aws.client("sesv2").meta.events
+    ses.register("before-call.sesv2", counter.before_ses, unique_id="bench-ses")
     try:
-        with mock.patch.object(concurrent, "gather", counter.gathering(concurrent.gather)):
+        with (
+            mock.patch.object(concurrent, "gather", counter.gathering(concurrent.gather)),
+            mock.patch.object(concurrent, "start", counter.starting(concurrent.start)),
+        ):
             yield counter
     finally:
         events.unregister("before-call.dynamodb", unique_id="bench-calls")
         events.unregister("after-call.dynamodb", unique_id="bench-items")
+        ses.unregister("before-call.sesv2", unique_id="bench-ses")
 
 
 def _attribute_value(value: Any) -> dict[str, Any]:
