@@ -232,7 +232,10 @@ def moto_table() -> Iterator[dict[str, str]]:
     os.environ.update(AWS_ENV)
     try:
         with mock_aws():
-            from local.twin import provision
+            from local.twin import _serialise_dynamodb, provision
+
+            _serialise_dynamodb()  # atomic requests, as DynamoDB's (the twin's too): the match
+            # step writes beside its reads, and moto_at_scale swaps the table under a Query
 
             env = provision(boto3.session.Session(region_name="us-east-1"))
             os.environ.update(env)

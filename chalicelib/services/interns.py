@@ -76,10 +76,18 @@ def bounded_candidates(
     prefetched: Mapping[str, Page] | None = None,
 ) -> Retrieval:
     """The interns worth scoring for a brief: each required skill's postings read best first
-    with a Limit, until no unread intern can enter the top 5 (or the read budget is spent).
+    with a Limit, until no unread intern can enter the top 5 (or the read budget is spent);
+    the pages of a wave (the next page of every list) are read together.
     Rank them with ``rank(brief, found.index, today, reference=found.ref(), bios=bios)``.
     ``prefetched``: the first pages ``match_reads`` read together (the same result)."""
-    return bounded_pool(brief, postings_page, today, exclude=exclude, prefetched=prefetched)
+    return bounded_pool(
+        brief,
+        postings_page,
+        today,
+        exclude=exclude,
+        prefetched=prefetched,
+        together=concurrent.gather,
+    )
 
 
 def store_shortlist(
