@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # imported on first use: a step that never gathers does not pay for it
     from concurrent.futures import Future, ThreadPoolExecutor
 
-MAX_WORKERS = 8  # the widest wave a request makes (a brief's required skills + 3 lanes)
+# The match step's email lane beside its first wave (3 lanes + a brief's required skills, up
+# to 10: wider waves queue). No more than botocore's connection pool (max_pool_connections,
+# 10): more requests at once would open connections it then discards.
+MAX_WORKERS = 10
 
 T = TypeVar("T")
 
