@@ -53,8 +53,8 @@ def match_reads(
     sequence, e.g. the transition then the open-brief index) as one more lane of the wave,
     first in order: when it fails, its exception is the one raised, once the reads are done,
     and nothing is read or written after it. Then the rest of the retrieval
-    (``bounded_candidates``, the paused excluded). The first pages are read before any
-    decision of the retrieval, so the result is the one it gives reading a page at a time."""
+    (``bounded_candidates``, the paused excluded). The first pages are the retrieval's first
+    wave, read before any decision, so the result is the one it gives reading them itself."""
     skills = first_pages(brief)
     _opened, paused, extra, *pages = concurrent.gather(
         [
