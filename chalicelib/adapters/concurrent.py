@@ -5,19 +5,29 @@ calls share the process's boto3 clients (``aws.client``: created once under a lo
 clients are thread-safe), so no client is made per thread. Each call runs in a copy of the
 caller's context (context variables). Use it only for requests that do not depend on each
 other: their order is not defined.
+
+``start`` runs one call in the background while the caller goes on (a *lane* beside the
+caller's own requests); ``background`` is the same as a block that never leaves with the call
+still running.
 """
 
 from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # imported on first use: a step that never gathers does not pay for it
     from concurrent.futures import Future, ThreadPoolExecutor
 
-MAX_WORKERS = 8  # the widest wave a request makes (a brief's required skills + 2 reads)
+# The match step's email lane beside its first wave (3 lanes + a brief's required skills, up
+# to 10: wider waves queue). No more than botocore's connection pool (max_pool_connections,
+# 10): more requests at once would open connections it then discards.
+MAX_WORKERS = 10
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -48,3 +58,26 @@ def gather(calls: Sequence[Callable[[], Any]]) -> list[Any]:
         if error is not None:
             raise error
     return [f.result() for f in futures]
+
+
+def start(call: Callable[[], T]) -> Future[T]:
+    """Start ``call`` on a worker thread, in a copy of the caller's context, and return at
+    once; ``.result()`` joins it (its result, or its exception raised there). The call must
+    not wait for the pool itself (``gather``, ``start``): it could wait for its own thread."""
+    return _executor().submit(contextvars.copy_context().run, call)
+
+
+@contextmanager
+def background(call: Callable[[], T]) -> Iterator[Future[T]]:
+    """``start(call)`` for the block; the block joins it where its result is needed
+    (``.result()``), and leaving the block always waits for it — nothing runs on after the
+    caller returns (a Lambda's invocation would freeze it half done). When the call failed,
+    its exception is raised on leaving, even over the block's own (the call was started
+    first: run in sequence, its failure would have stopped the block before it began)."""
+    future = start(call)
+    try:
+        yield future
+    finally:
+        error = future.exception()  # waits
+        if error is not None:
+            raise error

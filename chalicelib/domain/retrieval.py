@@ -19,14 +19,15 @@ Read in descending key order, a skill's postings come strongest evidence first a
 it, best static quality first.
 
 **Top-k with threshold-style early termination** (``bounded_pool``, Fagin's threshold
-algorithm over the per-skill lists): the required skills' lists are read a page (a DynamoDB
-``Limit``: ``PAGE`` for a list's first page, then doubling up to ``PAGE_MAX``) at a time,
-always from the list whose frontier (last key read) is highest; the first page of every
-list is read first (``first_pages``: the caller may read them concurrently, ``prefetched``)
-and its interns are the *reference* that fixes the text statistics
-(``matching.rank(reference=…)``), so an intern's score does not depend on how much else was
-read. After each page the interns seen are
-scored in full, and the most an intern not yet seen could score is bounded from the
+algorithm over the per-skill lists, with sorted access in parallel): the required skills'
+lists are read in *waves*, each the next page (a DynamoDB ``Limit``: ``PAGE`` for a list's
+first page, then doubling up to ``PAGE_MAX``) of every list not yet exhausted — independent
+reads, which the caller issues together (``together``) — the budget left shared out in
+frontier order (last key read, highest first). The first wave is the first page of every
+list (``first_pages``: the caller may read them with its own reads, ``prefetched``), and its
+interns are the *reference* that fixes the text statistics (``matching.rank(reference=…)``),
+so an intern's score does not depend on how much else was read. After each wave the interns
+seen are scored in full, and the most an intern not yet seen could score is bounded from the
 frontiers: it lies below the frontier of every list, so its credit for each skill is at
 most the frontier's tier (0 for an exhausted list), and when it sits at the top tier
 everywhere its track record is at most what the lowest frontier prior allows; availability,
@@ -48,6 +49,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.matching import (
@@ -95,6 +97,8 @@ TOP_TIER = 9
 # key: (postings, the next cursor or None when the list is exhausted).
 Page = tuple[Sequence[Mapping[str, Any]], Any]
 PageReader = Callable[[str, Any, int], Page]
+# Issues a wave's reads (each a call) and returns their pages in the same order.
+Together = Callable[[Sequence[Callable[[], Page]]], Sequence[Page]]
 
 
 def static_prior(completed: int, rating_sum: int, rating_count: int, hours_per_week: int) -> int:
@@ -156,6 +160,7 @@ class Retrieval:
     reference: set[str] = field(default_factory=set)
     items_read: int = 0
     pages: int = 0
+    waves: int = 0  # rounds of reads: the pages of one wave are independent of each other
     stopped_by: str = ""  # "threshold", "exhausted" or "budget"
 
     def ref(self) -> frozenset[str]:
@@ -208,11 +213,14 @@ def bounded_pool(
     budget: int = BUDGET,
     exclude: frozenset[str] = frozenset(),
     prefetched: Mapping[str, Page] | None = None,
+    together: Together | None = None,
 ) -> Retrieval:
     """The interns worth scoring for a brief (see the module doc); rank the result with
     ``rank(brief, found.index, today, reference=found.reference)``. ``prefetched``: skill → its
     first page (``read_page(skill, None, PAGE)``), already read (``first_pages``); used in
-    place of those reads, in the same order, so the result is the same."""
+    place of those reads, so the result is the same. ``together``: how a wave's reads are
+    issued (concurrently, by the caller's adapter; by default one after the other) — the
+    result does not depend on it."""
     required = normalise_skills(list(brief.skills))
     out = Retrieval()
     if not required:
@@ -227,28 +235,20 @@ def bounded_pool(
         if out.items_read >= budget:
             out.stopped_by = "budget"
             return out
-        lst = max(live, key=lambda x: (x.pages == 0, x.tier, x.prior, -lists.index(x)))
-        first = lst.pages == 0
-        size = min(PAGE << lst.pages, PAGE_MAX, budget - out.items_read)
-        if first and size == PAGE and lst.skill in ready:
-            page, cursor = ready.pop(lst.skill)
-        else:
-            page, cursor = read_page(lst.skill, lst.cursor, size)
-        lst.pages += 1
-        out.pages += 1
-        out.items_read += len(page)
-        lst.cursor, lst.done = cursor, cursor is None or not page
-        new: list[PreparedProfile] = []
-        for posting in page:
-            key = str(posting["rank"])
-            lst.tier, lst.prior = int(key[0]), int(key[1:4])
-            intern_id = str(posting["intern_id"])
-            if first:
-                out.reference.add(intern_id)
-            if intern_id not in out.postings:
-                out.postings[intern_id] = posting
-                new.append(to_prepared(posting))
-        out.index.extend(new)
+        wave = _wave(lists, budget - out.items_read)
+        pages: list[Page | None] = [
+            ready.pop(lst.skill) if lst.pages == 0 and size == PAGE and lst.skill in ready else None
+            for lst, size in wave
+        ]
+        reads = [
+            partial(read_page, lst.skill, lst.cursor, size)
+            for (lst, size), page in zip(wave, pages, strict=True)
+            if page is None
+        ]
+        answers = iter((together or _in_turn)(reads))
+        out.waves += 1
+        for (lst, _size), page in zip(wave, pages, strict=True):
+            _take(out, lst, page if page is not None else next(answers))
         if any(x.pages == 0 for x in lists):
             continue
         bound = _unseen_bound(lists)
@@ -258,6 +258,49 @@ def bounded_pool(
         if len(ranked) == k and ranked[-1].score >= bound:
             out.stopped_by = "threshold"
             return out
+
+
+def _wave(lists: list[_List], left: int) -> list[tuple[_List, int]]:
+    """The next page of every live list, each its own size (``PAGE``, then doubling up to
+    ``PAGE_MAX``), the budget ``left`` shared out in frontier order: lists not read yet
+    first, then the highest frontier (tier, then prior)."""
+    wave = []
+    for lst in sorted(
+        (x for x in lists if not x.done),
+        key=lambda x: (x.pages == 0, x.tier, x.prior, -lists.index(x)),
+        reverse=True,
+    ):
+        size = min(PAGE << lst.pages, PAGE_MAX, left)
+        if size <= 0:
+            break
+        wave.append((lst, size))
+        left -= size
+    return wave
+
+
+def _in_turn(reads: Sequence[Callable[[], Page]]) -> list[Page]:
+    return [read() for read in reads]
+
+
+def _take(out: Retrieval, lst: _List, answer: Page) -> None:
+    """One page of ``lst`` read: its frontier moves, its new interns join the index."""
+    page, cursor = answer
+    first = lst.pages == 0
+    lst.pages += 1
+    out.pages += 1
+    out.items_read += len(page)
+    lst.cursor, lst.done = cursor, cursor is None or not page
+    new: list[PreparedProfile] = []
+    for posting in page:
+        key = str(posting["rank"])
+        lst.tier, lst.prior = int(key[0]), int(key[1:4])
+        intern_id = str(posting["intern_id"])
+        if first:
+            out.reference.add(intern_id)
+        if intern_id not in out.postings:
+            out.postings[intern_id] = posting
+            new.append(to_prepared(posting))
+    out.index.extend(new)
 
 
 def postings_of(scoring: Mapping[str, Any], yymm: str) -> tuple[dict[str, str], str]:

@@ -17,7 +17,7 @@ from chalicelib.adapters import concurrent, intern_profiles
 from chalicelib.adapters.intern_accounts import paused_interns
 from chalicelib.adapters.intern_profiles import postings_page, profile_items
 from chalicelib.adapters.store import get_store
-from chalicelib.domain.matching import BriefProfile, PreparedProfile
+from chalicelib.domain.matching import BriefProfile, Candidate, PreparedProfile
 from chalicelib.domain.retrieval import (
     PAGE,
     Page,
@@ -44,17 +44,21 @@ def import_profiles(profiles: Iterable[Mapping[str, Any]]) -> int:
 
 
 def match_reads(
-    brief: BriefProfile, today: date, also: Callable[[], T]
+    brief: BriefProfile, today: date, also: Callable[[], T], opening: Callable[[], object]
 ) -> tuple[Retrieval, frozenset[str], T]:
     """The match step's reads: the interns paused today ("not available until", issue 14:
     left out), ``also`` (the caller's read, e.g. the applicants) and the first page of every
     required skill's postings are independent, so they are issued together (one wave: one
-    round trip's wait instead of one per request); then the rest of the retrieval
-    (``bounded_candidates``, the paused excluded). The first pages are read before any
-    decision of the retrieval, so the result is the one it gives reading a page at a time."""
+    round trip's wait instead of one per request), with ``opening`` (the caller's writes in
+    sequence, e.g. the transition then the open-brief index) as one more lane of the wave,
+    first in order: when it fails, its exception is the one raised, once the reads are done,
+    and nothing is read or written after it. Then the rest of the retrieval
+    (``bounded_candidates``, the paused excluded). The first pages are the retrieval's first
+    wave, read before any decision, so the result is the one it gives reading them itself."""
     skills = first_pages(brief)
-    paused, extra, *pages = concurrent.gather(
+    _opened, paused, extra, *pages = concurrent.gather(
         [
+            opening,
             partial(paused_interns, today),
             also,
             *(partial(postings_page, skill, None, PAGE) for skill in skills),
@@ -72,10 +76,43 @@ def bounded_candidates(
     prefetched: Mapping[str, Page] | None = None,
 ) -> Retrieval:
     """The interns worth scoring for a brief: each required skill's postings read best first
-    with a Limit, until no unread intern can enter the top 5 (or the read budget is spent).
+    with a Limit, until no unread intern can enter the top 5 (or the read budget is spent);
+    the pages of a wave (the next page of every list) are read together.
     Rank them with ``rank(brief, found.index, today, reference=found.ref(), bios=bios)``.
     ``prefetched``: the first pages ``match_reads`` read together (the same result)."""
-    return bounded_pool(brief, postings_page, today, exclude=exclude, prefetched=prefetched)
+    return bounded_pool(
+        brief,
+        postings_page,
+        today,
+        exclude=exclude,
+        prefetched=prefetched,
+        together=concurrent.gather,
+    )
+
+
+def store_shortlist(
+    brief_id: str, first: Sequence[dict[str, Any]], shortlist: Sequence[Candidate]
+) -> None:
+    """The match step's shortlist in one batch write: ``first`` (the entry of an intern the
+    employer invited back, ready-made) then the ranked candidates, ``CANDIDATE#<position>``."""
+    get_store().batch_put(
+        [
+            *first,
+            *(
+                {
+                    "pk": f"BRIEF#{brief_id}",
+                    "sk": f"CANDIDATE#{position:02d}",
+                    "type": "candidate",
+                    "intern_id": c.intern_id,
+                    "score": round(c.score, 4),
+                    "factors": {k: round(v, 4) for k, v in c.factors.items()},
+                    "reason": c.reason,
+                    "offer_status": "pending",
+                }
+                for position, c in enumerate(shortlist, start=len(first))
+            ),
+        ]
+    )
 
 
 def bios(intern_ids: Sequence[str]) -> Mapping[str, str]:

@@ -139,61 +139,51 @@ def _mark_candidate(store: Store, brief_id: str, intern_id: str, offer_status: s
 @collector.paused_during  # no cyclic GC inside the latency-bound step (adapters/collector)
 def match(event: StepEvent) -> dict[str, Any]:
     """Rank the interns who share a required skill; store a shortlist of up to 5 with reasons."""
-    from chalicelib.adapters import talent_pool
+    from chalicelib.adapters import concurrent, talent_pool
     from chalicelib.domain.matching import brief_profile_of, rank, unmatched_reason_for
     from chalicelib.services import announce, exposure, late_applicants, open_briefs
-    from chalicelib.services.interns import bios, match_reads
+    from chalicelib.services.interns import bios, match_reads, store_shortlist
 
     store = get_store()
     brief = _brief(store, event.brief_id)
     if late_applicants.reopened_run(brief, event.execution):  # an applicant reopened it
         return late_applicants.resume_matching(event.brief_id)
-    announce.on_submitted(brief)
-    _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
-    open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
-    profile, today = brief_profile_of(brief), clock.today()
-    read, paused, bonus = match_reads(  # paused (left out), applicants (bonus): one wave
-        profile, today, partial(open_briefs.applicant_bonus, event.brief_id)
-    )
-    read.index.extend(
-        open_briefs.applicant_profiles(
-            i for i in bonus if i not in read.postings and i not in paused
+
+    def open_to_applicants() -> None:  # published only once it is MATCHING
+        _advance(store, event.brief_id, to=Status.MATCHING, detail="Looking for the best interns")
+        open_briefs.publish(brief)  # open to applicants from now (and still when unmatched)
+
+    # The employer's confirmation runs beside the reads (a lane of its own, docs/matching.md).
+    with concurrent.background(partial(announce.on_submitted, brief)) as email:
+        profile, today = brief_profile_of(brief), clock.today()
+        read, paused, bonus = match_reads(  # the transition, paused, applicants: one wave
+            profile, today, partial(open_briefs.applicant_bonus, event.brief_id), open_to_applicants
         )
-    )
-    pool = list(read.postings)
-    known: dict[str, Any] = {}  # the candidates' exposure records, read with their bios
-    ranked = rank(
-        profile,
-        read.index,
-        today=today,
-        limit=5 + exposure.LOOKAHEAD,
-        reference=read.ref(),
-        bonus=bonus,
-        exclude=paused,
-        bios=exposure.with_exposures(bios, known),  # quoted in reasons
-    )
-    shortlist = exposure.shortlist(ranked, limit=5, known=known)  # weekly cap, least recent
-    # An intern the employer invited back (the talent pool) is offered the brief first; the
-    # ranked candidates follow, so a decline or a lapse falls back to matching.
-    invited = str(brief.get("invite_intern_id") or "")
-    first = [talent_pool.first_candidate(event.brief_id, invited)] if invited else []
-    shortlist = [c for c in shortlist if c.intern_id != invited][: 5 - len(first)]
-    store.batch_put(
-        first
-        + [
-            {
-                "pk": f"BRIEF#{event.brief_id}",
-                "sk": f"CANDIDATE#{position:02d}",
-                "type": "candidate",
-                "intern_id": c.intern_id,
-                "score": round(c.score, 4),
-                "factors": {k: round(v, 4) for k, v in c.factors.items()},
-                "reason": c.reason,
-                "offer_status": "pending",
-            }
-            for position, c in enumerate(shortlist, start=len(first))
-        ]
-    )
+        read.index.extend(
+            open_briefs.applicant_profiles(
+                i for i in bonus if i not in read.postings and i not in paused
+            )
+        )
+        pool = list(read.postings)
+        known: dict[str, Any] = {}  # the candidates' exposure records, read with their bios
+        ranked = rank(
+            profile,
+            read.index,
+            today=today,
+            limit=5 + exposure.LOOKAHEAD,
+            reference=read.ref(),
+            bonus=bonus,
+            exclude=paused,
+            bios=exposure.with_exposures(bios, known),  # quoted in reasons
+        )
+        shortlist = exposure.shortlist(ranked, limit=5, known=known)  # weekly cap, least recent
+        # An intern the employer invited back (the talent pool) is offered the brief first; the
+        # ranked candidates follow, so a decline or a lapse falls back to matching.
+        invited = str(brief.get("invite_intern_id") or "")
+        first = [talent_pool.first_candidate(event.brief_id, invited)] if invited else []
+        shortlist = [c for c in shortlist if c.intern_id != invited][: 5 - len(first)]
+        email.result()  # its failure stops the step before the shortlist exists (retried)
+        store_shortlist(event.brief_id, first, shortlist)
     if not shortlist and not first:
         store.update_brief(event.brief_id, {"unmatched_reason": unmatched_reason_for(brief, pool)})
     logger.info(

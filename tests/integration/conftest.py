@@ -106,8 +106,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, stripe_sandbox: Any) -> Iterator[di
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_sandbox.url)
     with mock_aws():
-        from local.twin import provision
+        from local.twin import _serialise_dynamodb, provision
 
+        # Each DynamoDB request atomic, as DynamoDB is and as the twin makes moto: the match
+        # step writes beside its reads, and moto's Query lists a table another write changes.
+        _serialise_dynamodb()
         env = provision(_provisioning_session())
         for name, value in env.items():
             monkeypatch.setenv(name, value)

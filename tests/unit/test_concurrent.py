@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -37,3 +38,85 @@ def test_the_first_error_is_raised_after_every_call_finished() -> None:
 def test_one_call_runs_on_the_callers_thread() -> None:
     assert concurrent.gather([threading.get_ident]) == [threading.get_ident()]
     assert concurrent.gather([]) == []
+
+
+# -- start / background: one call beside the caller's own work --------------------------------
+
+
+def test_a_started_call_runs_beside_the_caller_and_joins_with_its_result() -> None:
+    release = threading.Event()
+
+    def call() -> int:
+        assert release.wait(5)  # the caller goes on while it waits
+        return threading.get_ident()
+
+    future = concurrent.start(call)
+    assert not future.done()
+    release.set()
+    assert future.result(timeout=5) != threading.get_ident()
+
+
+def test_a_started_call_runs_in_a_copy_of_the_callers_context() -> None:
+    import contextvars
+
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+    who.set("caller")
+
+    def call() -> str:
+        seen = who.get()
+        who.set("worker")  # a copy: the caller's value stays
+        return seen
+
+    assert concurrent.start(call).result(timeout=5) == "caller"
+    with concurrent.background(call) as lane:
+        assert lane.result(timeout=5) == "caller"
+    assert who.get() == "caller"
+
+
+def test_the_background_calls_exception_is_raised_at_the_join() -> None:
+    def fails() -> None:
+        raise ValueError("email")
+
+    with pytest.raises(ValueError, match="email"), concurrent.background(fails) as lane:
+        lane.result(timeout=5)
+        pytest.fail("the join raises")  # pragma: no cover
+
+
+def test_leaving_the_block_waits_for_the_call_and_raises_its_exception() -> None:
+    done: list[str] = []
+
+    def slow_failure() -> None:
+        time.sleep(0.2)
+        done.append("finished")
+        raise ValueError("email")
+
+    with pytest.raises(ValueError, match="email"), concurrent.background(slow_failure):
+        pass  # never joined: leaving the block does
+    assert done == ["finished"]
+
+
+def test_the_background_calls_exception_wins_over_the_blocks_own() -> None:
+    """Run in sequence, the call's failure would have stopped the block before it began."""
+    done: list[str] = []
+
+    def slow_failure() -> None:
+        time.sleep(0.2)
+        done.append("finished")
+        raise ValueError("email")
+
+    with pytest.raises(ValueError, match="email") as raised, concurrent.background(slow_failure):
+        raise KeyError("read")
+    assert done == ["finished"]
+    assert isinstance(raised.value.__context__, KeyError)
+
+
+def test_the_blocks_own_exception_is_raised_when_the_call_succeeded() -> None:
+    done: list[str] = []
+
+    def slow() -> None:
+        time.sleep(0.2)
+        done.append("finished")
+
+    with pytest.raises(KeyError), concurrent.background(slow):
+        raise KeyError("read")
+    assert done == ["finished"]  # waited for, even so

@@ -286,3 +286,37 @@ def test_first_pages_beyond_the_budget_are_read_one_at_a_time() -> None:
     stale = {"sql": ([], None)}  # would exhaust the list if it were used
     found = bounded_pool(b, reader, TODAY, budget=250, prefetched=stale)
     assert found.items_read == reader.read == 250  # read as without it: budget first
+
+
+def test_each_wave_reads_the_next_page_of_every_list_however_it_is_issued() -> None:
+    """A wave's reads are independent of each other: issued in any order (here the last
+    first), the retrieval is the same; every wave reads each live list's next page, so a
+    match makes fewer rounds of reads than pages, and never passes the budget."""
+    today, briefs = _load()
+    fewer = 0
+    for brief in briefs:
+        b, lists = _brief(brief, today), merged(brief)
+        in_turn = bounded_pool(b, Reader(lists), today)
+        batches: list[int] = []
+
+        def backwards(reads: Sequence[Any], batches: list[int] = batches) -> list[Any]:
+            batches.append(len(reads))
+            return [read() for read in reads[::-1]][::-1]
+
+        reader = Reader(lists)
+        found = bounded_pool(b, reader, today, together=backwards)
+        assert list(found.postings) == list(in_turn.postings)
+        assert found.reference == in_turn.reference
+        assert (found.items_read, found.pages, found.waves, found.stopped_by) == (
+            in_turn.items_read,
+            in_turn.pages,
+            in_turn.waves,
+            in_turn.stopped_by,
+        )
+        assert reader.read == found.items_read <= 2_000
+        assert len(batches) == found.waves and sum(batches) == found.pages
+        skills = len(normalise_skills(list(b.skills)))
+        assert batches[0] == skills  # the first wave: every list's first page
+        assert all(n <= skills for n in batches)
+        fewer += found.waves < found.pages
+    assert fewer >= 20  # most briefs read several lists in a wave
