@@ -718,6 +718,9 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
                 "p95": percentile([r["ms"] for r in runs], 0.95),
                 "app50": percentile([r["app_ms"] for r in runs], 0.50),
                 "app95": percentile([r["app_ms"] for r in runs], 0.95),
+                "replay50": percentile([r["replay_ms"] for r in runs], 0.50),
+                "replay95": percentile([r["replay_ms"] for r in runs], 0.95),
+                "unmatched": sum(r["unmatched"] for r in runs),
                 "stops": ", ".join(f"{k} {v}" for k, v in sorted(stops.items())),
                 "load": os.getloadavg()[0],
             }
@@ -726,7 +729,8 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
         f"  {'interns':>9} {'items/match med':>15} {'max':>6} {'Queries':>7} {'requests':>8} "
         f"{'waves':>5} {'KB':>5} {'p50 ms':>7} {'p95 ms':>7} {'moto p50':>8} {'app p50':>7} "
         f"{'app p95':>7} {'cpu p50':>7} {'cpu p95':>7} {'est p50':>7} {'est p95':>7} "
-        f"{'est cpu p95':>11} {'(in sequence)':>13}  stopped by (per brief)"
+        f"{'est cpu p95':>11} {'(in sequence)':>13} {'replay p50':>10} {'replay p95':>10}  "
+        "stopped by (per brief)"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
@@ -737,9 +741,11 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
             f"{r['requests']:>8.0f} {r['waves']:>5.0f} {r['kb']:>5.0f} {r['p50']:>7.0f} "
             f"{r['p95']:>7.0f} {r['moto50']:>8.0f} {r['app50']:>7.0f} {r['app95']:>7.0f} "
             f"{r['cpu50']:>7.0f} {r['cpu95']:>7.0f} {r['aws50']:>7.0f} {r['aws95']:>7.0f} "
-            f"{r['awscpu95']:>11.0f} {r['awsseq95']:>13.0f}  {r['stops']} (load {r['load']:.1f})"
+            f"{r['awscpu95']:>11.0f} {r['awsseq95']:>13.0f} {r['replay50']:>10.0f} "
+            f"{r['replay95']:>10.0f}  {r['stops']} (load {r['load']:.1f})"
         )
-        ok = ok and r["items_max"] <= ITEMS_GOAL and r["app95"] <= P95_GOAL_MS
+        ok = ok and r["items_max"] <= ITEMS_GOAL and r["replay95"] <= P95_GOAL_MS
+        ok = ok and r["unmatched"] == 0  # every replayed request found its recording
     print(
         "  assumed DynamoDB side on the critical path, p50 / p95 per size: "
         + ", ".join(
@@ -750,10 +756,11 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
     if len(big) >= 2:
         lo, hi = rows[min(big)], rows[max(big)]
         items_ratio = hi["items_med"] / lo["items_med"]
-        p95_ratio = hi["app95"] / lo["app95"]
+        p95_ratio = hi["replay95"] / lo["replay95"]
         flat = abs(items_ratio - 1) <= FLAT_TOLERANCE and abs(p95_ratio - 1) <= FLAT_TOLERANCE
         print(
-            f"  {max(big):,} / {min(big):,}: items read {items_ratio:.2f}, app p95 {p95_ratio:.2f} "
+            f"  {max(big):,} / {min(big):,}: items read {items_ratio:.2f}, replay p95 "
+            f"{p95_ratio:.2f} "
             f"(goal 1.00 ± {FLAT_TOLERANCE:.2f}) — {'ok' if flat else 'MISSED'}"
         )
         ok = ok and flat
@@ -777,7 +784,15 @@ def zipf_pools(sizes: tuple[int, ...]) -> bool:
         "p95 with every request waited for in turn (the estimate before waves)"
     )
     print(
-        f"  goals: ≤ {ITEMS_GOAL:,} items read per match, app p95 ≤ {P95_GOAL_MS:.0f} ms — "
+        "  replay p50/p95: the step's wall-clock measured again on the same brief with every "
+        f"DynamoDB request answered from the recording after {ASSUMED_MS_PER_REQUEST:.0f} ms + "
+        f"{ASSUMED_MS_PER_MB:.0f} ms per MB (and SES after {ASSUMED_MS_PER_REQUEST:.0f} ms), the "
+        "process on one CPU (a one-vCPU Lambda): the app's work, its waves and its background "
+        "lane as they overlap for real, only DynamoDB's service time modelled (bench/replay.py); "
+        "the goal is checked on it"
+    )
+    print(
+        f"  goals: ≤ {ITEMS_GOAL:,} items read per match, replay p95 ≤ {P95_GOAL_MS:.0f} ms — "
         f"{'ok' if ok else 'MISSED'}"
     )
     print(

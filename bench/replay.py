@@ -11,7 +11,9 @@ threads, a background lane, the GIL). So the bench runs each match twice:
    recording after sleeping a modelled service time — ``ms_per_request`` + ``ms_per_mb`` per MB
    of the answer — on the thread that asked (``time.sleep`` releases the GIL, as a socket wait
    does). The app's code, its threads and its parsing are real; only DynamoDB's servers are
-   modelled. Other services (SES) are answered by moto, in real time.
+   modelled. Other services (SES) are answered by moto and then wait ``ms_per_request`` too.
+   The replay runs on one CPU (every thread of the process pinned to it), as the match
+   Lambda has one vCPU (1,769 MB).
 
 The replay never reaches moto's table, so the step sees exactly the world of the recording
 (the brief as submitted, the same postings), and its writes change nothing. Reads are matched
@@ -28,7 +30,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,8 +124,10 @@ def replaying(tape: Tape, ms_per_request: float, ms_per_mb: float) -> Iterator[T
     def replay(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         op = _operation(request)
         kept = tape.take(op, _body_key(request)) if op else None
-        if kept is None:
-            return answer(self, event_name, request, **kwargs)
+        if kept is None:  # another service (SES), or a request with no recording: moto
+            response = answer(self, event_name, request, **kwargs)
+            time.sleep(ms_per_request / 1000)
+            return response
         status, headers, body = kept
         wait = (ms_per_request + len(body) / 2**20 * ms_per_mb) / 1000
         time.sleep(wait)
@@ -131,5 +135,30 @@ def replaying(tape: Tape, ms_per_request: float, ms_per_mb: float) -> Iterator[T
             tape.slept_s += wait
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
-    with mock.patch.object(BotocoreStubber, "__call__", replay):
+    with mock.patch.object(BotocoreStubber, "__call__", replay), one_core():
         yield tape
+
+
+@contextmanager
+def one_core() -> Iterator[None]:
+    """Every thread of this process on one CPU for the block (threads started inside inherit
+    it), then back on all of them: a Lambda with one vCPU."""
+    import os
+
+    everything = os.sched_getaffinity(0)
+    tasks = [int(t) for t in os.listdir("/proc/self/task")]
+    one = {min(everything)}
+    for tid in tasks:
+        _pin(tid, one)
+    try:
+        yield
+    finally:
+        for tid in [int(t) for t in os.listdir("/proc/self/task")]:
+            _pin(tid, everything)
+
+
+def _pin(tid: int, cpus: set[int]) -> None:
+    import os
+
+    with suppress(OSError):  # the thread ended meanwhile
+        os.sched_setaffinity(tid, cpus)
