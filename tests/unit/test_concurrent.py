@@ -120,3 +120,29 @@ def test_the_blocks_own_exception_is_raised_when_the_call_succeeded() -> None:
     with pytest.raises(KeyError), concurrent.background(slow):
         raise KeyError("read")
     assert done == ["finished"]  # waited for, even so
+
+
+def test_workers_trace_under_the_callers_xray_entity():
+    """With X-Ray on, a worker's calls nest under the caller's (sub)segment (the SDK keeps the
+    entity per thread); with it off, nothing is carried."""
+    from aws_xray_sdk import global_sdk_config
+    from aws_xray_sdk.core import xray_recorder
+
+    from chalicelib.adapters import concurrent
+
+    was_enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(True)
+    xray_recorder.configure(context_missing="LOG_ERROR", sampling=False)  # no daemon here
+    try:
+        xray_recorder.begin_segment("step")
+        sub = xray_recorder.begin_subsegment("## match")
+        assert concurrent.gather([xray_recorder.get_trace_entity] * 3) == [sub, sub, sub]
+        assert concurrent.start(xray_recorder.get_trace_entity).result() is sub
+        xray_recorder.end_subsegment()
+        xray_recorder.end_segment()
+        global_sdk_config.set_sdk_enabled(False)
+        assert concurrent._trace_entity() is None
+        assert concurrent.gather([lambda: 1, lambda: 2]) == [1, 2]
+    finally:
+        xray_recorder.clear_trace_entities()
+        global_sdk_config.set_sdk_enabled(was_enabled)
