@@ -812,6 +812,7 @@ def eval_side_by_side() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ASSUMED_MS_PER_REQUEST, ASSUMED_MS_PER_MB  # the run's model (--ms-per-request/-mb)
     parser = argparse.ArgumentParser(prog="python -m bench.matching", description=__doc__)
     parser.add_argument(
         "--zipf-only", action="store_true", help="only the Zipf pools and the eval comparison"
@@ -821,7 +822,17 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(str(s) for s in ZIPF_SIZES),
         help="Zipf pool sizes, comma-separated (e.g. 1000,100000,1000000)",
     )
+    parser.add_argument(
+        "--ms-per-request",
+        type=float,
+        default=ASSUMED_MS_PER_REQUEST,
+        help="modelled DynamoDB (and SES) service time per request, for est and replay",
+    )
+    parser.add_argument(
+        "--ms-per-mb", type=float, default=ASSUMED_MS_PER_MB, help="modelled time per MB answered"
+    )
     args = parser.parse_args(argv)
+    ASSUMED_MS_PER_REQUEST, ASSUMED_MS_PER_MB = args.ms_per_request, args.ms_per_mb
     started = time.perf_counter()
     ok = True
     if not args.zipf_only:
