@@ -293,6 +293,17 @@ def test_alarm_on_reconciler_discrepancies(expanded: dict) -> None:
     assert alarm["Threshold"] == 1
 
 
+def test_alarm_when_the_sweep_cannot_start_a_reopened_run(expanded: dict) -> None:
+    """Three 5-minute sweeps in a row with an error (a marker whose start keeps failing)."""
+    alarm = next(
+        a for a in _alarms(expanded).values() if a.get("MetricName") == "ReopenedRunsErrors"
+    )
+    assert alarm["Namespace"] == "microintern"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "microintern"}]
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["Threshold"]) == (300, 3, 1)
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
 def test_scheduled_functions_have_retries_and_a_dead_letter_queue(expanded: dict) -> None:
     rules = of_type(expanded, "AWS::Events::Rule")
     queue = {"Fn::GetAtt": ["ScheduledDeadLetterQueue", "Arn"]}
