@@ -10,27 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import confirm_addresses, load_event
+from tests.helpers import load_event
 from tests.integration.conftest import sent_emails
+from tests.integration.matching_fixtures import intern
 
-
-def _intern(name: str) -> str:
-    from chalicelib.services.intern_signup import register_intern
-
-    email = f"{name.lower()}@uni.example"
-    confirm_addresses(email)
-    return str(
-        register_intern(
-            {
-                "name": name,
-                "email": email,
-                "skills": ["market research", "Excel"],
-                "bio": "Market research on meal-kit pricing and retention, in Excel.",
-                "hours_per_week": 20,
-                "timezone": "UTC",
-            }
-        )["intern_id"]
-    )
+BIO = "Market research on meal-kit pricing and retention, in Excel."
 
 
 def _brief(client: Any) -> dict[str, Any]:
@@ -93,7 +77,7 @@ def test_an_email_failure_leaves_no_shortlist_and_the_retried_step_completes_onc
     from chalicelib.adapters.store import get_store
     from chalicelib.services import steps
 
-    interns = {_intern("Ana"), _intern("Ben")}
+    interns = {intern("Ana", BIO), intern("Ben", BIO)}
     brief = _brief(client)
     brief_id = brief["brief_id"]
     failed = _ses_fails_once(monkeypatch)
@@ -128,7 +112,7 @@ def test_a_cancelled_brief_stops_the_step_unpublished(client: Any, returning_emp
     from chalicelib.adapters.store import get_store
     from chalicelib.services import steps
 
-    _intern("Ana")
+    intern("Ana", BIO)
     brief = _brief(client)
     brief_id = brief["brief_id"]
     get_store().transition(

@@ -14,6 +14,7 @@ import pytest
 
 from tests.integration import test_messages
 from tests.integration.conftest import task_in_progress
+from tests.integration.matching_fixtures import intern
 from tests.integration.test_messages import (
     employer_list,
     employer_post,
@@ -177,7 +178,6 @@ def test_only_the_parties_may_mark_and_everyone_else_gets_the_answer_of_the_get(
     client: Any, task: dict[str, str]
 ) -> None:
     from chalicelib.services import access
-    from chalicelib.services.intern_signup import register_intern
 
     sent = intern_post(client, task["token"], {"text": "Only for the employer"}).json_body
     employer_post(client, task["brief_id"], task["manage"], {"text": "Only for the intern"})
@@ -193,17 +193,8 @@ def test_only_the_parties_may_mark_and_everyone_else_gets_the_answer_of_the_get(
         assert listed.status_code == answer.status_code == 404, token
         assert answer.json_body == listed.json_body
 
-    stranger = register_intern(
-        {
-            "name": "Sam",
-            "email": "sam@uni.example",
-            "skills": ["Excel"],
-            "bio": "Spreadsheets and market research.",
-            "hours_per_week": 10,
-            "timezone": "UTC",
-        }
-    )
-    foreign = access.issue_task_link(task["brief_id"], stranger["intern_id"]).rsplit("/", 1)[-1]
+    stranger = intern("Sam", "Spreadsheets and market research.", hours=10, skills=["Excel"])
+    foreign = access.issue_task_link(task["brief_id"], stranger).rsplit("/", 1)[-1]
     for token in ("not-a-real-token", foreign, task["manage"]):
         listed = client.http.get(f"/api/tasks/{token}/messages")
         answer = intern_read(client, token)
@@ -222,15 +213,21 @@ def test_no_read_before_acceptance(client: Any, task: dict[str, str]) -> None:
     assert intern_read(client, task["token"]).status_code == 404
 
 
+def two_messages_to_the_intern(client: Any, task: dict[str, str], clock_at: Any) -> int:
+    """The employer writes twice, two minutes apart; the emails sent before them."""
+    before = len(message_emails())
+    employer_post(client, task["brief_id"], task["manage"], {"text": "First"})
+    clock_at(timedelta(minutes=2))
+    employer_post(client, task["brief_id"], task["manage"], {"text": "Second"})
+    return before
+
+
 def test_a_thread_listed_but_not_marked_read_is_still_emailed(
     client: Any, task: dict[str, str], clock_at: Any
 ) -> None:
     from chalicelib.services import messages
 
-    before = len(message_emails())
-    employer_post(client, task["brief_id"], task["manage"], {"text": "First"})
-    clock_at(timedelta(minutes=2))
-    employer_post(client, task["brief_id"], task["manage"], {"text": "Second"})
+    before = two_messages_to_the_intern(client, task, clock_at)
     assert [m["text"] for m in intern_list(client, task["token"])] == ["First", "Second"]
     clock_at(timedelta(minutes=11))
     assert messages.send_due_notifications() == 1  # a GET read nothing: both are new
@@ -243,10 +240,7 @@ def test_a_thread_marked_read_over_the_api_is_not_emailed(
 ) -> None:
     from chalicelib.services import messages
 
-    before = len(message_emails())
-    employer_post(client, task["brief_id"], task["manage"], {"text": "First"})
-    clock_at(timedelta(minutes=2))
-    employer_post(client, task["brief_id"], task["manage"], {"text": "Second"})
+    before = two_messages_to_the_intern(client, task, clock_at)
     listed = intern_list(client, task["token"])
     answer = intern_read(client, task["token"], {"until": listed[-1]["message_id"]})
     assert answer.json_body == {"read_until": listed[-1]["message_id"]}
